@@ -1,0 +1,425 @@
+/*
+ * cli.c - messages, exit statuses, common options and the clock.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daigou.h"
+
+static const char *progname = "daigou";
+static int verbosity;
+
+int dg_exit_worst(int a, int b)
+{
+	/* 0 < 1 (a finding) < any error; between errors the larger code
+	 * wins except that 75 (retry later) yields to a permanent error. */
+	if (a == b)
+		return a;
+	if (a == DG_EXIT_OK || b == DG_EXIT_OK)
+		return a ? a : b;
+	if (a == DG_EXIT_FINDING || b == DG_EXIT_FINDING)
+		return a == DG_EXIT_FINDING ? b : a;
+	if (a == DG_EXIT_TEMPFAIL || b == DG_EXIT_TEMPFAIL)
+		return a == DG_EXIT_TEMPFAIL ? b : a;
+	return a > b ? a : b;
+}
+
+void dg_set_progname(const char *argv0)
+{
+	const char *slash;
+
+	if (!argv0 || !*argv0)
+		return;
+	slash = strrchr(argv0, '/');
+	progname = slash ? slash + 1 : argv0;
+}
+
+const char *dg_progname(void)
+{
+	return progname;
+}
+
+void dg_set_verbosity(int level)
+{
+	verbosity = level;
+}
+
+int dg_verbosity(void)
+{
+	return verbosity;
+}
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: %s", progname, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void dg_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void dg_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+void dg_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void dg_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+void dg_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+void *dg_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		dg_die(DG_EXIT_SOFTWARE, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *dg_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		dg_die(DG_EXIT_SOFTWARE, "out of memory (%zu x %zu bytes)", n,
+		       size);
+	return p;
+}
+
+void *dg_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		dg_die(DG_EXIT_SOFTWARE, "out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *dg_xstrdup(const char *s)
+{
+	return dg_xstrndup(s, strlen(s));
+}
+
+char *dg_xstrndup(const char *s, size_t n)
+{
+	char *p = dg_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		dg_die(DG_EXIT_SOFTWARE, "internal error: text truncated");
+}
+
+bool dg_common_option(struct dg_common *c, int opt, const char *arg,
+		      const char *usage)
+{
+	switch (opt) {
+	case DG_OPT_DB:
+		c->db_path = arg;
+		return true;
+	case DG_OPT_JSON:
+		c->json = true;
+		return true;
+	case 'q':
+		verbosity = -1;
+		return true;
+	case 'v':
+		if (verbosity < 0)
+			verbosity = 0;
+		verbosity++;
+		return true;
+	case 'h':
+		fputs(usage, stdout);
+		exit(fflush(stdout) || ferror(stdout) ? DG_EXIT_IOERR
+						      : DG_EXIT_OK);
+	case DG_OPT_VERSION:
+		printf("%s (daigou-tools) %s\n", progname, DG_VERSION);
+		exit(fflush(stdout) || ferror(stdout) ? DG_EXIT_IOERR
+						      : DG_EXIT_OK);
+	default:
+		return false;
+	}
+}
+
+void dg_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+	fputs(usage, stderr);
+	exit(DG_EXIT_USAGE);
+}
+
+/* ---------------------------------------------------------------- time */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), exact for any year of interest. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp, yy;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yy + (*m <= 2));
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : mdays[m - 1];
+}
+
+/* Exactly n ASCII digits at s. */
+static int fixed_digits(const char *s, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "YYYY-MM-DD" at s (not necessarily terminated there). */
+static int parse_ymd(const char *s, int *y, int *m, int *d)
+{
+	if (fixed_digits(s, 4, y) || s[4] != '-' || fixed_digits(s + 5, 2, m) ||
+	    s[7] != '-' || fixed_digits(s + 8, 2, d))
+		return -1;
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 ||
+	    *d > days_in_month(*y, *m))
+		return -1;
+	return 0;
+}
+
+int dg_parse_date(const char *s, int32_t *days)
+{
+	int y, m, d;
+
+	if (strlen(s) != 10 || parse_ymd(s, &y, &m, &d))
+		return -1;
+	*days = (int32_t)days_from_civil(y, m, d);
+	return 0;
+}
+
+void dg_format_date(int32_t days, char buf[DG_DATE_SIZE])
+{
+	int y, m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		dg_xsnprintf(buf, DG_DATE_SIZE, "0000-00-00");
+		return;
+	}
+	dg_xsnprintf(buf, DG_DATE_SIZE, "%04d-%02d-%02d", y, m, d);
+}
+
+int dg_weekday(int32_t days)
+{
+	/* 1970-01-01 was a Thursday (3 when Monday is 0). */
+	int w = (int)((days % 7 + 7 + 3) % 7);
+
+	return w;
+}
+
+int dg_parse_rfc3339(const char *s, dg_time *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0;
+	const char *p;
+	int64_t t;
+
+	if (strlen(s) < 20 || parse_ymd(s, &y, &mo, &d))
+		return -1;
+	if (s[10] != 'T' && s[10] != 't')
+		return -1;
+	if (fixed_digits(s + 11, 2, &h) || s[13] != ':' ||
+	    fixed_digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    fixed_digits(s + 17, 2, &sec))
+		return -1;
+	if (h > 23 || mi > 59 || sec > 59)
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		/* Fractions of a second are accepted and dropped. */
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+		/* UTC */
+	} else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 &&
+		   !fixed_digits(p + 1, 2, &oh) && p[3] == ':' &&
+		   !fixed_digits(p + 4, 2, &om) && oh <= 23 && om <= 59) {
+		if (p[0] == '-') {
+			oh = -oh;
+			om = -om;
+		}
+	} else {
+		return -1;
+	}
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
+	*out = t;
+	return 0;
+}
+
+void dg_format_rfc3339(dg_time t, char buf[DG_RFC3339_SIZE])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t rem = t - days * 86400;
+	int y, m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		dg_xsnprintf(buf, DG_RFC3339_SIZE, "0000-00-00T00:00:00Z");
+		return;
+	}
+	dg_xsnprintf(buf, DG_RFC3339_SIZE, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
+		     m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+		     (int)(rem % 60));
+}
+
+int dg_now(dg_time *out)
+{
+	const char *env = getenv("DAIGOU_NOW");
+	struct timespec ts;
+
+	if (env) {
+		if (dg_parse_rfc3339(env, out)) {
+			dg_error("malformed DAIGOU_NOW '%s': want RFC 3339 "
+				 "such as 2026-06-10T09:09:24Z",
+				 env);
+			return DG_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (clock_gettime(CLOCK_REALTIME, &ts)) {
+		dg_error("cannot read the clock: %s", strerror(errno));
+		return DG_EXIT_SOFTWARE;
+	}
+	*out = ts.tv_sec;
+	return 0;
+}
+
+int dg_parse_duration(const char *s, int64_t *seconds)
+{
+	int64_t v = 0, unit = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	case 'w':
+		unit = 7 * 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*p && p[1] != '\0')
+		return -1;
+	if (v > INT64_MAX / unit)
+		return -1;
+	*seconds = v * unit;
+	return 0;
+}

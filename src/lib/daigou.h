@@ -1,0 +1,339 @@
+/*
+ * daigou.h - the internal library shared by every daigou-tools binary.
+ *
+ * One header, one prefix (dg_), one section per source file in src/lib/.
+ * Conventions:
+ *   - Functions that can fail for a reason the user must see print the
+ *     message themselves (through dg_error) and return a dg_exit code;
+ *     0 means success.
+ *   - Pure functions (money, currency) print nothing and return an
+ *     enum dg_merr; the caller words the message with the file and line.
+ *   - Money is int64_t minor units; rates are struct dg_rate (exact
+ *     decimal, the published text kept). No binary floating point.
+ */
+#ifndef DAIGOU_H
+#define DAIGOU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#define DG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define DG_NORETURN __attribute__((noreturn))
+
+/* ------------------------------------------------------------------ */
+/* cli.c: messages, exit codes, common options, the clock              */
+
+/* Exit statuses (design section 5), the same in every tool. */
+enum dg_exit {
+	DG_EXIT_OK = 0,
+	DG_EXIT_FINDING = 1,      /* a finding the caller must act on */
+	DG_EXIT_USAGE = 64,       /* EX_USAGE */
+	DG_EXIT_DATAERR = 65,     /* EX_DATAERR: bad input data, conflict */
+	DG_EXIT_NOINPUT = 66,     /* EX_NOINPUT: input file missing */
+	DG_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: rate or record missing */
+	DG_EXIT_SOFTWARE = 70,    /* EX_SOFTWARE: internal error */
+	DG_EXIT_CANTCREAT = 73,   /* EX_CANTCREAT: cannot create output */
+	DG_EXIT_IOERR = 74,       /* EX_IOERR: I/O or database error */
+	DG_EXIT_TEMPFAIL = 75,    /* EX_TEMPFAIL: retry later */
+};
+
+/* The most severe of two exit statuses (for batches). */
+int dg_exit_worst(int a, int b);
+
+void dg_set_progname(const char *argv0);
+const char *dg_progname(void);
+/* -1 quiet (-q), 0 normal, 1.. verbose (-v, -vv). */
+void dg_set_verbosity(int level);
+int dg_verbosity(void);
+
+/* "tool: message\n" on stderr. dg_die exits with status. */
+void dg_die(int status, const char *fmt, ...) DG_PRINTF(2, 3) DG_NORETURN;
+void dg_error(const char *fmt, ...) DG_PRINTF(1, 2);
+void dg_warn(const char *fmt, ...) DG_PRINTF(1, 2);
+/* Informational: silenced by -q. */
+void dg_info(const char *fmt, ...) DG_PRINTF(1, 2);
+/* Debug: shown only with -v. */
+void dg_debug(const char *fmt, ...) DG_PRINTF(1, 2);
+
+/* Allocation that never returns NULL (dies with 70 on exhaustion). */
+void *dg_xmalloc(size_t n);
+void *dg_xcalloc(size_t n, size_t size);
+void *dg_xrealloc(void *p, size_t n);
+char *dg_xstrdup(const char *s);
+char *dg_xstrndup(const char *s, size_t n);
+/* snprintf that dies (70) on truncation. */
+void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...) DG_PRINTF(3, 4);
+
+/* Common options shared by every tool. Put DG_COMMON_LONGOPTS in the
+ * tool's struct option array and "hqv" in its short option string, and
+ * hand every option to dg_common_option() first. */
+enum {
+	DG_OPT_DB = 0x1000,
+	DG_OPT_JSON,
+	DG_OPT_VERSION,
+	DG_OPT_TOOL_BASE = 0x1100 /* tool-specific long options start here */
+};
+#define DG_COMMON_LONGOPTS                                                   \
+	{"db", 1, NULL, DG_OPT_DB}, {"json", 0, NULL, DG_OPT_JSON},          \
+	    {"quiet", 0, NULL, 'q'}, {"verbose", 0, NULL, 'v'},              \
+	    {"help", 0, NULL, 'h'}, {"version", 0, NULL, DG_OPT_VERSION}
+
+struct dg_common {
+	const char *db_path; /* --db, NULL when not given */
+	bool json;           /* --json */
+};
+/* Returns true when opt was a common option (and handled it). -h prints
+ * usage to stdout and exits 0; --version prints the version and exits 0. */
+bool dg_common_option(struct dg_common *c, int opt, const char *arg,
+		      const char *usage);
+/* Print "usage" to stderr after a message and exit 64. */
+void dg_usage_error(const char *usage, const char *fmt, ...) DG_PRINTF(2, 3)
+    DG_NORETURN;
+
+/* Time: seconds since the Unix epoch, UTC. */
+typedef int64_t dg_time;
+/* The current time, or DAIGOU_NOW when set. A malformed DAIGOU_NOW is a
+ * usage error: prints a message and returns DG_EXIT_USAGE. */
+int dg_now(dg_time *out);
+/* Strict RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SSZ" (also accepts a "+00:00"
+ * offset, any other offset is converted). Returns 0 or -1. */
+int dg_parse_rfc3339(const char *s, dg_time *out);
+#define DG_RFC3339_SIZE 21
+void dg_format_rfc3339(dg_time t, char buf[DG_RFC3339_SIZE]);
+/* Calendar dates as days since 1970-01-01. "YYYY-MM-DD", validated. */
+int dg_parse_date(const char *s, int32_t *days);
+#define DG_DATE_SIZE 11
+void dg_format_date(int32_t days, char buf[DG_DATE_SIZE]);
+/* 0 = Monday .. 6 = Sunday */
+int dg_weekday(int32_t days);
+/* Durations like "90", "90s", "15m", "2h", "5d" into seconds. 0 or -1. */
+int dg_parse_duration(const char *s, int64_t *seconds);
+
+/* ------------------------------------------------------------------ */
+/* currency.c: the ISO 4217 table                                      */
+
+struct dg_currency {
+	char code[4];     /* "EUR" */
+	int exponent;     /* minor-unit digits: 0, 2, 3 or 4 */
+	bool historic;    /* withdrawn, kept because old feeds carry it */
+	const char *name; /* "Euro" */
+};
+/* NULL when the code is unknown (also for malformed codes). */
+const struct dg_currency *dg_currency_lookup(const char *code);
+/* Exponent, or -1 for an unknown code. */
+int dg_currency_exponent(const char *code);
+size_t dg_currency_count(void);
+const struct dg_currency *dg_currency_at(size_t i);
+
+/* ------------------------------------------------------------------ */
+/* money.c: amounts, rates, conversion, rounding, allocation           */
+
+enum dg_merr {
+	DG_M_OK = 0,
+	DG_M_SYNTAX,    /* not a plain decimal */
+	DG_M_PRECISION, /* more fraction digits than allowed */
+	DG_M_OVERFLOW,  /* does not fit, or an intermediate overflowed */
+	DG_M_RANGE,     /* zero or negative where a positive is needed */
+	DG_M_DIGITS,    /* too many significant digits for a rate */
+	DG_M_INVALID,   /* bad argument (e.g. all weights zero) */
+};
+const char *dg_merr_str(enum dg_merr e);
+
+enum dg_rounding { DG_ROUND_HALF_UP = 0, DG_ROUND_HALF_EVEN = 1 };
+/* "half-up" | "half-even"; 0 or -1 */
+int dg_rounding_parse(const char *s, enum dg_rounding *out);
+const char *dg_rounding_name(enum dg_rounding r);
+
+/* Amounts: "-12.30" with at most `exponent` fraction digits. Accepts an
+ * optional leading '-', digits, and a '.' followed by 1..exponent digits.
+ * Refuses "", "+1", "1.", ".5", "1e5", spaces, more digits than the
+ * exponent allows (DG_M_PRECISION), and int64 overflow. */
+enum dg_merr dg_amount_parse(const char *s, int exponent, int64_t *minor);
+/* Exactly `exponent` fraction digits: 102.30, 16500, 1.250, -0.05. */
+#define DG_AMOUNT_SIZE 32
+void dg_amount_format(int64_t minor, int exponent, char buf[DG_AMOUNT_SIZE]);
+
+/* Rates: value = coef / 10^scale, > 0, at most DG_RATE_MAX_DIGITS
+ * significant digits, the published text kept verbatim. */
+#define DG_RATE_MAX_DIGITS 18
+#define DG_RATE_TEXT_SIZE 48
+struct dg_rate {
+	uint64_t coef;
+	int scale;
+	char text[DG_RATE_TEXT_SIZE];
+};
+/* Plain positive decimal: "186.75", "0.87058", "4.7630", "1". Refuses
+ * zero, a sign, an exponent, "1.", ".5", spaces, too many digits. */
+enum dg_merr dg_rate_parse(const char *s, struct dg_rate *r);
+/* Compare two rates by value: <0, 0, >0. */
+int dg_rate_cmp(const struct dg_rate *a, const struct dg_rate *b);
+
+/* Convert `amount` (minor units, from_exp digits) into to_exp digits:
+ *     out = amount * mul / div     (mul and div may be NULL, meaning 1)
+ * direct quote: mul = rate; inverse: div = rate; cross through the
+ * provider's base: mul = rate(to), div = rate(from). Exact rational
+ * arithmetic in 128-bit integers, one rounding at the end. Any
+ * overflow (intermediate or final) returns DG_M_OVERFLOW. */
+enum dg_merr dg_convert(int64_t amount, int from_exp, int to_exp,
+			const struct dg_rate *mul, const struct dg_rate *div,
+			enum dg_rounding mode, int64_t *out);
+
+/* The effective rate mul/div as decimal text: exact when it terminates
+ * within 18 significant digits, otherwise rounded half-up to
+ * DG_EFFECTIVE_DIGITS significant digits. Never fewer than 12 significant
+ * digits of precision are lost. */
+#define DG_EFFECTIVE_DIGITS 15
+enum dg_merr dg_rate_effective(const struct dg_rate *mul,
+			       const struct dg_rate *div, char *buf,
+			       size_t len);
+
+/* Relative difference |a - b| / b compared with pct (a decimal percent
+ * text such as "2" or "0.5"): returns 1 when it exceeds pct, 0 when it
+ * does not, or -1 when pct is malformed. a, b > 0. */
+int dg_rate_moved_more_than(const struct dg_rate *a, const struct dg_rate *b,
+			    const char *pct);
+
+/* Largest-remainder allocation of `total` over n non-negative integer
+ * weights (sum > 0): shares add up to total exactly, each is within one
+ * minor unit of its exact share, remainders go to the largest fractional
+ * parts with ties broken by position (lowest index first). A negative
+ * total is allocated as its magnitude and negated. */
+enum dg_merr dg_allocate(int64_t total, const int64_t *weights, size_t n,
+			 int64_t *shares);
+
+/* Checked int64 arithmetic: DG_M_OVERFLOW instead of wrapping. */
+enum dg_merr dg_add(int64_t a, int64_t b, int64_t *out);
+enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* db.c: the SQLite file                                               */
+
+#define DG_SCHEMA_VERSION 1
+/* --db value, else $DAIGOU_DB, else "daigou.db". */
+const char *dg_db_path(const char *opt);
+/* Open for writing: creates the file when missing, WAL, foreign keys,
+ * busy timeout, synchronous=FULL, migrates forward. On failure prints a
+ * message naming the path and returns an exit code (74; 65 for a file
+ * from a newer version or not a database). */
+int dg_db_open(const char *path, sqlite3 **out);
+/* Open read-only: never creates; a missing file returns 66 with a message
+ * naming the path tried. Refuses a newer or unmigrated schema. */
+int dg_db_open_ro(const char *path, sqlite3 **out);
+void dg_db_close(sqlite3 *db);
+/* BEGIN IMMEDIATE, retried while busy up to the busy timeout. Returns 0,
+ * 75 (busy), or 74. */
+int dg_db_begin(sqlite3 *db);
+int dg_db_commit(sqlite3 *db);
+void dg_db_rollback(sqlite3 *db);
+/* Prepare or die-with-message helpers: return 0 or 74 (message printed). */
+int dg_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+/* Map a failed sqlite3 result code to an exit status, printing
+ * "what: sqlite message". BUSY/LOCKED -> 75, others -> 74. */
+int dg_db_fail(sqlite3 *db, int rc, const char *what);
+/* Append an audit event: kind ("rate_jump", "pin_refused", ...),
+ * subject (an order id, a pair, a URL) and free text detail. Runs in the
+ * caller's transaction if any. Returns 0 or an exit code. */
+int dg_db_event(sqlite3 *db, const char *kind, const char *subject,
+		const char *detail);
+/* PRAGMA user_version */
+int dg_db_user_version(sqlite3 *db, int *version);
+
+/* ------------------------------------------------------------------ */
+/* csvio.c: CSV in (libcsv) and tabular output (CSV or JSON Lines)     */
+
+#define DG_CSV_MAX_FIELD (64 * 1024)
+#define DG_CSV_MAX_FIELDS 1024
+
+struct dg_csv_reader;
+struct dg_csv_row {
+	size_t n;            /* number of fields */
+	char **fields;       /* NUL-terminated */
+	size_t *lens;        /* byte lengths */
+	unsigned long line;  /* line where the row starts (1-based) */
+};
+/* name is used in messages ("orders.csv", "-" shows as "<stdin>"). */
+struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name);
+void dg_csv_close(struct dg_csv_reader *r);
+/* 1 row read, 0 end of input, -1 error (message printed with file:line). */
+int dg_csv_next(struct dg_csv_reader *r, const struct dg_csv_row **row);
+/* Read the first row as the header (a UTF-8 BOM is stripped). 0 or 65. */
+int dg_csv_read_header(struct dg_csv_reader *r);
+/* Column index by header name, -1 when absent. */
+int dg_csv_column(const struct dg_csv_reader *r, const char *name);
+size_t dg_csv_ncolumns(const struct dg_csv_reader *r);
+const char *dg_csv_column_name(const struct dg_csv_reader *r, size_t i);
+const char *dg_csv_name(const struct dg_csv_reader *r);
+
+/* Tabular output: CSV with a header row, or JSON Lines. Values are text;
+ * NULL is an empty CSV field / JSON null. Every value is a JSON string
+ * (money and rates are never JSON numbers). */
+struct dg_out;
+struct dg_out *dg_out_new(FILE *fp, bool json, const char *const *columns,
+			  size_t ncolumns);
+/* values has ncolumns entries. Returns 0 or 74 (write error). */
+int dg_out_row(struct dg_out *o, const char *const *values);
+/* Flushes; returns 0 or 74. Frees o. */
+int dg_out_close(struct dg_out *o);
+/* RFC 4180 field writer: quoted only when needed. */
+int dg_csv_write_field(FILE *fp, const char *s, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* jsonio.c: JSON Lines in, typed field access                         */
+
+struct dg_jsonl_reader;
+struct dg_jsonl_reader *dg_jsonl_open(FILE *fp, const char *name);
+void dg_jsonl_close(struct dg_jsonl_reader *r);
+/* Next object (blank lines skipped). 1, 0 at end, -1 error (message).
+ * The object is owned by the reader until the next call. */
+int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj,
+		  unsigned long *line);
+/* Parse one JSON document with JSON_REJECT_DUPLICATES. NULL + message. */
+json_t *dg_json_parse(const char *buf, size_t len, const char *name);
+
+/* A money field in JSON: a string parsed with dg_amount_parse, or, when
+ * int_minor is true, a JSON integer counting minor units. A number with
+ * a fraction is always refused. Returns DG_M_OK, or an error with *why
+ * set to a short reason; DG_M_INVALID with why "missing" when absent. */
+enum dg_merr dg_json_amount(json_t *obj, const char *key, int exponent,
+			    bool int_minor, int64_t *minor, const char **why);
+
+/* ------------------------------------------------------------------ */
+/* input.c: records from CSV or JSON Lines, told apart by first byte   */
+
+enum dg_input_format { DG_IN_AUTO = 0, DG_IN_CSV, DG_IN_JSON };
+/* "csv" | "json"; 0 or -1 */
+int dg_input_format_parse(const char *s, enum dg_input_format *out);
+
+struct dg_input;
+/* path "-" or NULL is stdin. Missing file: message, *status = 66. */
+struct dg_input *dg_input_open(const char *path, enum dg_input_format fmt,
+			       int *status);
+void dg_input_close(struct dg_input *in);
+/* Check that every named column exists (CSV: in the header; JSON: not
+ * checked until a record lacks it). 0 or 65 with "missing required
+ * column 'x'". */
+int dg_input_require(struct dg_input *in, const char *const *names, size_t n);
+/* 1 record, 0 end, -1 error (message printed; *status holds the code
+ * through dg_input_status). */
+int dg_input_next(struct dg_input *in);
+int dg_input_status(const struct dg_input *in);
+/* Field as text: CSV field, or JSON string / integer / true / false as
+ * text. NULL when absent (or JSON null). A JSON number with a fraction,
+ * an array or an object gives NULL and sets *bad (when bad != NULL). */
+const char *dg_input_get(struct dg_input *in, const char *name, bool *bad);
+/* The current record as JSON (JSON input only; NULL for CSV). */
+json_t *dg_input_json(struct dg_input *in);
+/* For messages: "orders.csv:12" style location of the current record. */
+const char *dg_input_name(const struct dg_input *in);
+unsigned long dg_input_line(const struct dg_input *in);
+bool dg_input_is_json(const struct dg_input *in);
+
+/* Last, after every system header: see banned.h. */
+#include "banned.h"
+
+#endif /* DAIGOU_H */

@@ -1,0 +1,160 @@
+# test-lib.sh - the shell test library, sourced by every tests/tNNNN-*.sh.
+#
+# Semantics follow git's test library:
+#   test_expect_success 'title' 'commands'   run commands in a fresh private
+#                                            directory; ok when they exit 0
+#   test_cmp expect actual                   diff -u; fails on a difference
+#   test_must_fail cmd...                    ok when cmd fails normally; a
+#                                            crash or signal is NOT ok
+#   test_expect_code N cmd...                ok when cmd exits exactly N
+#   test_done                                print the TAP plan and exit
+# Output is TAP for Automake's tap-driver.sh. Each test runs in a subshell
+# in its own directory under $TRASH, so tests cannot leak state.
+
+set -u
+LC_ALL=C
+LANG=C
+TZ=UTC
+export LC_ALL LANG TZ
+unset DAIGOU_DB DAIGOU_NOW DAIGOU_RATE_KEY
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PYTHON3:=python3}"
+export top_srcdir top_builddir PYTHON3
+
+FIXTURES=$top_srcdir/tests/fixtures
+TEST_TOOL=$top_builddir/tests/helper/dg-test-tool
+PATH=$top_builddir:$PATH
+export PATH FIXTURES TEST_TOOL
+
+test_count=0
+test_failed=0
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/daigou-test.XXXXXX") || exit 99
+trap 'test_stop_httpd; rm -rf "$TRASH"' EXIT
+
+# say_verbose: lines prefixed "# " are TAP diagnostics.
+say() { printf '# %s\n' "$*"; }
+
+test_expect_success() {
+    test_title=$1
+    test_body=$2
+    test_count=$((test_count + 1))
+    test_dir=$TRASH/t$test_count
+    mkdir -p "$test_dir"
+    (
+        cd "$test_dir" || exit 99
+        eval "$test_body"
+    ) >"$TRASH/out.$test_count" 2>&1
+    test_rc=$?
+    if [ $test_rc -eq 0 ]; then
+        printf 'ok %d - %s\n' "$test_count" "$test_title"
+    else
+        test_failed=$((test_failed + 1))
+        printf 'not ok %d - %s\n' "$test_count" "$test_title"
+        sed 's/^/#   /' "$TRASH/out.$test_count"
+        printf '#   (exit %d) in:\n' "$test_rc"
+        printf '%s\n' "$test_body" | sed 's/^/#   /'
+    fi
+}
+
+test_expect_failure_known() {
+    # a documented known breakage: TAP TODO
+    test_count=$((test_count + 1))
+    printf 'not ok %d - %s # TODO known breakage\n' "$test_count" "$1"
+}
+
+test_skip() {
+    test_count=$((test_count + 1))
+    printf 'ok %d # SKIP %s\n' "$test_count" "$1"
+}
+
+test_done() {
+    printf '1..%d\n' "$test_count"
+    [ "$test_failed" -eq 0 ]
+    exit $?
+}
+
+test_cmp() {
+    diff -u "$1" "$2"
+}
+
+# test_must_fail: the command must exit non-zero but not by a signal or a
+# sanitizer abort (exit > 128, or 127 for "not found").
+test_must_fail() {
+    "$@"
+    tmf_rc=$?
+    if [ $tmf_rc -eq 0 ]; then
+        echo "test_must_fail: command succeeded: $*" >&2
+        return 1
+    elif [ $tmf_rc -gt 128 ] || [ $tmf_rc -eq 127 ]; then
+        echo "test_must_fail: command died with $tmf_rc: $*" >&2
+        return 1
+    fi
+    return 0
+}
+
+# test_expect_code N cmd...: exactly N.
+test_expect_code() {
+    tec_want=$1
+    shift
+    "$@"
+    tec_rc=$?
+    if [ "$tec_rc" -ne "$tec_want" ]; then
+        echo "test_expect_code: expected $tec_want, got $tec_rc: $*" >&2
+        return 1
+    fi
+    return 0
+}
+
+# test_line_count = N file
+test_line_count() {
+    tlc_n=$(wc -l <"$3")
+    if ! [ "$tlc_n" "$1" "$2" ]; then
+        echo "test_line_count: $3 has $tlc_n lines, want $1 $2" >&2
+        cat "$3" >&2
+        return 1
+    fi
+}
+
+# test_sql DB SQL: run SQL through the sqlite3 shell (list mode).
+test_sql() {
+    sqlite3 -batch "$1" "$2"
+}
+
+# ---------------------------------------------------------------- httpd
+# test_start_httpd DIR [ARGS]: serve DIR on 127.0.0.1 on an ephemeral port;
+# sets HTTPD_PORT and HTTPD_URL. The server logs requests to
+# $TRASH/httpd.log and takes fault-injection commands (see httpd.py).
+HTTPD_PID=
+test_start_httpd() {
+    ths_root=$1
+    shift
+    rm -f "$TRASH/httpd.port"
+    "$PYTHON3" "$top_srcdir/tests/httpd.py" --root "$ths_root" \
+        --port-file "$TRASH/httpd.port" --log "$TRASH/httpd.log" "$@" \
+        >"$TRASH/httpd.out" 2>&1 &
+    HTTPD_PID=$!
+    ths_i=0
+    while [ ! -s "$TRASH/httpd.port" ]; do
+        ths_i=$((ths_i + 1))
+        if [ $ths_i -gt 100 ] || ! kill -0 "$HTTPD_PID" 2>/dev/null; then
+            echo "httpd did not start" >&2
+            cat "$TRASH/httpd.out" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    HTTPD_PORT=$(cat "$TRASH/httpd.port")
+    HTTPD_URL=http://127.0.0.1:$HTTPD_PORT
+    export HTTPD_PORT HTTPD_URL
+}
+
+test_stop_httpd() {
+    if [ -n "${HTTPD_PID:-}" ]; then
+        kill "$HTTPD_PID" 2>/dev/null
+        wait "$HTTPD_PID" 2>/dev/null
+        HTTPD_PID=
+    fi
+    return 0
+}

@@ -1,0 +1,222 @@
+/* Unit tests for cli.c: exit statuses, the clock, dates, durations. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "daigou.h"
+
+static const struct {
+	const char *text;
+	long long want; /* seconds since the epoch */
+	const char *formatted;
+} good_times[] = {
+	{"1970-01-01T00:00:00Z", 0, "1970-01-01T00:00:00Z"},
+	{"2026-06-10T09:09:24Z", 1781082564LL, "2026-06-10T09:09:24Z"},
+	{"2000-02-29T23:59:59Z", 951868799LL, "2000-02-29T23:59:59Z"},
+	{"2026-06-10T11:09:24+02:00", 1781082564LL, "2026-06-10T09:09:24Z"},
+	{"2026-06-10T04:09:24-05:00", 1781082564LL, "2026-06-10T09:09:24Z"},
+	{"2026-06-10T09:09:24.123Z", 1781082564LL, "2026-06-10T09:09:24Z"},
+	{"2026-06-10t09:09:24z", 1781082564LL, "2026-06-10T09:09:24Z"},
+	{"1969-12-31T23:59:59Z", -1, "1969-12-31T23:59:59Z"},
+	{"9999-12-31T23:59:59Z", 253402300799LL, "9999-12-31T23:59:59Z"},
+};
+
+START_TEST(test_rfc3339_good)
+{
+	char buf[DG_RFC3339_SIZE];
+	dg_time t = 42;
+
+	ck_assert_int_eq(dg_parse_rfc3339(good_times[_i].text, &t), 0);
+	ck_assert_int_eq(t, good_times[_i].want);
+	dg_format_rfc3339(t, buf);
+	ck_assert_str_eq(buf, good_times[_i].formatted);
+}
+END_TEST
+
+static const char *const bad_times[] = {
+	"",
+	"now",
+	"2026-06-10",
+	"2026-06-10 09:09:24Z",
+	"2026-06-10T09:09:24",
+	"2026-06-10T09:09Z",
+	"2026-13-10T09:09:24Z",
+	"2026-02-29T09:09:24Z",
+	"2026-04-31T09:09:24Z",
+	"2026-06-10T24:00:00Z",
+	"2026-06-10T09:60:00Z",
+	"2026-06-10T09:09:60Z",
+	"2026-06-10T09:09:24+0200",
+	"2026-06-10T09:09:24+24:00",
+	"2026-06-10T09:09:24Zjunk",
+	"2026-06-10T09:09:24.Z",
+	" 2026-06-10T09:09:24Z",
+	"+2026-06-10T09:09:24Z",
+	"0000-01-01T00:00:00Z",
+};
+
+START_TEST(test_rfc3339_bad)
+{
+	dg_time t = 42;
+
+	ck_assert_msg(dg_parse_rfc3339(bad_times[_i], &t) == -1,
+		      "accepted '%s'", bad_times[_i]);
+	ck_assert_int_eq(t, 42);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	long days;
+	int weekday;
+} good_dates[] = {
+	{"1970-01-01", 0, 3},     {"1999-01-04", 10595, 0},
+	{"2026-04-13", 20556, 0}, {"2026-04-03", 20546, 4},
+	{"2024-02-29", 19782, 3}, {"1969-12-31", -1, 2},
+	{"2026-11-22", 20779, 6},
+};
+
+START_TEST(test_date_good)
+{
+	char buf[DG_DATE_SIZE];
+	int32_t d;
+
+	ck_assert_int_eq(dg_parse_date(good_dates[_i].text, &d), 0);
+	ck_assert_int_eq(d, good_dates[_i].days);
+	ck_assert_int_eq(dg_weekday(d), good_dates[_i].weekday);
+	dg_format_date(d, buf);
+	ck_assert_str_eq(buf, good_dates[_i].text);
+}
+END_TEST
+
+static const char *const bad_dates[] = {
+	"", "2026-4-13", "2026-04-13T", "2026-02-30", "2025-02-29",
+	"1900-02-29", "13 April 2026", "2026/04/13", "20260413", "2026-00-10",
+};
+
+START_TEST(test_date_bad)
+{
+	int32_t d = 7;
+
+	ck_assert_msg(dg_parse_date(bad_dates[_i], &d) == -1, "accepted '%s'",
+		      bad_dates[_i]);
+	ck_assert_int_eq(d, 7);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	long long seconds; /* -1: must be refused */
+} durations[] = {
+	{"0", 0},
+	{"90", 90},
+	{"90s", 90},
+	{"15m", 900},
+	{"2h", 7200},
+	{"5d", 432000},
+	{"1w", 604800},
+	{"", -1},
+	{"d", -1},
+	{"5dd", -1},
+	{"-5d", -1},
+	{"5 d", -1},
+	{"5x", -1},
+	{"9223372036854775807", 9223372036854775807LL},
+	{"9223372036854775808", -1},
+	{"106751991167301d", -1},
+};
+
+START_TEST(test_duration)
+{
+	int64_t s = -7;
+	int rc = dg_parse_duration(durations[_i].text, &s);
+
+	if (durations[_i].seconds < 0) {
+		ck_assert_msg(rc == -1, "accepted '%s'", durations[_i].text);
+	} else {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(s, durations[_i].seconds);
+	}
+}
+END_TEST
+
+START_TEST(test_now_override)
+{
+	dg_time t;
+
+	setenv("DAIGOU_NOW", "2026-06-10T09:09:24Z", 1);
+	ck_assert_int_eq(dg_now(&t), 0);
+	ck_assert_int_eq(t, 1781082564LL);
+	setenv("DAIGOU_NOW", "yesterday", 1);
+	ck_assert_int_eq(dg_now(&t), DG_EXIT_USAGE);
+	unsetenv("DAIGOU_NOW");
+	ck_assert_int_eq(dg_now(&t), 0);
+	ck_assert(t > 1781082564LL - 86400 * 365 * 10);
+}
+END_TEST
+
+static const struct {
+	int a, b, want;
+} worst[] = {
+	{0, 0, 0},   {0, 1, 1},   {1, 0, 1},   {1, 65, 65}, {65, 1, 65},
+	{75, 65, 65}, {65, 75, 65}, {0, 75, 75}, {1, 75, 75}, {65, 69, 69},
+	{74, 69, 74},
+};
+
+START_TEST(test_exit_worst)
+{
+	ck_assert_int_eq(dg_exit_worst(worst[_i].a, worst[_i].b),
+			 worst[_i].want);
+}
+END_TEST
+
+START_TEST(test_exit_codes)
+{
+	/* sysexits values are part of the contract (design section 5). */
+	ck_assert_int_eq(DG_EXIT_USAGE, 64);
+	ck_assert_int_eq(DG_EXIT_DATAERR, 65);
+	ck_assert_int_eq(DG_EXIT_NOINPUT, 66);
+	ck_assert_int_eq(DG_EXIT_UNAVAILABLE, 69);
+	ck_assert_int_eq(DG_EXIT_SOFTWARE, 70);
+	ck_assert_int_eq(DG_EXIT_CANTCREAT, 73);
+	ck_assert_int_eq(DG_EXIT_IOERR, 74);
+	ck_assert_int_eq(DG_EXIT_TEMPFAIL, 75);
+}
+END_TEST
+
+START_TEST(test_progname)
+{
+	dg_set_progname("/usr/local/bin/rate-fetch");
+	ck_assert_str_eq(dg_progname(), "rate-fetch");
+	dg_set_progname("pay-ingest");
+	ck_assert_str_eq(dg_progname(), "pay-ingest");
+}
+END_TEST
+
+START_TEST(test_xstrndup)
+{
+	char *s = dg_xstrndup("abcdef", 3);
+
+	ck_assert_str_eq(s, "abc");
+	free(s);
+}
+END_TEST
+
+Suite *dg_test_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_loop_test(tc, test_rfc3339_good, 0, DG_NELEM(good_times));
+	tcase_add_loop_test(tc, test_rfc3339_bad, 0, DG_NELEM(bad_times));
+	tcase_add_loop_test(tc, test_date_good, 0, DG_NELEM(good_dates));
+	tcase_add_loop_test(tc, test_date_bad, 0, DG_NELEM(bad_dates));
+	tcase_add_loop_test(tc, test_duration, 0, DG_NELEM(durations));
+	tcase_add_test(tc, test_now_override);
+	tcase_add_loop_test(tc, test_exit_worst, 0, DG_NELEM(worst));
+	tcase_add_test(tc, test_exit_codes);
+	tcase_add_test(tc, test_progname);
+	tcase_add_test(tc, test_xstrndup);
+	suite_add_tcase(s, tc);
+	return s;
+}
