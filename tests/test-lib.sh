@@ -110,9 +110,18 @@ test_expect_code() {
 # test_line_count = N file
 test_line_count() {
     tlc_n=$(wc -l <"$3")
-    if ! [ "$tlc_n" "$1" "$2" ]; then
+    if ! test "$tlc_n" "$1" "$2"; then
         echo "test_line_count: $3 has $tlc_n lines, want $1 $2" >&2
         cat "$3" >&2
+        return 1
+    fi
+}
+
+# test_must_be_empty FILE
+test_must_be_empty() {
+    if [ -s "$1" ]; then
+        echo "test_must_be_empty: $1 is not empty:" >&2
+        cat "$1" >&2
         return 1
     fi
 }
