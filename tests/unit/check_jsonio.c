@@ -1,0 +1,311 @@
+/* Unit tests for jsonio.c: JSON Lines, documents, money fields. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daigou.h"
+
+#define BOM "\xEF\xBB\xBF"
+
+/* ------------------------------------------------------------ helpers */
+
+static FILE *err_file;
+static int err_saved = -1;
+
+/* Messages go to a temporary file until capture_end() returns them. */
+static void capture_begin(void)
+{
+	dg_set_progname("t");
+	fflush(stderr);
+	err_file = tmpfile();
+	ck_assert_ptr_nonnull(err_file);
+	err_saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(err_saved, 0);
+	ck_assert_int_ge(dup2(fileno(err_file), STDERR_FILENO), 0);
+}
+
+static char *capture_end(void)
+{
+	char *text;
+	long n;
+
+	fflush(stderr);
+	dup2(err_saved, STDERR_FILENO);
+	close(err_saved);
+	n = ftell(err_file);
+	ck_assert_int_ge(n, 0);
+	text = dg_xcalloc(1, (size_t)n + 1);
+	rewind(err_file);
+	ck_assert_uint_eq(fread(text, 1, (size_t)n, err_file), (size_t)n);
+	fclose(err_file);
+	return text;
+}
+
+static FILE *input_file(const char *text, size_t len)
+{
+	FILE *fp = tmpfile();
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	rewind(fp);
+	return fp;
+}
+
+/* Every object as "line:compact JSON\n", "error\n" for each -1, "end\n". */
+static char *read_jsonl(const char *text, size_t len, const char *name,
+			char **err)
+{
+	FILE *fp = input_file(text, len);
+	struct dg_jsonl_reader *r = dg_jsonl_open(fp, name);
+	char *out = NULL, *s;
+	size_t size;
+	FILE *mem = open_memstream(&out, &size);
+	unsigned long line;
+	json_t *obj;
+	int rc, guard = 0;
+
+	capture_begin();
+	while ((rc = dg_jsonl_next(r, &obj, &line)) != 0 && guard++ < 1000) {
+		if (rc < 0) {
+			fputs("error\n", mem);
+			continue;
+		}
+		s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fprintf(mem, "%lu:%s\n", line, s);
+		free(s);
+	}
+	*err = capture_end();
+	fputs("end\n", mem);
+	fclose(mem);
+	dg_jsonl_close(r);
+	fclose(fp);
+	return out;
+}
+
+/* --------------------------------------------------------- JSON Lines */
+
+static const struct {
+	const char *in;
+	const char *out;
+	const char *err;
+} lines[] = {
+	{"{\"a\":\"1\"}\n{\"b\":2}\n", "1:{\"a\":\"1\"}\n2:{\"b\":2}\nend\n",
+	 ""},
+	{"{\"a\":\"1\"}\n\n  \t\n\r\n{\"b\":2}",
+	 "1:{\"a\":\"1\"}\n5:{\"b\":2}\nend\n", ""},
+	{"{\"a\":\"1\"}\r\n{\"b\":[1,{}]}\r\n",
+	 "1:{\"a\":\"1\"}\n2:{\"b\":[1,{}]}\nend\n", ""},
+	{BOM "{\"a\":\"1\"}\n", "1:{\"a\":\"1\"}\nend\n", ""},
+	{"", "end\n", ""},
+	{"\n\n", "end\n", ""},
+	{"  { \"order_id\" : \"A1\" , \"amount\" : \"102.30\" }  \n",
+	 "1:{\"order_id\":\"A1\",\"amount\":\"102.30\"}\nend\n", ""},
+	{"{\"a\":\"1\",\"a\":\"2\"}\n{\"b\":\"3\"}\n",
+	 "error\n2:{\"b\":\"3\"}\nend\n",
+	 "t: t.jsonl:1: invalid JSON: duplicate object key near '\"a\"'\n"},
+	{"{\"a\":\"1\"}\n[1,2]\n", "1:{\"a\":\"1\"}\nerror\nend\n",
+	 "t: t.jsonl:2: not a JSON object\n"},
+	{"\"x\"\n", "error\nend\n",
+	 "t: t.jsonl:1: invalid JSON: '[' or '{' expected near '\"x\"'\n"},
+	{"{\"a\":\n\"1\"}\n", "error\nerror\nend\n",
+	 "t: t.jsonl:1: invalid JSON: unexpected token near end of file\n"
+	 "t: t.jsonl:2: invalid JSON: '[' or '{' expected near '\"1\"'\n"},
+	{"{} {}\n", "error\nend\n",
+	 "t: t.jsonl:1: invalid JSON: end of file expected near '{'\n"},
+	{"{\"a\":1}\n\n{\"a\":tru}\n{\"c\":null}\n",
+	 "1:{\"a\":1}\nerror\n4:{\"c\":null}\nend\n",
+	 "t: t.jsonl:3: invalid JSON: invalid token near 'tru'\n"},
+	{"{\"a\":99999999999999999999}\n", "error\nend\n",
+	 "t: t.jsonl:1: invalid JSON: too big integer near "
+	 "'99999999999999999999'\n"},
+	{"{\"a\":\"\\u0000\"}\n", "error\nend\n",
+	 "t: t.jsonl:1: invalid JSON: \\u0000 is not allowed without "
+	 "JSON_ALLOW_NUL near '\"\\u0000\"'\n"},
+	{"{\"a\":\"1\"}\n{\"b\":\"\xE9\"}\n", "1:{\"a\":\"1\"}\nerror\nend\n",
+	 "t: t.jsonl:2: invalid JSON: unable to decode byte 0xe9 near "
+	 "'\"'\n"},
+};
+
+START_TEST(test_jsonl)
+{
+	char *err, *out;
+
+	out = read_jsonl(lines[_i].in, strlen(lines[_i].in), "t.jsonl", &err);
+	ck_assert_str_eq(out, lines[_i].out);
+	ck_assert_str_eq(err, lines[_i].err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_jsonl_stdin_name)
+{
+	char *err, *out;
+
+	out = read_jsonl("\n[]\n", 4, "-", &err);
+	ck_assert_str_eq(out, "error\nend\n");
+	ck_assert_str_eq(err, "t: <stdin>:2: not a JSON object\n");
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_jsonl_nul_byte)
+{
+	static const char in[] = "{\"a\":\"1\"}\n{\"a\":\0}\n{\"b\":\"2\"}\n";
+	char *err, *out;
+
+	out = read_jsonl(in, sizeof(in) - 1, "t.jsonl", &err);
+	ck_assert_str_eq(out, "1:{\"a\":\"1\"}\nerror\n3:{\"b\":\"2\"}\nend\n");
+	ck_assert_str_eq(err, "t: t.jsonl:2: invalid JSON: invalid token "
+			      "near end of file\n");
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* An over-long line is skipped; the next line reads. */
+START_TEST(test_jsonl_line_cap)
+{
+	char *in, *out, *err;
+	size_t len, i;
+	FILE *mem;
+
+	mem = open_memstream(&in, &len);
+	fputs("{\"a\":\"", mem);
+	for (i = 0; i < 1024 * 1024; i++)
+		putc('x', mem);
+	fputs("\"}\n{\"b\":\"1\"}\n", mem);
+	fclose(mem);
+	out = read_jsonl(in, len, "t.jsonl", &err);
+	ck_assert_str_eq(out, "error\n2:{\"b\":\"1\"}\nend\n");
+	ck_assert_str_eq(err, "t: t.jsonl:1: line longer than 1048576 bytes\n");
+	free(in);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* ----------------------------------------------------------- documents */
+
+START_TEST(test_parse_document)
+{
+	static const char good[] = "{\n \"base\": \"EUR\",\n"
+				   " \"rates\": {\"USD\": \"1.1684\"}\n}\n";
+	static const char dup[] =
+		"{\n \"base\": \"EUR\",\n \"base\": \"USD\"\n}";
+	static const char bad[] = "{\n \"base\": \"EUR\",\n}";
+	json_t *doc;
+	char *err;
+
+	doc = dg_json_parse(good, strlen(good), "rates.json");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "base")),
+			 "EUR");
+	json_decref(doc);
+
+	capture_begin();
+	ck_assert_ptr_null(dg_json_parse(dup, strlen(dup), "rates.json"));
+	ck_assert_ptr_null(dg_json_parse(bad, strlen(bad), "-"));
+	ck_assert_ptr_null(dg_json_parse("", 0, "empty.json"));
+	err = capture_end();
+	ck_assert_str_eq(err,
+			 "t: rates.json:3: invalid JSON: duplicate object key "
+			 "near '\"base\"'\n"
+			 "t: <stdin>:3: invalid JSON: string or '}' expected "
+			 "near '}'\n"
+			 "t: empty.json:1: invalid JSON: '[' or '{' expected "
+			 "near end of file\n");
+	free(err);
+}
+END_TEST
+
+/* ------------------------------------------------------- money fields */
+
+static const struct {
+	const char *json;
+	int exponent;
+	bool int_minor;
+	enum dg_merr want;
+	long long minor;
+	const char *why; /* NULL: dg_merr_str(want) */
+} amounts[] = {
+	{"{\"amount\":\"102.30\"}", 2, false, DG_M_OK, 10230, ""},
+	{"{\"amount\":\"16500\"}", 0, false, DG_M_OK, 16500, ""},
+	{"{\"amount\":\"1.250\"}", 3, false, DG_M_OK, 1250, ""},
+	{"{\"amount\":\"-0.05\"}", 2, false, DG_M_OK, -5, ""},
+	{"{\"amount\":\"16500\"}", 0, true, DG_M_OK, 16500, ""},
+	{"{\"amount\":1050}", 2, true, DG_M_OK, 1050, ""},
+	{"{\"amount\":-1050}", 2, true, DG_M_OK, -1050, ""},
+	{"{\"amount\":0}", 0, true, DG_M_OK, 0, ""},
+	{"{\"amount\":1050}", 2, false, DG_M_SYNTAX, 0,
+	 "money must be a string, not a number"},
+	{"{\"amount\":102.30}", 2, false, DG_M_SYNTAX, 0,
+	 "money must be a string, not a number"},
+	{"{\"amount\":102.30}", 2, true, DG_M_SYNTAX, 0,
+	 "money must be a string, not a number"},
+	{"{\"amount\":1e2}", 0, true, DG_M_SYNTAX, 0,
+	 "money must be a string, not a number"},
+	{"{\"amount\":100.0}", 2, true, DG_M_SYNTAX, 0,
+	 "money must be a string, not a number"},
+	{"{\"amount\":true}", 2, true, DG_M_SYNTAX, 0,
+	 "money must be a string"},
+	{"{\"amount\":[\"1.00\"]}", 2, false, DG_M_SYNTAX, 0,
+	 "money must be a string"},
+	{"{\"amount\":{}}", 2, false, DG_M_SYNTAX, 0, "money must be a string"},
+	{"{}", 2, false, DG_M_INVALID, 0, "missing"},
+	{"{\"Amount\":\"1.00\"}", 2, false, DG_M_INVALID, 0, "missing"},
+	{"{\"amount\":null}", 2, true, DG_M_INVALID, 0, "missing"},
+	{"{\"amount\":\"1.234\"}", 2, false, DG_M_PRECISION, 0, NULL},
+	{"{\"amount\":\"1.5\"}", 0, false, DG_M_PRECISION, 0, NULL},
+	{"{\"amount\":\"abc\"}", 2, false, DG_M_SYNTAX, 0, NULL},
+	{"{\"amount\":\"1e5\"}", 2, false, DG_M_SYNTAX, 0, NULL},
+	{"{\"amount\":\"\"}", 2, false, DG_M_SYNTAX, 0, NULL},
+	{"{\"amount\":\"99999999999999999999\"}", 0, false, DG_M_OVERFLOW, 0,
+	 NULL},
+};
+
+START_TEST(test_amount)
+{
+	json_t *obj = dg_json_parse(amounts[_i].json, strlen(amounts[_i].json),
+				    "t.json");
+	const char *why = "unset";
+	int64_t minor = 0;
+	enum dg_merr e;
+
+	ck_assert_ptr_nonnull(obj);
+	e = dg_json_amount(obj, "amount", amounts[_i].exponent,
+			   amounts[_i].int_minor, &minor, &why);
+	ck_assert_int_eq(e, amounts[_i].want);
+	if (e == DG_M_OK) {
+		ck_assert_int_eq(minor, amounts[_i].minor);
+		ck_assert_ptr_null(why);
+	} else if (amounts[_i].why) {
+		ck_assert_str_eq(why, amounts[_i].why);
+	} else {
+		ck_assert_str_eq(why, dg_merr_str(amounts[_i].want));
+	}
+	/* why may be NULL */
+	ck_assert_int_eq(dg_json_amount(obj, "amount", amounts[_i].exponent,
+					amounts[_i].int_minor, &minor, NULL),
+			 amounts[_i].want);
+	json_decref(obj);
+}
+END_TEST
+
+Suite *dg_test_suite(void)
+{
+	Suite *s = suite_create("jsonio");
+	TCase *tc = tcase_create("jsonio");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_jsonl, 0, DG_NELEM(lines));
+	tcase_add_test(tc, test_jsonl_stdin_name);
+	tcase_add_test(tc, test_jsonl_nul_byte);
+	tcase_add_test(tc, test_jsonl_line_cap);
+	tcase_add_test(tc, test_parse_document);
+	tcase_add_loop_test(tc, test_amount, 0, DG_NELEM(amounts));
+	suite_add_tcase(s, tc);
+	return s;
+}
