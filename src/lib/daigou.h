@@ -188,6 +188,9 @@ enum dg_merr dg_convert(int64_t amount, int from_exp, int to_exp,
  * DG_EFFECTIVE_DIGITS significant digits. Never fewer than 12 significant
  * digits of precision are lost. */
 #define DG_EFFECTIVE_DIGITS 15
+/* Holds the text for any two rates from dg_rate_parse (a smaller buffer
+ * may give DG_M_OVERFLOW for extreme rates). */
+#define DG_EFFECTIVE_SIZE 80
 enum dg_merr dg_rate_effective(const struct dg_rate *mul,
 			       const struct dg_rate *div, char *buf,
 			       size_t len);
@@ -259,7 +262,9 @@ struct dg_csv_row {
 /* name is used in messages ("orders.csv", "-" shows as "<stdin>"). */
 struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name);
 void dg_csv_close(struct dg_csv_reader *r);
-/* 1 row read, 0 end of input, -1 error (message printed with file:line). */
+/* 1 row read, 0 end of input, -1 error (message printed with file:line).
+ * After -1 the next call goes on with the next row when the error was
+ * confined to one row, or returns 0 when the input cannot be read on. */
 int dg_csv_next(struct dg_csv_reader *r, const struct dg_csv_row **row);
 /* Read the first row as the header (a UTF-8 BOM is stripped). 0 or 65. */
 int dg_csv_read_header(struct dg_csv_reader *r);
@@ -275,12 +280,18 @@ const char *dg_csv_name(const struct dg_csv_reader *r);
 struct dg_out;
 struct dg_out *dg_out_new(FILE *fp, bool json, const char *const *columns,
 			  size_t ncolumns);
-/* values has ncolumns entries. Returns 0 or 74 (write error). */
+/* values has ncolumns entries. Returns 0, 74 (write error), or 65 when
+ * a JSON value is not valid UTF-8 (message printed). */
 int dg_out_row(struct dg_out *o, const char *const *values);
 /* Flushes; returns 0 or 74. Frees o. */
 int dg_out_close(struct dg_out *o);
-/* RFC 4180 field writer: quoted only when needed. */
+/* RFC 4180 field writer: quoted only when needed. 0, or -1 on a write
+ * error (no message). */
 int dg_csv_write_field(FILE *fp, const char *s, size_t len);
+/* Read one line, '\n' included, into *buf (grown as needed, NUL-terminated).
+ * Returns its length, 0 at end of input, -1 on a read error (errno set), or
+ * -2 when it is longer than max bytes (the rest of the line is skipped). */
+ssize_t dg_read_line(FILE *fp, char **buf, size_t *size, size_t max);
 
 /* ------------------------------------------------------------------ */
 /* jsonio.c: JSON Lines in, typed field access                         */
@@ -288,8 +299,9 @@ int dg_csv_write_field(FILE *fp, const char *s, size_t len);
 struct dg_jsonl_reader;
 struct dg_jsonl_reader *dg_jsonl_open(FILE *fp, const char *name);
 void dg_jsonl_close(struct dg_jsonl_reader *r);
-/* Next object (blank lines skipped). 1, 0 at end, -1 error (message).
- * The object is owned by the reader until the next call. */
+/* Next object (blank lines skipped). 1, 0 at end, -1 error (message;
+ * the next call goes on with the next line unless the input cannot be
+ * read on). The object is owned by the reader until the next call. */
 int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj,
 		  unsigned long *line);
 /* Parse one JSON document with JSON_REJECT_DUPLICATES. NULL + message. */
@@ -318,16 +330,20 @@ void dg_input_close(struct dg_input *in);
  * checked until a record lacks it). 0 or 65 with "missing required
  * column 'x'". */
 int dg_input_require(struct dg_input *in, const char *const *names, size_t n);
-/* 1 record, 0 end, -1 error (message printed; *status holds the code
- * through dg_input_status). */
+/* 1 record, 0 end, -1 error (message printed; dg_input_status gives the
+ * code). After -1 the next call goes on with the next record when the
+ * error was confined to one record, or returns 0. */
 int dg_input_next(struct dg_input *in);
 int dg_input_status(const struct dg_input *in);
 /* Field as text: CSV field, or JSON string / integer / true / false as
- * text. NULL when absent (or JSON null). A JSON number with a fraction,
- * an array or an object gives NULL and sets *bad (when bad != NULL). */
+ * text. NULL when absent (an empty CSV field, or JSON null). A JSON number
+ * with a fraction, an array or an object gives NULL and sets *bad (when
+ * bad != NULL). Valid until the next dg_input_next. */
 const char *dg_input_get(struct dg_input *in, const char *name, bool *bad);
 /* The current record as JSON (JSON input only; NULL for CSV). */
 json_t *dg_input_json(struct dg_input *in);
+/* The CSV reader, for its header (dg_csv_ncolumns ...); NULL for JSON. */
+const struct dg_csv_reader *dg_input_csv(const struct dg_input *in);
 /* For messages: "orders.csv:12" style location of the current record. */
 const char *dg_input_name(const struct dg_input *in);
 unsigned long dg_input_line(const struct dg_input *in);
