@@ -1,0 +1,1236 @@
+/* Unit tests for db.c: path, open and migrate, refusals, the schema's
+ * constraints and triggers, events, transactions. Every test works in
+ * its own temporary directory. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "daigou.h"
+
+static char dir[PATH_MAX];
+static char err_file[PATH_MAX];
+static char err_text[4096];
+static int saved_stderr = -1;
+
+static void setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	dg_xsnprintf(dir, sizeof(dir), "%s/check_db.XXXXXX",
+		     tmp && *tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dg_xsnprintf(err_file, sizeof(err_file), "%s/stderr", dir);
+	unsetenv("DAIGOU_DB");
+	unsetenv("DAIGOU_NOW");
+	unsetenv("DAIGOU_BUSY_TIMEOUT_MS");
+	dg_set_progname("check_db");
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+			struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void teardown(void)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* path of name inside the test's directory */
+static void in_dir(char *buf, size_t len, const char *name)
+{
+	dg_xsnprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* Everything written to stderr between the two calls lands in err_text. */
+static void capture_stderr(void)
+{
+	int fd;
+
+	fflush(stderr);
+	saved_stderr = dup(2);
+	fd = open(err_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static const char *captured(void)
+{
+	FILE *fp;
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	fp = fopen(err_file, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(err_text, 1, sizeof(err_text) - 1, fp);
+	err_text[n] = '\0';
+	fclose(fp);
+	return err_text;
+}
+
+static bool exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(data, 1, len, fp), len);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+static sqlite3 *open_new(void)
+{
+	char path[PATH_MAX];
+	sqlite3 *db = NULL;
+
+	in_dir(path, sizeof(path), "t.db");
+	ck_assert_int_eq(dg_db_open(path, &db), 0);
+	ck_assert_ptr_nonnull(db);
+	return db;
+}
+
+/* Plain SQLite, none of the library's settings: what an outside
+ * program (or the sqlite3 shell) sees. */
+static sqlite3 *open_raw(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	return db;
+}
+
+/* Extended result code of running sql (SQLITE_OK on success). */
+static int run(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? rc : sqlite3_extended_errcode(db);
+}
+
+static void run_ok(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+}
+
+static long long query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The first column of the first row, "(null)" for NULL, into buf. */
+static const char *query_text(sqlite3 *db, const char *sql, char *buf,
+			      size_t len)
+{
+	const unsigned char *v;
+	sqlite3_stmt *st;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_text(st, 0);
+	dg_xsnprintf(buf, len, "%s", v ? (const char *)v : "(null)");
+	sqlite3_finalize(st);
+	return buf;
+}
+
+/* ---------------------------------------------------------------- path */
+
+static const struct {
+	const char *opt, *env, *want;
+} paths[] = {
+	{NULL, NULL, "daigou.db"},
+	{"shop.db", NULL, "shop.db"},
+	{NULL, "/srv/daigou/shop.db", "/srv/daigou/shop.db"},
+	{"shop.db", "/srv/daigou/shop.db", "shop.db"},
+	{NULL, "", "daigou.db"},
+	{"", "/srv/daigou/shop.db", ""},
+};
+
+START_TEST(test_path)
+{
+	if (paths[_i].env)
+		setenv("DAIGOU_DB", paths[_i].env, 1);
+	ck_assert_str_eq(dg_db_path(paths[_i].opt), paths[_i].want);
+}
+END_TEST
+
+START_TEST(test_empty_path_refused)
+{
+	sqlite3 *db = (sqlite3 *)&db;
+
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open("", &db), DG_EXIT_USAGE);
+	ck_assert_ptr_null(db);
+	ck_assert_int_eq(dg_db_open_ro("", &db), DG_EXIT_USAGE);
+	ck_assert_str_eq(captured(), "check_db: the database path is empty\n"
+				     "check_db: the database path is empty\n");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- open */
+
+START_TEST(test_open_creates_and_migrates)
+{
+	char path[PATH_MAX], buf[128];
+	sqlite3 *db = NULL;
+	int version = -1;
+
+	in_dir(path, sizeof(path), "new.db");
+	ck_assert(!exists(path));
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open(path, &db), 0);
+	ck_assert_str_eq(captured(), "");
+	ck_assert(exists(path));
+	ck_assert_int_eq(dg_db_user_version(db, &version), 0);
+	ck_assert_int_eq(version, DG_SCHEMA_VERSION);
+	ck_assert_int_eq(sqlite3_get_autocommit(db), 1);
+	ck_assert_str_eq(query_text(db, "PRAGMA journal_mode", buf,
+				    sizeof(buf)),
+			 "wal");
+	ck_assert_int_eq(query_int(db, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(query_int(db, "PRAGMA synchronous"), 2);
+	ck_assert_int_eq(query_int(db, "PRAGMA recursive_triggers"), 1);
+	ck_assert_int_eq(query_int(db, "PRAGMA busy_timeout"), 10000);
+	ck_assert_int_eq(query_int(db, "PRAGMA application_id"), 0x44474f55);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 1);
+	ck_assert_str_eq(query_text(db,
+				    "SELECT tool || '|' || kind || '|' || "
+				    "subject || '|' || detail FROM events",
+				    buf, sizeof(buf)),
+			 "check_db|schema_migrated|1|"
+			 "migrated from schema version 0 to 1");
+	dg_db_close(db);
+}
+END_TEST
+
+static const char *const want_tables[] = {
+	"events",      "fetch_state", "images",   "order_items",
+	"order_rates", "orders",      "payments", "rates",
+	"refund_lines", "refunds",
+};
+
+static const char *const want_triggers[] = {
+	"order_items_no_delete",  "order_items_no_update",
+	"order_rates_no_delete",  "order_rates_no_update",
+	"orders_immutable",       "orders_no_delete",
+	"payments_no_delete",     "payments_no_update",
+	"refund_lines_no_delete", "refund_lines_no_update",
+	"refunds_no_delete",      "refunds_no_update",
+};
+
+static const char *const want_indexes[] = {
+	"events_at",       "events_kind_at",  "images_product",
+	"payments_order",  "payments_parent", "rates_pair_as_of",
+	"refunds_order",
+};
+
+static void check_names(sqlite3 *db, const char *type,
+			const char *const *want, size_t n)
+{
+	sqlite3_stmt *st;
+	size_t i = 0;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+					    "SELECT name FROM sqlite_master "
+					    "WHERE type = ?1 AND sql NOT NULL "
+					    "ORDER BY name",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ck_assert_msg(i < n, "unexpected %s '%s'", type,
+			      sqlite3_column_text(st, 0));
+		ck_assert_str_eq((const char *)sqlite3_column_text(st, 0),
+				 want[i]);
+		i++;
+	}
+	ck_assert_uint_eq(i, n);
+	sqlite3_finalize(st);
+}
+
+START_TEST(test_schema_objects)
+{
+	sqlite3 *db = open_new();
+
+	check_names(db, "table", want_tables, DG_NELEM(want_tables));
+	check_names(db, "trigger", want_triggers, DG_NELEM(want_triggers));
+	check_names(db, "index", want_indexes, DG_NELEM(want_indexes));
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM sqlite_master "
+				       "WHERE type = 'table' AND "
+				       "sql NOT LIKE '%) STRICT'"),
+			 0);
+	dg_db_close(db);
+}
+END_TEST
+
+START_TEST(test_reopen_is_a_no_op)
+{
+	char path[PATH_MAX], before[16384], after[16384];
+	static const char schema[] =
+		"SELECT group_concat(sql, ';') FROM "
+		"(SELECT sql FROM sqlite_master ORDER BY name)";
+	sqlite3 *db = open_new();
+	int version = -1;
+
+	query_text(db, schema, before, sizeof(before));
+	dg_db_close(db);
+	in_dir(path, sizeof(path), "t.db");
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open(path, &db), 0);
+	ck_assert_str_eq(captured(), "");
+	ck_assert_int_eq(dg_db_user_version(db, &version), 0);
+	ck_assert_int_eq(version, DG_SCHEMA_VERSION);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 1);
+	ck_assert_str_eq(query_text(db, schema, after, sizeof(after)), before);
+	dg_db_close(db);
+}
+END_TEST
+
+static const struct {
+	const char *value;
+	int want;    /* dg_db_open's result */
+	int timeout; /* PRAGMA busy_timeout when want is 0 */
+} busy_envs[] = {
+	{"250", 0, 250},      {"0", 0, 0},         {"86400000", 0, 86400000},
+	{"86400001", 64, 0},  {"", 64, 0},          {"ten", 64, 0},
+	{"-5", 64, 0},        {" 5", 64, 0},        {"5ms", 64, 0},
+	{"+5", 64, 0},
+};
+
+START_TEST(test_busy_timeout_env)
+{
+	char path[PATH_MAX], want[256];
+	sqlite3 *db = NULL;
+
+	in_dir(path, sizeof(path), "t.db");
+	setenv("DAIGOU_BUSY_TIMEOUT_MS", busy_envs[_i].value, 1);
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open(path, &db), busy_envs[_i].want);
+	if (busy_envs[_i].want) {
+		dg_xsnprintf(want, sizeof(want),
+			     "check_db: malformed DAIGOU_BUSY_TIMEOUT_MS '%s': "
+			     "want milliseconds from 0 to 86400000\n",
+			     busy_envs[_i].value);
+		ck_assert_str_eq(captured(), want);
+		ck_assert_ptr_null(db);
+		ck_assert(!exists(path));
+		return;
+	}
+	ck_assert_str_eq(captured(), "");
+	ck_assert_int_eq(query_int(db, "PRAGMA busy_timeout"),
+			 busy_envs[_i].timeout);
+	dg_db_close(db);
+}
+END_TEST
+
+/* ------------------------------------------------------- read-only open */
+
+START_TEST(test_open_ro_missing)
+{
+	static const char *const names[] = {"missing.db", "nodir/missing.db"};
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	sqlite3 *db = (sqlite3 *)&db;
+	size_t i;
+
+	for (i = 0; i < DG_NELEM(names); i++) {
+		in_dir(path, sizeof(path), names[i]);
+		capture_stderr();
+		ck_assert_int_eq(dg_db_open_ro(path, &db), DG_EXIT_NOINPUT);
+		dg_xsnprintf(want, sizeof(want),
+			     "check_db: cannot open database '%s': "
+			     "no such file\n",
+			     path);
+		ck_assert_str_eq(captured(), want);
+		ck_assert_ptr_null(db);
+		ck_assert(!exists(path));
+	}
+}
+END_TEST
+
+START_TEST(test_open_ro_reads_and_never_writes)
+{
+	char path[PATH_MAX];
+	sqlite3 *db = open_new();
+	int version = -1;
+
+	dg_db_close(db);
+	in_dir(path, sizeof(path), "t.db");
+	ck_assert_int_eq(dg_db_open_ro(path, &db), 0);
+	ck_assert_int_eq(dg_db_user_version(db, &version), 0);
+	ck_assert_int_eq(version, DG_SCHEMA_VERSION);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 1);
+	ck_assert_int_eq(run(db, "INSERT INTO events (at, tool, kind) VALUES "
+				 "('2026-06-10T09:09:24Z', 'x', 'y')"),
+			 SQLITE_READONLY);
+	dg_db_close(db);
+}
+END_TEST
+
+START_TEST(test_open_ro_empty_file)
+{
+	char path[PATH_MAX], want[PATH_MAX + 80];
+	sqlite3 *db = (sqlite3 *)&db;
+	struct stat sb;
+
+	in_dir(path, sizeof(path), "empty.db");
+	write_file(path, "", 0);
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open_ro(path, &db), DG_EXIT_NOINPUT);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot open database '%s': it is empty, "
+		     "no tool has written to it yet\n",
+		     path);
+	ck_assert_str_eq(captured(), want);
+	ck_assert_ptr_null(db);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ refusals */
+
+START_TEST(test_newer_schema_refused)
+{
+	char path[PATH_MAX], want[PATH_MAX + 80], sql[64];
+	sqlite3 *db = open_new();
+	int ro;
+
+	dg_db_close(db);
+	in_dir(path, sizeof(path), "t.db");
+	db = open_raw(path);
+	dg_xsnprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		     DG_SCHEMA_VERSION + 1);
+	run_ok(db, sql);
+	sqlite3_close(db);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: database '%s' has schema version %d, newer "
+		     "than this program's %d\n",
+		     path, DG_SCHEMA_VERSION + 1, DG_SCHEMA_VERSION);
+	for (ro = 0; ro <= 1; ro++) {
+		db = (sqlite3 *)&db;
+		capture_stderr();
+		ck_assert_int_eq(ro ? dg_db_open_ro(path, &db)
+				    : dg_db_open(path, &db),
+				 DG_EXIT_DATAERR);
+		ck_assert_str_eq(captured(), want);
+		ck_assert_ptr_null(db);
+	}
+	db = open_raw(path);
+	ck_assert_int_eq(query_int(db, "PRAGMA user_version"),
+			 DG_SCHEMA_VERSION + 1);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 1);
+	sqlite3_close(db);
+}
+END_TEST
+
+static const struct {
+	const char *data;
+	size_t len;
+} not_databases[] = {
+#define BYTES(s) {s, sizeof(s) - 1}
+	BYTES("hello, world\n"),
+	BYTES("order_id,amount,currency\nA1,102.30,EUR\n"),
+	BYTES("SQLite format 2\0 this is not version 3 of the file format, "
+	      "and it goes on long enough to fill a header ................"),
+#undef BYTES
+};
+
+START_TEST(test_not_a_database_refused)
+{
+	char path[PATH_MAX], want[PATH_MAX + 64], back[256];
+	sqlite3 *db;
+	FILE *fp;
+	int ro;
+
+	in_dir(path, sizeof(path), "text.db");
+	write_file(path, not_databases[_i].data, not_databases[_i].len);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot open database '%s': file is not a "
+		     "database\n",
+		     path);
+	for (ro = 0; ro <= 1; ro++) {
+		db = (sqlite3 *)&db;
+		capture_stderr();
+		ck_assert_int_eq(ro ? dg_db_open_ro(path, &db)
+				    : dg_db_open(path, &db),
+				 DG_EXIT_DATAERR);
+		ck_assert_str_eq(captured(), want);
+		ck_assert_ptr_null(db);
+	}
+	fp = fopen(path, "rb");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fread(back, 1, sizeof(back), fp),
+			  not_databases[_i].len);
+	fclose(fp);
+	ck_assert(!memcmp(back, not_databases[_i].data,
+			  not_databases[_i].len));
+}
+END_TEST
+
+/* Another program's SQLite file is neither migrated nor switched to WAL. */
+static const char *const foreign_setups[] = {
+	"CREATE TABLE rates (day TEXT, rate REAL)",
+	"PRAGMA user_version = 1",
+	"PRAGMA application_id = 42",
+	"PRAGMA user_version = 7",
+};
+
+START_TEST(test_foreign_database_refused)
+{
+	char path[PATH_MAX], want[PATH_MAX + 64], buf[32];
+	sqlite3 *db;
+	int ro;
+
+	in_dir(path, sizeof(path), "other.db");
+	db = open_raw(path);
+	run_ok(db, foreign_setups[_i]);
+	sqlite3_close(db);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot open database '%s': not a daigou-tools "
+		     "database\n",
+		     path);
+	for (ro = 0; ro <= 1; ro++) {
+		db = (sqlite3 *)&db;
+		capture_stderr();
+		ck_assert_int_eq(ro ? dg_db_open_ro(path, &db)
+				    : dg_db_open(path, &db),
+				 DG_EXIT_DATAERR);
+		ck_assert_str_eq(captured(), want);
+		ck_assert_ptr_null(db);
+	}
+	db = open_raw(path);
+	ck_assert_str_eq(query_text(db, "PRAGMA journal_mode", buf,
+				    sizeof(buf)),
+			 "delete");
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM sqlite_master "
+				       "WHERE name = 'events'"),
+			 0);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* ------------------------------------------------------------- the data */
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define T0 "'2026-06-10T09:09:24Z'"
+
+/* One order of each kind of row, as the tools will write them. Order A1:
+ * 16500 JPY charged in EUR, reported in USD; order B2 has only a charge
+ * pin. */
+static const char fixture[] =
+	"INSERT INTO rates (id, provider, base, quote, rate, as_of, "
+	"fetched_at, source) VALUES "
+	"(1, 'ecb', 'EUR', 'JPY', '161.29', '2026-06-09', "
+	"'2026-06-09T15:00:00Z', 'eurofxref-daily.xml'), "
+	"(2, 'ecb', 'EUR', 'USD', '1.0845', '2026-06-09', "
+	"'2026-06-09T15:00:00Z', 'eurofxref-daily.xml');"
+	"INSERT INTO fetch_state VALUES ('https://ecb.example/daily.xml', "
+	"'\"abc\"', 'Tue, 09 Jun 2026 14:00:00 GMT', 200, " T0 ", " T0 ");"
+	"INSERT INTO orders (order_id, amount, currency, charge_currency, "
+	"base_currency, created_at, content_sha256) VALUES "
+	"('A1', 16500, 'JPY', 'EUR', 'USD', " T0 ", '" SHA_A "'), "
+	"('B2', 1000, 'JPY', 'EUR', NULL, " T0 ", '" SHA_B "');"
+	"INSERT INTO order_items VALUES ('A1', 1, 'SKU-1', 1, 10000), "
+	"('A1', 2, 'SKU-2', 1, 6500), ('B2', 1, NULL, 2, 1000);"
+	"INSERT INTO order_rates (order_id, kind, from_currency, to_currency, "
+	"amount, converted, method, provider, mul_rate_id, div_rate_id, "
+	"mul_rate, div_rate, effective_rate, rounding, rate_as_of, pinned_at) "
+	"VALUES ('A1', 'charge', 'JPY', 'EUR', 16500, 10230, 'inverse', 'ecb', "
+	"NULL, 1, NULL, '161.29', '0.00620001240002', 'half-up', '2026-06-09', "
+	T0 "), ('A1', 'base', 'JPY', 'USD', 16500, 11094, 'cross', 'ecb', 2, "
+	"1, '1.0845', '161.29', '0.00672391344783', 'half-up', '2026-06-09', "
+	T0 "), ('B2', 'charge', 'JPY', 'EUR', 1000, 620, 'inverse', 'ecb', "
+	"NULL, 1, NULL, '161.29', '0.00620001240002', 'half-even', "
+	"'2026-06-09', " T0 ");"
+	"INSERT INTO payments (gateway, gateway_txn_id, kind, order_id, "
+	"amount, currency, status, parent_txn_id, event_type, payload_sha256, "
+	"received_at) VALUES ('stripe', 'ch_1', 'charge', 'A1', 10230, 'EUR', "
+	"'succeeded', NULL, 'charge.succeeded', '" SHA_A "', " T0 "), "
+	"('stripe', 're_1', 'refund', 'A1', 6200, 'EUR', 'succeeded', 'ch_1', "
+	"'charge.refunded', '" SHA_B "', " T0 ");"
+	"INSERT INTO refunds (refund_id, order_id, refund_amount, currency, "
+	"charge_refund, charge_currency, pinned_rate, live_rate, "
+	"charge_refund_at_live, fx_difference, rate_source, request, "
+	"created_at) VALUES ('R1', 'A1', 10000, 'JPY', 6200, 'EUR', "
+	"'0.00620001240002', '0.0060', 6000, 200, 'pinned', 'lines=1', " T0
+	");"
+	"INSERT INTO refund_lines VALUES ('R1', 1, 1, 6200);"
+	"INSERT INTO images (product_id, url, updated_at) VALUES "
+	"('P1', 'https://img.example/p1.jpg', " T0 ");";
+
+static sqlite3 *open_with_data(void)
+{
+	sqlite3 *db = open_new();
+
+	run_ok(db, fixture);
+	return db;
+}
+
+START_TEST(test_fixture_defaults)
+{
+	sqlite3 *db = open_with_data();
+	char buf[64];
+
+	ck_assert_str_eq(query_text(db, "SELECT state FROM orders WHERE "
+					"order_id = 'A1'",
+				    buf, sizeof(buf)),
+			 "pinned");
+	ck_assert_str_eq(query_text(db, "SELECT status || '|' || attempts "
+					"FROM images",
+				    buf, sizeof(buf)),
+			 "pending|0");
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM "
+				       "pragma_foreign_key_check"),
+			 0);
+	dg_db_close(db);
+}
+END_TEST
+
+/* Each statement hits the append-only trigger of its table. REPLACE
+ * deletes the row it replaces: refused too (recursive_triggers). */
+static const struct {
+	const char *table;
+	const char *update, *delete, *replace;
+} append_only[] = {
+	{"order_items", "UPDATE order_items SET qty = 2 WHERE line = 1",
+	 "DELETE FROM order_items",
+	 "INSERT OR REPLACE INTO order_items VALUES ('A1', 1, 'SKU-1', 9, 1)"},
+	{"order_rates", "UPDATE order_rates SET converted = 9999",
+	 "DELETE FROM order_rates WHERE kind = 'base'",
+	 "REPLACE INTO order_rates (order_id, kind, from_currency, "
+	 "to_currency, amount, converted, method, provider, div_rate_id, "
+	 "div_rate, effective_rate, rounding, rate_as_of, pinned_at) VALUES "
+	 "('B2', 'charge', 'JPY', 'EUR', 1000, 700, 'inverse', 'ecb', 1, "
+	 "'161.29', '0.0062', 'half-up', '2026-06-09', " T0 ")"},
+	{"payments", "UPDATE payments SET amount = 20460",
+	 "DELETE FROM payments WHERE gateway_txn_id = 'ch_1'",
+	 "INSERT OR REPLACE INTO payments (gateway, gateway_txn_id, kind, "
+	 "order_id, amount, currency, status, payload_sha256, received_at) "
+	 "VALUES ('stripe', 'ch_1', 'charge', 'A1', 20460, 'EUR', "
+	 "'succeeded', '" SHA_B "', " T0 ")"},
+	{"refunds", "UPDATE refunds SET charge_refund = 1",
+	 "DELETE FROM refunds",
+	 "INSERT OR REPLACE INTO refunds (refund_id, order_id, refund_amount, "
+	 "currency, charge_refund, charge_currency, pinned_rate, rate_source, "
+	 "request, created_at) VALUES ('R1', 'A1', 1, 'JPY', 1, 'EUR', "
+	 "'0.0062', 'pinned', 'amount=1', " T0 ")"},
+	{"refund_lines", "UPDATE refund_lines SET charge_amount = 0",
+	 "DELETE FROM refund_lines",
+	 "INSERT OR REPLACE INTO refund_lines VALUES ('R1', 1, 1, 1)"},
+};
+
+/* Every row of a table as text, to show that a refused statement changed
+ * nothing. table is one of this file's constants. */
+static const char *dump_table(sqlite3 *db, const char *table, char *buf,
+			      size_t len)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	size_t used = 0;
+	int i;
+
+	dg_xsnprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY 1, 2",
+		     table);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	buf[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(st); i++) {
+			const unsigned char *v = sqlite3_column_text(st, i);
+
+			dg_xsnprintf(buf + used, len - used, "%s|",
+				     v ? (const char *)v : "NULL");
+			used += strlen(buf + used);
+		}
+		dg_xsnprintf(buf + used, len - used, "\n");
+		used++;
+	}
+	sqlite3_finalize(st);
+	return buf;
+}
+
+START_TEST(test_append_only)
+{
+	const char *sqls[] = {append_only[_i].update, append_only[_i].delete,
+			      append_only[_i].replace};
+	const char *table = append_only[_i].table;
+	sqlite3 *db = open_with_data();
+	char want[64], before[4096], after[4096];
+	size_t i;
+
+	dump_table(db, table, before, sizeof(before));
+	ck_assert_str_ne(before, "");
+	dg_xsnprintf(want, sizeof(want), "%s is append-only", table);
+	for (i = 0; i < DG_NELEM(sqls); i++) {
+		ck_assert_msg(run(db, sqls[i]) == SQLITE_CONSTRAINT_TRIGGER,
+			      "not refused: %s", sqls[i]);
+		ck_assert_str_eq(sqlite3_errmsg(db), want);
+	}
+	ck_assert_str_eq(dump_table(db, table, after, sizeof(after)), before);
+	dg_db_close(db);
+}
+END_TEST
+
+START_TEST(test_orders_state_only)
+{
+	sqlite3 *db = open_with_data();
+	char buf[32];
+
+	ck_assert_int_eq(run(db, "UPDATE orders SET amount = 1"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	ck_assert_str_eq(sqlite3_errmsg(db), "orders: only state may change");
+	ck_assert_int_eq(run(db, "UPDATE orders SET charge_currency = 'USD'"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	ck_assert_int_eq(run(db, "DELETE FROM orders WHERE order_id = 'B2'"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	ck_assert_str_eq(sqlite3_errmsg(db), "orders: rows cannot be deleted");
+	ck_assert_int_eq(run(db, "UPDATE orders SET state = 'paid' "
+				 "WHERE order_id = 'A1'"),
+			 SQLITE_OK);
+	ck_assert_str_eq(query_text(db, "SELECT state FROM orders "
+					"WHERE order_id = 'A1'",
+				    buf, sizeof(buf)),
+			 "paid");
+	ck_assert_int_eq(run(db, "UPDATE orders SET state = 'shipped'"),
+			 SQLITE_CONSTRAINT_CHECK);
+	dg_db_close(db);
+}
+END_TEST
+
+/* Inserts that break a key: the exact SQLite message names the columns. */
+#define PK SQLITE_CONSTRAINT_PRIMARYKEY
+#define UQ SQLITE_CONSTRAINT_UNIQUE
+static const struct {
+	const char *sql;
+	int code;        /* extended result code */
+	const char *msg; /* NULL: must succeed */
+} uniques[] = {
+	{"INSERT INTO payments (gateway, gateway_txn_id, kind, order_id, "
+	 "amount, currency, status, payload_sha256, received_at) VALUES "
+	 "('stripe', 'ch_1', 'charge', 'A1', 10230, 'EUR', 'succeeded', '" SHA_A
+	 "', " T0 ")",
+	 UQ,
+	 "UNIQUE constraint failed: payments.gateway, payments.gateway_txn_id"},
+	{"INSERT INTO payments (gateway, gateway_txn_id, kind, order_id, "
+	 "amount, currency, status, payload_sha256, received_at) VALUES "
+	 "('paypal', 'ch_1', 'charge', 'A1', 10230, 'EUR', 'COMPLETED', '" SHA_A
+	 "', " T0 ")",
+	 SQLITE_OK, NULL},
+	{"INSERT INTO refunds (refund_id, order_id, refund_amount, currency, "
+	 "charge_refund, charge_currency, pinned_rate, rate_source, request, "
+	 "created_at) VALUES ('R1', 'A1', 6500, 'JPY', 4030, 'EUR', '0.0062', "
+	 "'pinned', 'lines=2', " T0 ")",
+	 UQ, "UNIQUE constraint failed: refunds.refund_id"},
+	{"INSERT INTO order_rates (order_id, kind, from_currency, to_currency, "
+	 "amount, converted, method, provider, div_rate_id, div_rate, "
+	 "effective_rate, rounding, rate_as_of, pinned_at) VALUES ('B2', "
+	 "'base', 'JPY', 'EUR', 1000, 620, 'inverse', 'ecb', 1, '161.29', "
+	 "'0.0062', 'half-up', '2026-06-09', " T0 ")",
+	 UQ, "UNIQUE constraint failed: order_rates.order_id, "
+	 "order_rates.from_currency, order_rates.to_currency"},
+	{"INSERT INTO order_rates (order_id, kind, from_currency, to_currency, "
+	 "amount, converted, method, provider, mul_rate_id, mul_rate, "
+	 "effective_rate, rounding, rate_as_of, pinned_at) VALUES ('A1', "
+	 "'charge', 'EUR', 'USD', 10230, 11094, 'direct', 'ecb', 2, '1.0845', "
+	 "'1.0845', 'half-up', '2026-06-09', " T0 ")",
+	 UQ,
+	 "UNIQUE constraint failed: order_rates.order_id, order_rates.kind"},
+	{"INSERT INTO rates (provider, base, quote, rate, as_of, fetched_at) "
+	 "VALUES ('ecb', 'EUR', 'JPY', '161.30', '2026-06-09', " T0 ")",
+	 UQ,
+	 "UNIQUE constraint failed: rates.provider, rates.base, rates.quote, "
+	 "rates.as_of"},
+	{"INSERT INTO rates (provider, base, quote, rate, as_of, fetched_at) "
+	 "VALUES ('frankfurter', 'EUR', 'JPY', '161.30', '2026-06-09', " T0
+	 ")",
+	 SQLITE_OK, NULL},
+	{"INSERT INTO orders (order_id, amount, currency, charge_currency, "
+	 "created_at, content_sha256) VALUES ('A1', 16500, 'JPY', 'EUR', " T0
+	 ", '" SHA_B "')",
+	 PK, "UNIQUE constraint failed: orders.order_id"},
+	{"INSERT INTO order_items VALUES ('A1', 2, 'SKU-3', 1, 1)",
+	 PK,
+	 "UNIQUE constraint failed: order_items.order_id, order_items.line"},
+	{"INSERT INTO refund_lines VALUES ('R1', 1, 1, 1)",
+	 PK,
+	 "UNIQUE constraint failed: refund_lines.refund_id, "
+	 "refund_lines.line"},
+	{"INSERT INTO images (product_id, url, updated_at) VALUES ('P2', "
+	 "'https://img.example/p1.jpg', " T0 ")",
+	 UQ, "UNIQUE constraint failed: images.url"},
+	{"INSERT INTO fetch_state (url, checked_at) VALUES "
+	 "('https://ecb.example/daily.xml', " T0 ")",
+	 PK, "UNIQUE constraint failed: fetch_state.url"},
+};
+
+START_TEST(test_unique)
+{
+	sqlite3 *db = open_with_data();
+	int rc = run(db, uniques[_i].sql);
+
+	ck_assert_msg(rc == uniques[_i].code, "got %d (%s), want %d", rc,
+		      sqlite3_errmsg(db), uniques[_i].code);
+	if (uniques[_i].msg)
+		ck_assert_str_eq(sqlite3_errmsg(db), uniques[_i].msg);
+	dg_db_close(db);
+}
+END_TEST
+
+/* Inserts that break a CHECK, a type, NOT NULL or a foreign key. Each
+ * differs from a valid row in one value. */
+#define ORDER(id, amount, ccy, state)                                      \
+	"INSERT INTO orders (order_id, amount, currency, charge_currency, "  \
+	"state, created_at, content_sha256) VALUES (" id ", " amount ", "    \
+	ccy ", 'EUR', " state ", " T0 ", '" SHA_A "')"
+#define PAYMENT(kind, amount, ccy, parent, sha, at)                          \
+	"INSERT INTO payments (gateway, gateway_txn_id, kind, amount, "      \
+	"currency, status, parent_txn_id, payload_sha256, received_at) "     \
+	"VALUES ('stripe', 'ch_9', " kind ", " amount ", " ccy               \
+	", 'succeeded', " parent ", " sha ", " at ")"
+#define RATE(base, quote, rate, as_of)                                     \
+	"INSERT INTO rates (provider, base, quote, rate, as_of, fetched_at) " \
+	"VALUES ('ecb', " base ", " quote ", " rate ", " as_of ", " T0 ")"
+#define PIN(from, to, method, mul_id, mul, div_id, div, rounding)          \
+	"INSERT INTO order_rates (order_id, kind, from_currency, "           \
+	"to_currency, amount, converted, method, provider, mul_rate_id, "    \
+	"mul_rate, div_rate_id, div_rate, effective_rate, rounding, "        \
+	"rate_as_of, pinned_at) VALUES ('B2', 'base', " from ", " to         \
+	", 1000, 620, " method ", 'ecb', " mul_id ", " mul ", " div_id       \
+	", " div ", '0.0062', " rounding ", '2026-06-09', " T0 ")"
+
+static const struct {
+	const char *sql;
+	int code; /* extended result code, SQLITE_OK for the valid twin */
+} checks[] = {
+	{ORDER("'C3'", "1650", "'JPY'", "'pinned'"), SQLITE_OK},
+	{ORDER("'C3'", "1650", "'jpy'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "1650", "'JP'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "1650", "'JPYY'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "1650", "'J1Y'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "1650", "''", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "16.5", "'JPY'", "'pinned'"),
+	 SQLITE_CONSTRAINT_DATATYPE},
+	{ORDER("'C3'", "'16.50'", "'JPY'", "'pinned'"),
+	 SQLITE_CONSTRAINT_DATATYPE},
+	{ORDER("'C3'", "'1650 JPY'", "'JPY'", "'pinned'"),
+	 SQLITE_CONSTRAINT_DATATYPE},
+	{ORDER("'C3'", "0", "'JPY'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "-1650", "'JPY'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("'C3'", "1650", "'JPY'", "'shipped'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("''", "1650", "'JPY'", "'pinned'"), SQLITE_CONSTRAINT_CHECK},
+	{ORDER("NULL", "1650", "'JPY'", "'pinned'"),
+	 SQLITE_CONSTRAINT_NOTNULL},
+	{"INSERT INTO orders (order_id, amount, currency, charge_currency, "
+	 "created_at, content_sha256) VALUES ('C3', 1, 'JPY', 'EUR', "
+	 "'2026-06-10 09:09:24', '" SHA_A "')",
+	 SQLITE_CONSTRAINT_CHECK},
+	{"INSERT INTO orders (order_id, amount, currency, charge_currency, "
+	 "created_at) VALUES ('C3', 1, 'JPY', 'EUR', " T0 ")",
+	 SQLITE_CONSTRAINT_NOTNULL},
+	{PAYMENT("'charge'", "100", "'EUR'", "NULL", "'" SHA_A "'", T0),
+	 SQLITE_OK},
+	{PAYMENT("'chargeback'", "100", "'EUR'", "NULL", "'" SHA_A "'", T0),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PAYMENT("'charge'", "1.50", "'EUR'", "NULL", "'" SHA_A "'", T0),
+	 SQLITE_CONSTRAINT_DATATYPE},
+	{PAYMENT("'charge'", "-100", "'EUR'", "NULL", "'" SHA_A "'", T0),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PAYMENT("'charge'", "100", "'eur'", "NULL", "'" SHA_A "'", T0),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PAYMENT("'charge'", "100", "'EUR'", "'ch_1'", "'" SHA_A "'", T0),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PAYMENT("'charge'", "100", "'EUR'", "NULL", "'abc'", T0),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PAYMENT("'charge'", "100", "'EUR'", "NULL",
+		 "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		 "AAAA'",
+		 T0),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PAYMENT("'charge'", "100", "'EUR'", "NULL", "'" SHA_A "'",
+		 "'2026-06-10'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'0.85'", "'2026-06-09'"), SQLITE_OK},
+	{RATE("'EUR'", "'GBP'", "''", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'0,85'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'8.5e-1'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'-0.85'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'0.8.5'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'1.'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'EUR'", "'1'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'gbp'", "'0.85'", "'2026-06-09'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{RATE("'EUR'", "'GBP'", "'0.85'", "'09/06/2026'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'inverse'", "NULL", "NULL", "1", "'161.29'",
+	     "'half-up'"),
+	 SQLITE_OK},
+	{PIN("'JPY'", "'GBP'", "'guess'", "NULL", "NULL", "1", "'161.29'",
+	     "'half-up'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'inverse'", "NULL", "NULL", "1", "'161.29'",
+	     "'bankers'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'direct'", "NULL", "NULL", "1", "'161.29'",
+	     "'half-up'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'cross'", "NULL", "NULL", "1", "'161.29'",
+	     "'half-up'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'identity'", "NULL", "NULL", "NULL", "NULL",
+	     "'half-up'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'inverse'", "NULL", "NULL", "NULL",
+	     "'161.29'", "'half-up'"),
+	 SQLITE_CONSTRAINT_CHECK},
+	{PIN("'JPY'", "'GBP'", "'inverse'", "NULL", "NULL", "99", "'161.29'",
+	     "'half-up'"),
+	 SQLITE_CONSTRAINT_FOREIGNKEY},
+	{"INSERT INTO order_items VALUES ('A1', 3, NULL, 1, 100)", SQLITE_OK},
+	{"INSERT INTO order_items VALUES ('A1', 0, NULL, 1, 100)",
+	 SQLITE_CONSTRAINT_CHECK},
+	{"INSERT INTO order_items VALUES ('A1', 3, NULL, 0, 100)",
+	 SQLITE_CONSTRAINT_CHECK},
+	{"INSERT INTO order_items VALUES ('A1', 3, NULL, 1, 1.5)",
+	 SQLITE_CONSTRAINT_DATATYPE},
+	{"INSERT INTO order_items VALUES ('Z9', 1, NULL, 1, 100)",
+	 SQLITE_CONSTRAINT_FOREIGNKEY},
+	{"INSERT INTO refunds (refund_id, order_id, refund_amount, currency, "
+	 "charge_refund, charge_currency, pinned_rate, rate_source, request, "
+	 "created_at) VALUES ('R2', 'A1', 6500, 'JPY', 4030, 'EUR', '0.0062', "
+	 "'guess', 'lines=2', " T0 ")",
+	 SQLITE_CONSTRAINT_CHECK},
+	{"INSERT INTO refunds (refund_id, order_id, refund_amount, currency, "
+	 "charge_refund, charge_currency, pinned_rate, rate_source, request, "
+	 "created_at) VALUES ('R2', 'Z9', 6500, 'JPY', 4030, 'EUR', '0.0062', "
+	 "'pinned', 'lines=2', " T0 ")",
+	 SQLITE_CONSTRAINT_FOREIGNKEY},
+	{"INSERT INTO refund_lines VALUES ('R9', 1, 1, 1)",
+	 SQLITE_CONSTRAINT_FOREIGNKEY},
+	{"INSERT INTO images (product_id, url, status, updated_at) VALUES "
+	 "('P2', 'https://img.example/p2.jpg', 'done', " T0 ")",
+	 SQLITE_CONSTRAINT_CHECK},
+	{"INSERT INTO images (product_id, url, bytes, updated_at) VALUES "
+	 "('P2', 'https://img.example/p2.jpg', -1, " T0 ")",
+	 SQLITE_CONSTRAINT_CHECK},
+	{"INSERT INTO events (at, tool, kind) VALUES (" T0 ", 'x', '')",
+	 SQLITE_CONSTRAINT_CHECK},
+};
+
+START_TEST(test_checks)
+{
+	sqlite3 *db = open_with_data();
+	int rc = run(db, checks[_i].sql);
+
+	ck_assert_msg(rc == checks[_i].code, "got %d (%s), want %d: %s", rc,
+		      sqlite3_errmsg(db), checks[_i].code, checks[_i].sql);
+	dg_db_close(db);
+}
+END_TEST
+
+/* -------------------------------------------------------------- events */
+
+START_TEST(test_event)
+{
+	sqlite3 *db = open_new();
+	char buf[256];
+
+	setenv("DAIGOU_NOW", "2026-06-10T11:09:24+02:00", 1);
+	dg_set_progname("/usr/bin/rate-fetch");
+	ck_assert_int_eq(dg_db_event(db, "rate_jump", "EUR/JPY",
+				     "moved 2.5 % from 161.29 to 165.32"),
+			 0);
+	ck_assert_int_eq(dg_db_event(db, "pin_refused", NULL, NULL), 0);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 3);
+	ck_assert_str_eq(query_text(db,
+				    "SELECT at || '|' || tool || '|' || kind "
+				    "|| '|' || subject || '|' || detail FROM "
+				    "events WHERE kind = 'rate_jump'",
+				    buf, sizeof(buf)),
+			 "2026-06-10T09:09:24Z|rate-fetch|rate_jump|EUR/JPY|"
+			 "moved 2.5 % from 161.29 to 165.32");
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events WHERE "
+				       "kind = 'pin_refused' AND subject IS "
+				       "NULL AND detail IS NULL"),
+			 1);
+	dg_db_close(db);
+}
+END_TEST
+
+START_TEST(test_event_bad_clock)
+{
+	sqlite3 *db = open_new();
+
+	setenv("DAIGOU_NOW", "yesterday", 1);
+	capture_stderr();
+	ck_assert_int_eq(dg_db_event(db, "rate_jump", "EUR/JPY", "x"),
+			 DG_EXIT_USAGE);
+	ck_assert_str_eq(captured(),
+			 "check_db: malformed DAIGOU_NOW 'yesterday': want "
+			 "RFC 3339 such as 2026-06-10T09:09:24Z\n");
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 1);
+	dg_db_close(db);
+}
+END_TEST
+
+/* -------------------------------------------------------- transactions */
+
+START_TEST(test_begin_commit_rollback)
+{
+	sqlite3 *db = open_new();
+
+	ck_assert_int_eq(dg_db_begin(db), 0);
+	ck_assert_int_eq(sqlite3_get_autocommit(db), 0);
+	ck_assert_int_eq(dg_db_event(db, "test", "rolled", "back"), 0);
+	dg_db_rollback(db);
+	ck_assert_int_eq(sqlite3_get_autocommit(db), 1);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events"), 1);
+
+	ck_assert_int_eq(dg_db_begin(db), 0);
+	ck_assert_int_eq(dg_db_event(db, "test", "committed", NULL), 0);
+	ck_assert_int_eq(dg_db_commit(db), 0);
+	ck_assert_int_eq(sqlite3_get_autocommit(db), 1);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM events WHERE "
+				       "subject = 'committed'"),
+			 1);
+
+	/* Nothing to roll back: silent. */
+	capture_stderr();
+	dg_db_rollback(db);
+	dg_db_rollback(NULL);
+	ck_assert_str_eq(captured(), "");
+	dg_db_close(db);
+}
+END_TEST
+
+START_TEST(test_transaction_misuse)
+{
+	sqlite3 *db = open_new();
+	char want[PATH_MAX + 256];
+	const char *file = sqlite3_db_filename(db, "main");
+
+	ck_assert_int_eq(dg_db_begin(db), 0);
+	capture_stderr();
+	ck_assert_int_eq(dg_db_begin(db), DG_EXIT_IOERR);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot start a transaction on '%s': cannot "
+		     "start a transaction within a transaction\n",
+		     file);
+	ck_assert_str_eq(captured(), want);
+	ck_assert_int_eq(dg_db_commit(db), 0);
+
+	capture_stderr();
+	ck_assert_int_eq(dg_db_commit(db), DG_EXIT_IOERR);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot commit a transaction on '%s': cannot "
+		     "commit - no transaction is active\n",
+		     file);
+	ck_assert_str_eq(captured(), want);
+	dg_db_close(db);
+}
+END_TEST
+
+static int64_t elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - since->tv_sec) * 1000 +
+	       (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+START_TEST(test_begin_busy)
+{
+	char path[PATH_MAX], want[PATH_MAX + 128];
+	sqlite3 *holder = open_new(), *waiter = NULL;
+	struct timespec start;
+	int64_t ms;
+
+	setenv("DAIGOU_BUSY_TIMEOUT_MS", "150", 1);
+	in_dir(path, sizeof(path), "t.db");
+	ck_assert_int_eq(dg_db_open(path, &waiter), 0);
+	ck_assert_int_eq(dg_db_begin(holder), 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	capture_stderr();
+	ck_assert_int_eq(dg_db_begin(waiter), DG_EXIT_TEMPFAIL);
+	ms = elapsed_ms(&start);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot start a transaction on '%s': database "
+		     "is locked\n",
+		     sqlite3_db_filename(waiter, "main"));
+	ck_assert_str_eq(captured(), want);
+	ck_assert_msg(ms >= 140 && ms < 3000, "gave up after %lld ms",
+		      (long long)ms);
+	ck_assert_int_eq(sqlite3_get_autocommit(waiter), 1);
+
+	/* Readers are not blocked by the writer (WAL). */
+	ck_assert_int_eq(query_int(waiter, "SELECT count(*) FROM events"), 1);
+
+	ck_assert_int_eq(dg_db_commit(holder), 0);
+	ck_assert_int_eq(dg_db_begin(waiter), 0);
+	dg_db_rollback(waiter);
+	dg_db_close(waiter);
+	dg_db_close(holder);
+}
+END_TEST
+
+/* ------------------------------------------------------ error handling */
+
+static const struct {
+	int rc;
+	int want;
+} fail_codes[] = {
+	{SQLITE_BUSY, DG_EXIT_TEMPFAIL},
+	{SQLITE_BUSY_SNAPSHOT, DG_EXIT_TEMPFAIL},
+	{SQLITE_BUSY_RECOVERY, DG_EXIT_TEMPFAIL},
+	{SQLITE_LOCKED, DG_EXIT_TEMPFAIL},
+	{SQLITE_LOCKED_SHAREDCACHE, DG_EXIT_TEMPFAIL},
+	{SQLITE_ERROR, DG_EXIT_IOERR},
+	{SQLITE_IOERR, DG_EXIT_IOERR},
+	{SQLITE_IOERR_FSYNC, DG_EXIT_IOERR},
+	{SQLITE_FULL, DG_EXIT_IOERR},
+	{SQLITE_CORRUPT, DG_EXIT_IOERR},
+	{SQLITE_READONLY, DG_EXIT_IOERR},
+	{SQLITE_CONSTRAINT, DG_EXIT_IOERR},
+	{SQLITE_CONSTRAINT_UNIQUE, DG_EXIT_IOERR},
+	{SQLITE_NOTADB, DG_EXIT_IOERR},
+	{SQLITE_CANTOPEN, DG_EXIT_IOERR},
+};
+
+START_TEST(test_fail_mapping)
+{
+	char want[256];
+
+	capture_stderr();
+	ck_assert_int_eq(dg_db_fail(NULL, fail_codes[_i].rc, "cannot do it"),
+			 fail_codes[_i].want);
+	dg_xsnprintf(want, sizeof(want), "check_db: cannot do it: %s\n",
+		     sqlite3_errstr(fail_codes[_i].rc));
+	ck_assert_str_eq(captured(), want);
+}
+END_TEST
+
+START_TEST(test_fail_uses_connection_message)
+{
+	sqlite3 *db = open_with_data();
+	int rc = run(db, "DELETE FROM payments");
+
+	capture_stderr();
+	ck_assert_int_eq(dg_db_fail(db, rc, "cannot forget payments"),
+			 DG_EXIT_IOERR);
+	ck_assert_str_eq(captured(), "check_db: cannot forget payments: "
+				     "payments is append-only\n");
+	dg_db_close(db);
+}
+END_TEST
+
+START_TEST(test_prepare)
+{
+	sqlite3 *db = open_new();
+	sqlite3_stmt *st = (sqlite3_stmt *)&st;
+
+	capture_stderr();
+	ck_assert_int_eq(dg_db_prepare(db, "SELEC 1", &st), DG_EXIT_IOERR);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(dg_db_prepare(db, "SELECT \"pinned\" FROM orders",
+				       &st),
+			 DG_EXIT_IOERR);
+	ck_assert_str_eq(captured(),
+			 "check_db: cannot prepare a statement: near "
+			 "\"SELEC\": syntax error\n"
+			 "check_db: cannot prepare a statement: no such "
+			 "column: pinned\n");
+	ck_assert_int_eq(dg_db_prepare(db, "SELECT count(*) FROM orders "
+					   "WHERE state = ?1",
+				       &st),
+			 0);
+	ck_assert_ptr_nonnull(st);
+	sqlite3_finalize(st);
+	dg_db_close(db);
+}
+END_TEST
+
+Suite *dg_test_suite(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc;
+
+	tc = tcase_create("open");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_path, 0, DG_NELEM(paths));
+	tcase_add_test(tc, test_empty_path_refused);
+	tcase_add_test(tc, test_open_creates_and_migrates);
+	tcase_add_test(tc, test_schema_objects);
+	tcase_add_test(tc, test_reopen_is_a_no_op);
+	tcase_add_loop_test(tc, test_busy_timeout_env, 0, DG_NELEM(busy_envs));
+	tcase_add_test(tc, test_open_ro_missing);
+	tcase_add_test(tc, test_open_ro_reads_and_never_writes);
+	tcase_add_test(tc, test_open_ro_empty_file);
+	tcase_add_test(tc, test_newer_schema_refused);
+	tcase_add_loop_test(tc, test_not_a_database_refused, 0,
+			    DG_NELEM(not_databases));
+	tcase_add_loop_test(tc, test_foreign_database_refused, 0,
+			    DG_NELEM(foreign_setups));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("schema");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_fixture_defaults);
+	tcase_add_loop_test(tc, test_append_only, 0, DG_NELEM(append_only));
+	tcase_add_test(tc, test_orders_state_only);
+	tcase_add_loop_test(tc, test_unique, 0, DG_NELEM(uniques));
+	tcase_add_loop_test(tc, test_checks, 0, DG_NELEM(checks));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("use");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_event);
+	tcase_add_test(tc, test_event_bad_clock);
+	tcase_add_test(tc, test_begin_commit_rollback);
+	tcase_add_test(tc, test_transaction_misuse);
+	tcase_add_test(tc, test_begin_busy);
+	tcase_add_loop_test(tc, test_fail_mapping, 0, DG_NELEM(fail_codes));
+	tcase_add_test(tc, test_fail_uses_connection_message);
+	tcase_add_test(tc, test_prepare);
+	suite_add_tcase(s, tc);
+	return s;
+}
