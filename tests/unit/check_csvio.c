@@ -10,48 +10,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static FILE *err_file;
-static int err_saved = -1;
-
-/* Messages go to a temporary file until capture_end() returns them. */
-static void capture_begin(void)
-{
-	dg_set_progname("t");
-	fflush(stderr);
-	err_file = tmpfile();
-	ck_assert_ptr_nonnull(err_file);
-	err_saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(err_saved, 0);
-	ck_assert_int_ge(dup2(fileno(err_file), STDERR_FILENO), 0);
-}
-
-static char *capture_end(void)
-{
-	char *text;
-	long n;
-
-	fflush(stderr);
-	dup2(err_saved, STDERR_FILENO);
-	close(err_saved);
-	n = ftell(err_file);
-	ck_assert_int_ge(n, 0);
-	text = dg_xcalloc(1, (size_t)n + 1);
-	rewind(err_file);
-	ck_assert_uint_eq(fread(text, 1, (size_t)n, err_file), (size_t)n);
-	fclose(err_file);
-	return text;
-}
-
-static FILE *input_file(const char *text, size_t len)
-{
-	FILE *fp = tmpfile();
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
-	rewind(fp);
-	return fp;
-}
-
 /* Every row as "line:[field][field]\n", "error\n" for each -1 and "end\n"
  * at the end; messages in *err. */
 static char *dump_rows(struct dg_csv_reader *r, char **err)
@@ -63,7 +21,7 @@ static char *dump_rows(struct dg_csv_reader *r, char **err)
 	int rc, guard = 0;
 
 	ck_assert_ptr_nonnull(mem);
-	capture_begin();
+	test_capture_begin();
 	while ((rc = dg_csv_next(r, &row)) != 0 && guard++ < 100000) {
 		if (rc < 0) {
 			fputs("error\n", mem);
@@ -76,7 +34,7 @@ static char *dump_rows(struct dg_csv_reader *r, char **err)
 		}
 		fputc('\n', mem);
 	}
-	*err = capture_end();
+	*err = test_capture_end();
 	fputs("end\n", mem);
 	fclose(mem);
 	return out;
@@ -84,7 +42,7 @@ static char *dump_rows(struct dg_csv_reader *r, char **err)
 
 static char *read_csv(const char *text, size_t len, char **err)
 {
-	FILE *fp = input_file(text, len);
+	FILE *fp = test_input_file(text, len);
 	struct dg_csv_reader *r = dg_csv_open(fp, "t.csv");
 	char *out = dump_rows(r, err);
 
@@ -284,7 +242,7 @@ END_TEST
 
 START_TEST(test_stdin_name)
 {
-	FILE *fp = input_file("\"x\n", 3);
+	FILE *fp = test_input_file("\"x\n", 3);
 	struct dg_csv_reader *r = dg_csv_open(fp, "-");
 	char *err, *out;
 
@@ -335,16 +293,16 @@ static const struct {
 
 START_TEST(test_header)
 {
-	FILE *fp = input_file(headers[_i].in, strlen(headers[_i].in));
+	FILE *fp = test_input_file(headers[_i].in, strlen(headers[_i].in));
 	struct dg_csv_reader *r = dg_csv_open(fp, "t.csv");
 	char *err, *out, *cols, *rows;
 	size_t i, size;
 	FILE *mem;
 	int rc;
 
-	capture_begin();
+	test_capture_begin();
 	rc = dg_csv_read_header(r);
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_int_eq(rc, headers[_i].rc);
 	mem = open_memstream(&cols, &size);
 	for (i = 0; i < dg_csv_ncolumns(r); i++)
@@ -371,7 +329,7 @@ END_TEST
 START_TEST(test_column_lookup)
 {
 	static const char in[] = "currency, amount ,order_id,,note\n";
-	FILE *fp = input_file(in, strlen(in));
+	FILE *fp = test_input_file(in, strlen(in));
 	struct dg_csv_reader *r = dg_csv_open(fp, "t.csv");
 
 	ck_assert_int_eq(dg_csv_read_header(r), 0);
@@ -511,7 +469,7 @@ END_TEST
 START_TEST(test_out_roundtrip)
 {
 	char *buf = write_rows(false, DG_NELEM(out_rows));
-	FILE *fp = input_file(buf, strlen(buf));
+	FILE *fp = test_input_file(buf, strlen(buf));
 	struct dg_csv_reader *r = dg_csv_open(fp, "t.csv");
 	const struct dg_csv_row *row;
 	size_t i, j;
@@ -541,9 +499,9 @@ START_TEST(test_out_bad_utf8)
 	FILE *mem = open_memstream(&buf, &size);
 	struct dg_out *o = dg_out_new(mem, true, out_columns, 3);
 
-	capture_begin();
+	test_capture_begin();
 	ck_assert_int_eq(dg_out_row(o, row), DG_EXIT_DATAERR);
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_str_eq(err, "t: value of 'note' is not valid UTF-8\n");
 	ck_assert_int_eq(dg_out_row(o, out_rows[0]), 0);
 	ck_assert_int_eq(dg_out_close(o), 0);
@@ -564,11 +522,11 @@ START_TEST(test_out_write_error)
 
 	ck_assert_ptr_nonnull(fp);
 	o = dg_out_new(fp, false, out_columns, 3);
-	capture_begin();
+	test_capture_begin();
 	for (i = 0; i < 1000 && !rc; i++)
 		rc = dg_out_row(o, out_rows[0]);
 	rc = dg_exit_worst(rc, dg_out_close(o));
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_int_eq(rc, DG_EXIT_IOERR);
 	ck_assert_str_eq(err,
 			 "t: cannot write output: No space left on device\n");

@@ -14,38 +14,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static FILE *err_file;
-static int err_saved = -1;
-
-/* Messages go to a temporary file until capture_end() returns them. */
-static void capture_begin(void)
-{
-	dg_set_progname("t");
-	fflush(stderr);
-	err_file = tmpfile();
-	ck_assert_ptr_nonnull(err_file);
-	err_saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(err_saved, 0);
-	ck_assert_int_ge(dup2(fileno(err_file), STDERR_FILENO), 0);
-}
-
-static char *capture_end(void)
-{
-	char *text;
-	long n;
-
-	fflush(stderr);
-	dup2(err_saved, STDERR_FILENO);
-	close(err_saved);
-	n = ftell(err_file);
-	ck_assert_int_ge(n, 0);
-	text = dg_xcalloc(1, (size_t)n + 1);
-	rewind(err_file);
-	ck_assert_uint_eq(fread(text, 1, (size_t)n, err_file), (size_t)n);
-	fclose(err_file);
-	return text;
-}
-
 /* Each test runs in its own forked process, in its own directory. */
 static char test_dir[4096];
 
@@ -193,10 +161,10 @@ START_TEST(test_read)
 	int status = -1;
 
 	write_file("in.txt", reads[_i].in, strlen(reads[_i].in));
-	capture_begin();
+	test_capture_begin();
 	in = dg_input_open("in.txt", reads[_i].fmt, &status);
 	if (!in) {
-		err = capture_end();
+		err = test_capture_end();
 		ck_abort_msg("open failed (%d): %s", status, err);
 	}
 	ck_assert_int_eq(status, 0);
@@ -204,7 +172,7 @@ START_TEST(test_read)
 	ck_assert_str_eq(dg_input_name(in), "in.txt");
 	ck_assert_int_eq(dg_input_require(in, cols, 1), 0);
 	out = dump(in, cols, DG_NELEM(cols));
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_str_eq(out, reads[_i].out);
 	ck_assert_str_eq(err, reads[_i].err);
 	dg_input_close(in);
@@ -235,10 +203,10 @@ START_TEST(test_open_error)
 	char *err;
 
 	write_file("in.txt", open_errors[_i].in, strlen(open_errors[_i].in));
-	capture_begin();
+	test_capture_begin();
 	ck_assert_ptr_null(
 		dg_input_open("in.txt", open_errors[_i].fmt, &status));
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_int_eq(status, open_errors[_i].status);
 	ck_assert_str_eq(err, open_errors[_i].err);
 	free(err);
@@ -251,13 +219,13 @@ START_TEST(test_missing_file)
 	char *err;
 
 	ck_assert_int_eq(mkdir("dir", 0700), 0);
-	capture_begin();
+	test_capture_begin();
 	ck_assert_ptr_null(dg_input_open("orders.csv", DG_IN_AUTO, &status));
 	ck_assert_int_eq(status, DG_EXIT_NOINPUT);
 	status = -1;
 	ck_assert_ptr_null(dg_input_open("dir", DG_IN_CSV, &status));
 	ck_assert_int_eq(status, DG_EXIT_NOINPUT);
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_str_eq(err, "t: cannot open 'orders.csv': No such file or "
 			      "directory\n"
 			      "t: cannot open 'dir': Is a directory\n");
@@ -292,10 +260,10 @@ START_TEST(test_require)
 	write_file("orders.csv", requires[_i].in, strlen(requires[_i].in));
 	in = dg_input_open("orders.csv", DG_IN_AUTO, &status);
 	ck_assert_ptr_nonnull(in);
-	capture_begin();
+	test_capture_begin();
 	ck_assert_int_eq(dg_input_require(in, required, DG_NELEM(required)),
 			 requires[_i].rc);
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_str_eq(err, requires[_i].err);
 	ck_assert_int_eq(dg_input_status(in), requires[_i].rc);
 	dg_input_close(in);
@@ -310,7 +278,7 @@ START_TEST(test_stdin)
 	int status;
 
 	stdin_from("\n{\"order_id\":\"A1\",\"amount\":1.5}\n");
-	capture_begin();
+	test_capture_begin();
 	in = dg_input_open("-", DG_IN_AUTO, &status);
 	ck_assert_ptr_nonnull(in);
 	ck_assert(dg_input_is_json(in));
@@ -326,7 +294,7 @@ START_TEST(test_stdin)
 	ck_assert(!dg_input_is_json(in));
 	ck_assert_str_eq(dg_input_name(in), "<stdin>");
 	out = dump(in, cols, 2);
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_str_eq(out, "2:[A1][1.50]\nerror\nend 65\n");
 	ck_assert_str_eq(err, "t: <stdin>:3: malformed CSV: misplaced quote "
 			      "in field 2 ('amount')\n");
@@ -413,9 +381,9 @@ START_TEST(test_pipe_late_bom)
 	int status;
 
 	stdin_from_trickle(text, sizeof(text) - 1);
-	capture_begin();
+	test_capture_begin();
 	in = dg_input_open("-", DG_IN_AUTO, &status);
-	free(capture_end());
+	free(test_capture_end());
 	ck_assert_ptr_null(in);
 	ck_assert_int_eq(status, DG_EXIT_DATAERR);
 }

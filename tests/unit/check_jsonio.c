@@ -10,53 +10,11 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static FILE *err_file;
-static int err_saved = -1;
-
-/* Messages go to a temporary file until capture_end() returns them. */
-static void capture_begin(void)
-{
-	dg_set_progname("t");
-	fflush(stderr);
-	err_file = tmpfile();
-	ck_assert_ptr_nonnull(err_file);
-	err_saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(err_saved, 0);
-	ck_assert_int_ge(dup2(fileno(err_file), STDERR_FILENO), 0);
-}
-
-static char *capture_end(void)
-{
-	char *text;
-	long n;
-
-	fflush(stderr);
-	dup2(err_saved, STDERR_FILENO);
-	close(err_saved);
-	n = ftell(err_file);
-	ck_assert_int_ge(n, 0);
-	text = dg_xcalloc(1, (size_t)n + 1);
-	rewind(err_file);
-	ck_assert_uint_eq(fread(text, 1, (size_t)n, err_file), (size_t)n);
-	fclose(err_file);
-	return text;
-}
-
-static FILE *input_file(const char *text, size_t len)
-{
-	FILE *fp = tmpfile();
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
-	rewind(fp);
-	return fp;
-}
-
 /* Every object as "line:compact JSON\n", "error\n" for each -1, "end\n". */
 static char *read_jsonl(const char *text, size_t len, const char *name,
 			char **err)
 {
-	FILE *fp = input_file(text, len);
+	FILE *fp = test_input_file(text, len);
 	struct dg_jsonl_reader *r = dg_jsonl_open(fp, name);
 	char *out = NULL, *s;
 	size_t size;
@@ -65,7 +23,7 @@ static char *read_jsonl(const char *text, size_t len, const char *name,
 	json_t *obj;
 	int rc, guard = 0;
 
-	capture_begin();
+	test_capture_begin();
 	while ((rc = dg_jsonl_next(r, &obj, &line)) != 0 && guard++ < 1000) {
 		if (rc < 0) {
 			fputs("error\n", mem);
@@ -75,7 +33,7 @@ static char *read_jsonl(const char *text, size_t len, const char *name,
 		fprintf(mem, "%lu:%s\n", line, s);
 		free(s);
 	}
-	*err = capture_end();
+	*err = test_capture_end();
 	fputs("end\n", mem);
 	fclose(mem);
 	dg_jsonl_close(r);
@@ -205,11 +163,11 @@ START_TEST(test_parse_document)
 			 "EUR");
 	json_decref(doc);
 
-	capture_begin();
+	test_capture_begin();
 	ck_assert_ptr_null(dg_json_parse(dup, strlen(dup), "rates.json"));
 	ck_assert_ptr_null(dg_json_parse(bad, strlen(bad), "-"));
 	ck_assert_ptr_null(dg_json_parse("", 0, "empty.json"));
-	err = capture_end();
+	err = test_capture_end();
 	ck_assert_str_eq(err,
 			 "t: rates.json:3: invalid JSON: duplicate object key "
 			 "near '\"base\"'\n"
