@@ -153,7 +153,6 @@ test_expect_success 'the triggers and indexes' '
 	index|images_product
 	index|payments_order
 	index|payments_parent
-	index|rates_pair_as_of
 	index|refunds_order
 	trigger|order_items_no_delete
 	trigger|order_items_no_update

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -348,6 +349,111 @@ const struct dg_csv_reader *dg_input_csv(const struct dg_input *in);
 const char *dg_input_name(const struct dg_input *in);
 unsigned long dg_input_line(const struct dg_input *in);
 bool dg_input_is_json(const struct dg_input *in);
+
+/* ------------------------------------------------------------------ */
+/* http.c: libcurl with the house policy                               */
+
+struct dg_http_opts {
+	long connect_timeout_s; /* CURLOPT_CONNECTTIMEOUT */
+	long timeout_s;         /* whole transfer; 0 = none */
+	long low_speed_bytes;   /* abort when slower than this ... */
+	long low_speed_time_s;  /* ... for this long */
+	size_t max_size;        /* body cap, enforced in the write callback */
+	long max_redirs;        /* CURLOPT_MAXREDIRS */
+	int retries;            /* extra attempts after the first */
+	long retry_base_ms;     /* first backoff; doubles, with jitter */
+	long retry_max_ms;      /* cap on one wait, Retry-After included */
+};
+/* Defaults: 10 s connect, 60 s total, 1000 B/s over 30 s, 16 MiB, 5
+ * redirects, 3 retries, 1000 ms base, 60000 ms cap. DAIGOU_RETRY_BASE_MS
+ * and DAIGOU_RETRY_MAX_MS override the waits (tests keep them short). */
+void dg_http_opts_init(struct dg_http_opts *o);
+
+/* Apply the policy to an easy handle: http/https only (redirects too),
+ * MAXREDIRS, timeouts, TLS verification on, a User-Agent, no signals.
+ * Shared by rate-fetch (easy) and img-sync (multi). 0 or -1. */
+int dg_http_setup(CURL *h, const struct dg_http_opts *o);
+
+enum dg_http_outcome {
+	DG_HTTP_OK = 0,       /* 2xx, body in resp */
+	DG_HTTP_NOT_MODIFIED, /* 304 */
+	DG_HTTP_TRANSIENT,    /* connect error, timeout, cut body, 5xx, 429 */
+	DG_HTTP_PERMANENT,    /* other 4xx, too large, refused protocol ... */
+};
+struct dg_http_resp {
+	long status;          /* HTTP status, 0 when none was received */
+	char *body;           /* NUL-terminated, malloc'd */
+	size_t len;
+	char *etag;           /* response validators, NULL when absent */
+	char *last_modified;
+	char *content_type;
+	long retry_after_s;   /* -1 when absent */
+	char error[256];      /* one-line reason when not OK/NOT_MODIFIED */
+};
+void dg_http_resp_free(struct dg_http_resp *r);
+/* One GET with conditional validators (either may be NULL). */
+enum dg_http_outcome dg_http_get(const char *url, const struct dg_http_opts *o,
+				 const char *etag, const char *last_modified,
+				 struct dg_http_resp *resp);
+/* dg_http_get with retries: transient outcomes are retried up to
+ * o->retries times with exponential backoff and jitter, honouring
+ * Retry-After (seconds or an HTTP date) capped at o->retry_max_ms.
+ * Each retry is reported with dg_debug / dg_warn (-v). */
+enum dg_http_outcome dg_http_get_retry(const char *url,
+				       const struct dg_http_opts *o,
+				       const char *etag,
+				       const char *last_modified,
+				       struct dg_http_resp *resp);
+/* Retry-After value: delta seconds or an HTTP date relative to now.
+ * Returns seconds (>= 0) or -1 when malformed. */
+long dg_http_parse_retry_after(const char *value, dg_time now);
+/* Backoff before attempt n (1-based): base * 2^(n-1), jittered to
+ * [50 %, 100 %] of that, capped; retry_after_s >= 0 takes precedence
+ * (capped too). Milliseconds. */
+long dg_http_backoff_ms(const struct dg_http_opts *o, int attempt,
+			long retry_after_s);
+
+/* ------------------------------------------------------------------ */
+/* rates.c: reference-rate documents (ECB XML/CSV, JSON) into quotes    */
+
+enum dg_rate_format {
+	DG_RF_AUTO = 0,
+	DG_RF_ECB_XML, /* eurofxref-daily / -hist-90d / -hist XML */
+	DG_RF_ECB_CSV, /* eurofxref-hist.csv or the daily eurofxref.csv */
+	DG_RF_JSON,    /* {"base", "date"|"timestamp", "rates": {...}} and
+			  Frankfurter's series {"rates": {"DATE": {...}}} */
+};
+/* "ecb-xml" | "ecb-csv" | "json"; 0 or -1 */
+int dg_rate_format_parse(const char *s, enum dg_rate_format *out);
+/* Detect from the first non-blank bytes: '<' XML, '{' JSON, else CSV. */
+enum dg_rate_format dg_rate_format_detect(const char *buf, size_t len);
+
+struct dg_quote {
+	char base[4];
+	char quote[4];
+	struct dg_rate rate;
+	int32_t as_of; /* days since the epoch */
+};
+struct dg_quotes {
+	struct dg_quote *v;
+	size_t n, cap;
+};
+void dg_quotes_free(struct dg_quotes *q);
+/* Parse a whole document (the ECB feeds are small enough to hold). The
+ * document is all or nothing: on any error (malformed or truncated
+ * document, a rate that is zero, negative, non-numeric or has an
+ * exponent, an unknown currency, an impossible date, no quotes at all)
+ * a message naming `name` (and the line where known) is printed,
+ * q is left empty and 65 is returned. A JSON number rate is turned back
+ * into the shortest decimal text that round-trips to the same double;
+ * more than 15 significant digits are refused rather than guessed. */
+int dg_rates_parse(const char *buf, size_t len, enum dg_rate_format fmt,
+		   const char *name, struct dg_quotes *q);
+/* The shortest plain decimal (no exponent) that reads back as the
+ * double v, into buf; -1 when v is not finite and positive or needs
+ * more than 15 significant digits. The one place a double meets a rate:
+ * jansson hands JSON numbers over as doubles. */
+int dg_rate_from_json_number(json_t *num, char *buf, size_t len);
 
 /* Last, after every system header: see banned.h. */
 #include "banned.h"

@@ -63,7 +63,6 @@ static const char *const migrations[] = {
 	"\tCHECK (base <> quote),\n"
 	"\tUNIQUE (provider, base, quote, as_of)\n"
 	") STRICT;\n"
-	"CREATE INDEX rates_pair_as_of ON rates (base, quote, as_of);\n"
 	"\n"
 	"CREATE TABLE fetch_state (\n"
 	"\turl TEXT PRIMARY KEY NOT NULL,\n"
@@ -409,8 +408,11 @@ out:
 /* Settings that belong to the connection, not the file. */
 static int configure(sqlite3 *db, const char *path, int timeout, bool ro)
 {
+	/* A 64 MiB page cache (allocated as used) keeps a whole history
+	 * load in memory until commit instead of spilling to the WAL. */
 	static const char pragmas[] = "PRAGMA foreign_keys = ON;"
-				      "PRAGMA recursive_triggers = ON;";
+				      "PRAGMA recursive_triggers = ON;"
+				      "PRAGMA cache_size = -65536;";
 	int rc;
 
 	sqlite3_busy_timeout(db, timeout);

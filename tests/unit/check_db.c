@@ -248,7 +248,7 @@ static const char *const want_triggers[] = {
 
 static const char *const want_indexes[] = {
 	"events_at",       "events_kind_at",  "images_product",
-	"payments_order",  "payments_parent", "rates_pair_as_of",
+	"payments_order",  "payments_parent",
 	"refunds_order",
 };
 

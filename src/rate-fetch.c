@@ -1,0 +1,1124 @@
+/*
+ * rate-fetch - fetch reference exchange rates and store them exactly as
+ * published; print them back as CSV, JSON Lines or ledger price lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daigou.h"
+
+static const char usage[] =
+	"usage: rate-fetch [-hqv] [--db PATH] [--provider NAME] [--url URL]\n"
+	"                  [--file PATH|-] [--format ecb-xml|ecb-csv|json]\n"
+	"                  [--base CCY] [--symbols A,B,...] [--date DATE]\n"
+	"                  [--from DATE --to DATE] [--max-jump PCT] [--force]\n"
+	"                  [--retries N] [--timeout SECONDS]\n"
+	"                  [--connect-timeout SECONDS] [--max-size BYTES]\n"
+	"                  [--lock-wait SECONDS] [--secret-file PATH]\n"
+	"       rate-fetch --print [--json] [--db PATH] [--provider NAME]\n"
+	"                  [--pair BASE/QUOTE] [--from DATE] [--to DATE]"
+	" [--latest]\n"
+	"       rate-fetch --ledger [--db PATH] [--provider NAME]\n"
+	"                  [--pair BASE/QUOTE] [--from DATE] [--to DATE]"
+	" [--latest]\n"
+	"       rate-fetch --version\n";
+
+#define ECB_BASE_URL "https://www.ecb.europa.eu/stats/eurofxref/"
+#define FRANKFURTER_URL "https://api.frankfurter.app"
+#define DEFAULT_MAX_SIZE (64L * 1024 * 1024)
+
+enum mode { MODE_FETCH, MODE_PRINT, MODE_LEDGER };
+
+struct options {
+	struct dg_common common;
+	enum mode mode;
+	const char *provider;
+	const char *url;
+	const char *file;
+	enum dg_rate_format format;
+	const char *base;
+	const char *symbols;
+	const char *date, *from, *to;
+	const char *pair;
+	bool provider_given;
+	bool latest;
+	bool force;
+	const char *max_jump;
+	const char *secret_file;
+	long lock_wait_s;
+	struct dg_http_opts http;
+};
+
+enum {
+	OPT_PROVIDER = DG_OPT_TOOL_BASE,
+	OPT_URL,
+	OPT_FILE,
+	OPT_FORMAT,
+	OPT_BASE,
+	OPT_SYMBOLS,
+	OPT_DATE,
+	OPT_FROM,
+	OPT_TO,
+	OPT_MAX_JUMP,
+	OPT_FORCE,
+	OPT_RETRIES,
+	OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_MAX_SIZE,
+	OPT_LOCK_WAIT,
+	OPT_SECRET_FILE,
+	OPT_PRINT,
+	OPT_LEDGER,
+	OPT_PAIR,
+	OPT_LATEST,
+};
+
+static const struct option longopts[] = {
+	DG_COMMON_LONGOPTS,
+	{"provider", 1, NULL, OPT_PROVIDER},
+	{"url", 1, NULL, OPT_URL},
+	{"file", 1, NULL, OPT_FILE},
+	{"format", 1, NULL, OPT_FORMAT},
+	{"base", 1, NULL, OPT_BASE},
+	{"symbols", 1, NULL, OPT_SYMBOLS},
+	{"date", 1, NULL, OPT_DATE},
+	{"from", 1, NULL, OPT_FROM},
+	{"to", 1, NULL, OPT_TO},
+	{"max-jump", 1, NULL, OPT_MAX_JUMP},
+	{"force", 0, NULL, OPT_FORCE},
+	{"retries", 1, NULL, OPT_RETRIES},
+	{"timeout", 1, NULL, OPT_TIMEOUT},
+	{"connect-timeout", 1, NULL, OPT_CONNECT_TIMEOUT},
+	{"max-size", 1, NULL, OPT_MAX_SIZE},
+	{"lock-wait", 1, NULL, OPT_LOCK_WAIT},
+	{"secret-file", 1, NULL, OPT_SECRET_FILE},
+	{"print", 0, NULL, OPT_PRINT},
+	{"ledger", 0, NULL, OPT_LEDGER},
+	{"pair", 1, NULL, OPT_PAIR},
+	{"latest", 0, NULL, OPT_LATEST},
+	{NULL, 0, NULL, 0},
+};
+
+/* ------------------------------------------------------------ options */
+
+static long number_arg(const char *opt, const char *s, long min, long max)
+{
+	long v = 0;
+	const char *p = s;
+
+	if (!*p)
+		dg_usage_error(usage, "%s needs a whole number, not '%s'", opt,
+			       s);
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (max - (*p - '0')) / 10)
+			dg_usage_error(usage,
+				       "%s needs a whole number from %ld to "
+				       "%ld, not '%s'",
+				       opt, min, max, s);
+		v = v * 10 + (*p - '0');
+	}
+	if (v < min)
+		dg_usage_error(usage, "%s needs a whole number from %ld to %ld, "
+				      "not '%s'",
+			       opt, min, max, s);
+	return v;
+}
+
+/* "50M", "16777216", "64k" */
+static long size_arg(const char *opt, const char *s)
+{
+	size_t n = strlen(s);
+	long unit = 1;
+	char digits[32];
+
+	if (n > 0 && n < sizeof(digits)) {
+		switch (s[n - 1]) {
+		case 'k':
+		case 'K':
+			unit = 1024;
+			break;
+		case 'M':
+			unit = 1024L * 1024;
+			break;
+		case 'G':
+			unit = 1024L * 1024 * 1024;
+			break;
+		}
+	}
+	if (n == 0 || n >= sizeof(digits))
+		dg_usage_error(usage, "%s needs a size, not '%s'", opt, s);
+	memcpy(digits, s, n + 1);
+	if (unit != 1)
+		digits[n - 1] = '\0';
+	return number_arg(opt, digits, 1, 1L << 40) * unit;
+}
+
+static void check_date_arg(const char *opt, const char *s)
+{
+	int32_t d;
+
+	if (s && dg_parse_date(s, &d))
+		dg_usage_error(usage, "%s needs a date YYYY-MM-DD, not '%s'",
+			       opt, s);
+}
+
+static bool is_ecb_provider(const char *p)
+{
+	return !strcmp(p, "ecb") || !strcmp(p, "ecb-90d") ||
+	       !strcmp(p, "ecb-hist");
+}
+
+static bool is_provider(const char *p)
+{
+	return is_ecb_provider(p) || !strcmp(p, "frankfurter") ||
+	       !strcmp(p, "json");
+}
+
+static void check_currency_arg(const char *opt, const char *code)
+{
+	if (!dg_currency_lookup(code))
+		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	o->provider = "ecb";
+	o->max_jump = "2";
+	o->lock_wait_s = 30;
+	dg_http_opts_init(&o->http);
+	o->http.max_size = DEFAULT_MAX_SIZE;
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		if (dg_common_option(&o->common, c, optarg, usage))
+			continue;
+		switch (c) {
+		case OPT_PROVIDER:
+			o->provider = optarg;
+			o->provider_given = true;
+			break;
+		case OPT_URL:
+			o->url = optarg;
+			break;
+		case OPT_FILE:
+			o->file = optarg;
+			break;
+		case OPT_FORMAT:
+			if (dg_rate_format_parse(optarg, &o->format))
+				dg_usage_error(usage,
+					       "--format is ecb-xml, ecb-csv or "
+					       "json, not '%s'",
+					       optarg);
+			break;
+		case OPT_BASE:
+			o->base = optarg;
+			break;
+		case OPT_SYMBOLS:
+			o->symbols = optarg;
+			break;
+		case OPT_DATE:
+			o->date = optarg;
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
+			break;
+		case OPT_MAX_JUMP:
+			o->max_jump = optarg;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_RETRIES:
+			o->http.retries = (int)number_arg("--retries", optarg,
+							  0, 20);
+			break;
+		case OPT_TIMEOUT:
+			o->http.timeout_s =
+				number_arg("--timeout", optarg, 1, 86400);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			o->http.connect_timeout_s = number_arg(
+				"--connect-timeout", optarg, 1, 3600);
+			break;
+		case OPT_MAX_SIZE:
+			o->http.max_size = (size_t)size_arg("--max-size", optarg);
+			break;
+		case OPT_LOCK_WAIT:
+			o->lock_wait_s =
+				number_arg("--lock-wait", optarg, 0, 86400);
+			break;
+		case OPT_SECRET_FILE:
+			o->secret_file = optarg;
+			break;
+		case OPT_PRINT:
+			o->mode = MODE_PRINT;
+			break;
+		case OPT_LEDGER:
+			o->mode = MODE_LEDGER;
+			break;
+		case OPT_PAIR:
+			o->pair = optarg;
+			break;
+		case OPT_LATEST:
+			o->latest = true;
+			break;
+		default:
+			dg_usage_error(usage, "unknown option (see --help)");
+		}
+	}
+	if (optind < argc)
+		dg_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+
+	if (!is_provider(o->provider))
+		dg_usage_error(usage,
+			       "unknown provider '%s' (ecb, ecb-90d, ecb-hist, "
+			       "frankfurter, json)",
+			       o->provider);
+	check_date_arg("--date", o->date);
+	check_date_arg("--from", o->from);
+	check_date_arg("--to", o->to);
+	if (o->base)
+		check_currency_arg("--base", o->base);
+	if (o->pair) {
+		char b[4], q[4];
+
+		if (strlen(o->pair) != 7 || o->pair[3] != '/')
+			dg_usage_error(usage, "--pair is BASE/QUOTE, not '%s'",
+				       o->pair);
+		memcpy(b, o->pair, 3);
+		b[3] = '\0';
+		memcpy(q, o->pair + 4, 4);
+		check_currency_arg("--pair", b);
+		check_currency_arg("--pair", q);
+	}
+	if (o->mode != MODE_FETCH)
+		return;
+
+	if (o->pair || o->latest)
+		dg_usage_error(usage, "--pair and --latest go with --print or "
+				      "--ledger");
+	if (o->date && (o->from || o->to))
+		dg_usage_error(usage, "--date and --from/--to exclude each "
+				      "other");
+	if ((o->from != NULL) != (o->to != NULL))
+		dg_usage_error(usage, "--from and --to go together");
+	if (o->file && o->url)
+		dg_usage_error(usage, "--file and --url exclude each other");
+	if (!o->file && !strcmp(o->provider, "json") && !o->url)
+		dg_usage_error(usage, "--provider json needs --url");
+	if (!o->file && is_ecb_provider(o->provider)) {
+		if (o->base && strcmp(o->base, "EUR"))
+			dg_usage_error(usage, "the ECB publishes EUR rates "
+					      "only: --base '%s' refused",
+				       o->base);
+		if (o->date || o->from)
+			dg_usage_error(usage,
+				       "--date, --from and --to need "
+				       "--provider frankfurter (use ecb-90d "
+				       "or ecb-hist for past ECB days)");
+	}
+	if ((o->date || o->from) && !o->file &&
+	    strcmp(o->provider, "frankfurter"))
+		dg_usage_error(usage, "--date, --from and --to need "
+				      "--provider frankfurter");
+	{
+		/* --max-jump must be a plain decimal percentage */
+		struct dg_rate one, pct;
+
+		if (dg_rate_parse("1", &one) ||
+		    (strcmp(o->max_jump, "0") &&
+		     dg_rate_parse(o->max_jump, &pct)) ||
+		    dg_rate_moved_more_than(&one, &one, o->max_jump) < 0)
+			dg_usage_error(usage,
+				       "--max-jump needs a percentage such as "
+				       "2 or 0.5, not '%s'",
+				       o->max_jump);
+	}
+	if (o->symbols) {
+		const char *p = o->symbols;
+
+		while (*p) {
+			char code[4];
+			size_t n = strcspn(p, ",");
+
+			if (n != 3)
+				dg_usage_error(usage,
+					       "--symbols is a comma-separated "
+					       "list of currency codes, not "
+					       "'%s'",
+					       o->symbols);
+			memcpy(code, p, 3);
+			code[3] = '\0';
+			check_currency_arg("--symbols", code);
+			p += n;
+			if (*p == ',' && *++p == '\0')
+				dg_usage_error(usage, "--symbols ends with a "
+						      "comma");
+		}
+	}
+}
+
+/* ------------------------------------------------------------ sources */
+
+/* The whole of a file or stdin, capped. 0, 66 (missing) or 65/74. */
+static int read_all(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *fp = stdin;
+	size_t cap = 65536, n = 0, got;
+	char *buf;
+	int ret = 0;
+
+	if (strcmp(path, "-")) {
+		fp = fopen(path, "rb");
+		if (!fp) {
+			dg_error("cannot open '%s': %s", path, strerror(errno));
+			return DG_EXIT_NOINPUT;
+		}
+	}
+	buf = dg_xmalloc(cap + 1);
+	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
+		n += got;
+		if (n > max) {
+			dg_error("'%s' is larger than %zu bytes (see --max-size)",
+				 path, max);
+			ret = DG_EXIT_DATAERR;
+			goto out;
+		}
+		if (n == cap) {
+			cap *= 2;
+			buf = dg_xrealloc(buf, cap + 1);
+		}
+	}
+	if (ferror(fp)) {
+		dg_error("cannot read '%s': %s", path, strerror(errno));
+		ret = DG_EXIT_IOERR;
+		goto out;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	if (fp != stdin)
+		fclose(fp);
+	return ret;
+}
+
+/* The secret for a json provider URL's {key}: DAIGOU_RATE_KEY or the
+ * first line of --secret-file. NULL when neither is set. */
+static char *read_secret(const struct options *o, int *status)
+{
+	const char *env = getenv("DAIGOU_RATE_KEY");
+	char *buf = NULL;
+	size_t len;
+
+	*status = 0;
+	if (o->secret_file) {
+		if ((*status = read_all(o->secret_file, 4096, &buf, &len)))
+			return NULL;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (!*buf) {
+			dg_error("secret file '%s' is empty", o->secret_file);
+			*status = DG_EXIT_DATAERR;
+			free(buf);
+			return NULL;
+		}
+		return buf;
+	}
+	return env && *env ? dg_xstrdup(env) : NULL;
+}
+
+static void append(char **s, size_t *len, size_t *cap, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*s = dg_xrealloc(*s, *cap);
+	}
+	memcpy(*s + *len, t, n + 1);
+	*len += n;
+}
+
+/* The URL to fetch for the provider. Caller frees. 0 or an exit code. */
+static int build_url(const struct options *o, char **out)
+{
+	char *url = NULL, *key = NULL, *esc;
+	size_t len = 0, cap = 0;
+	const char *p, *sep = "?";
+	CURL *h;
+	int status;
+
+	if (is_ecb_provider(o->provider)) {
+		if (o->url) {
+			append(&url, &len, &cap, o->url);
+		} else {
+			append(&url, &len, &cap, ECB_BASE_URL);
+			append(&url, &len, &cap,
+			       !strcmp(o->provider, "ecb")
+				       ? "eurofxref-daily.xml"
+			       : !strcmp(o->provider, "ecb-90d")
+				       ? "eurofxref-hist-90d.xml"
+				       : "eurofxref-hist.xml");
+		}
+		*out = url;
+		return 0;
+	}
+	if (!strcmp(o->provider, "frankfurter")) {
+		append(&url, &len, &cap, o->url ? o->url : FRANKFURTER_URL);
+		while (len > 0 && url[len - 1] == '/')
+			url[--len] = '\0';
+		append(&url, &len, &cap, "/");
+		if (o->date) {
+			append(&url, &len, &cap, o->date);
+		} else if (o->from) {
+			append(&url, &len, &cap, o->from);
+			append(&url, &len, &cap, "..");
+			append(&url, &len, &cap, o->to);
+		} else {
+			append(&url, &len, &cap, "latest");
+		}
+	} else {
+		/* json: the URL as given, with {key} replaced */
+		key = read_secret(o, &status);
+		if (status)
+			return status;
+		p = strstr(o->url, "{key}");
+		if (p && !key) {
+			dg_error("the URL has a {key} but neither "
+				 "DAIGOU_RATE_KEY nor --secret-file is set");
+			return DG_EXIT_USAGE;
+		}
+		if (p) {
+			h = curl_easy_init();
+			esc = h ? curl_easy_escape(h, key, 0) : NULL;
+			if (!esc) {
+				dg_error("cannot encode the API key");
+				curl_easy_cleanup(h);
+				free(key);
+				return DG_EXIT_SOFTWARE;
+			}
+			url = dg_xstrndup(o->url, (size_t)(p - o->url));
+			len = strlen(url);
+			cap = len + 1;
+			append(&url, &len, &cap, esc);
+			append(&url, &len, &cap, p + 5);
+			curl_free(esc);
+			curl_easy_cleanup(h);
+		} else {
+			append(&url, &len, &cap, o->url);
+		}
+		free(key);
+		if (strchr(url, '?'))
+			sep = "&";
+	}
+	if (o->base) {
+		append(&url, &len, &cap, sep);
+		append(&url, &len, &cap, "base=");
+		append(&url, &len, &cap, o->base);
+		sep = "&";
+	}
+	if (o->symbols) {
+		append(&url, &len, &cap, sep);
+		append(&url, &len, &cap, "symbols=");
+		append(&url, &len, &cap, o->symbols);
+	}
+	*out = url;
+	return 0;
+}
+
+/* What goes into messages and rates.source: a URL without its query
+ * string (an API key may be in it). */
+static char *redact_url(const char *url)
+{
+	return dg_xstrndup(url, strcspn(url, "?"));
+}
+
+/* ------------------------------------------------------------ locking */
+
+/* Cron overlap: one fetching rate-fetch per database. The lock file sits
+ * beside the database; the lock dies with the process. */
+static int take_lock(const char *db_path, long wait_s, int *fd_out)
+{
+	char *path;
+	size_t n = strlen(db_path) + sizeof(".rate-fetch.lock");
+	struct timespec pause = {0, 100 * 1000 * 1000};
+	long waited_ms = 0;
+	int fd;
+
+	path = dg_xmalloc(n);
+	dg_xsnprintf(path, n, "%s.rate-fetch.lock", db_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		dg_error("cannot create lock file '%s': %s", path,
+			 strerror(errno));
+		free(path);
+		return DG_EXIT_CANTCREAT;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			dg_error("cannot lock '%s': %s", path, strerror(errno));
+			close(fd);
+			free(path);
+			return DG_EXIT_IOERR;
+		}
+		if (waited_ms >= wait_s * 1000) {
+			dg_error("another rate-fetch is running on '%s' "
+				 "(waited %ld s): try again later",
+				 db_path, wait_s);
+			close(fd);
+			free(path);
+			return DG_EXIT_TEMPFAIL;
+		}
+		if (waited_ms == 0)
+			dg_debug("waiting for another rate-fetch on '%s'",
+				 db_path);
+		nanosleep(&pause, NULL);
+		waited_ms += 100;
+	}
+	free(path);
+	*fd_out = fd;
+	return 0;
+}
+
+/* ------------------------------------------------------------ storing */
+
+/* Per pair: the newest quote this run stored, for the jump valve. */
+struct newest {
+	char base[4], quote[4];
+	int32_t as_of;
+	const struct dg_rate *rate;
+};
+
+struct store_stats {
+	size_t quotes, fresh, days, jumps;
+	int32_t first, last;
+};
+
+static bool symbol_wanted(const char *symbols, const char *code)
+{
+	const char *p = symbols;
+
+	if (!symbols)
+		return true;
+	for (; *p; p += *p == ',') {
+		if (!strncmp(p, code, 3) && (p[3] == ',' || p[3] == '\0'))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+static int bind_texts(sqlite3_stmt *st, const char *const *v, int n)
+{
+	int i, rc = SQLITE_OK;
+
+	sqlite3_reset(st);
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+	return rc;
+}
+
+static void note_newest(struct newest **v, size_t *n, const struct dg_quote *q)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (!strcmp((*v)[i].base, q->base) &&
+		    !strcmp((*v)[i].quote, q->quote)) {
+			if (q->as_of > (*v)[i].as_of) {
+				(*v)[i].as_of = q->as_of;
+				(*v)[i].rate = &q->rate;
+			}
+			return;
+		}
+	}
+	*v = dg_xrealloc(*v, (*n + 1) * sizeof(**v));
+	memcpy((*v)[*n].base, q->base, 4);
+	memcpy((*v)[*n].quote, q->quote, 4);
+	(*v)[*n].as_of = q->as_of;
+	(*v)[*n].rate = &q->rate;
+	(*n)++;
+}
+
+/* The valve: the newest stored quote of each pair against the same pair's
+ * previous as_of quote of the provider. Inside the store transaction. */
+static int check_jumps(sqlite3 *db, const char *provider, const char *pct,
+		       const struct newest *v, size_t n, size_t *jumps)
+{
+	static const char sql[] =
+		"SELECT rate, as_of FROM rates WHERE provider = ?1 AND "
+		"base = ?2 AND quote = ?3 AND as_of < ?4 "
+		"ORDER BY as_of DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	char day[DG_DATE_SIZE], subject[8], detail[256];
+	struct dg_rate prev;
+	size_t i;
+	int rc, ret;
+
+	if ((ret = dg_db_prepare(db, sql, &st)))
+		return ret;
+	for (i = 0; i < n; i++) {
+		dg_format_date(v[i].as_of, day);
+		const char *vals[] = {provider, v[i].base, v[i].quote, day};
+
+		rc = bind_texts(st, vals, 4);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			continue;
+		if (rc != SQLITE_ROW) {
+			ret = dg_db_fail(db, rc, "cannot read previous quotes");
+			goto out;
+		}
+		if (dg_rate_parse((const char *)sqlite3_column_text(st, 0),
+				  &prev)) {
+			dg_error("stored rate for %s/%s is not a rate",
+				 v[i].base, v[i].quote);
+			ret = DG_EXIT_SOFTWARE;
+			goto out;
+		}
+		if (dg_rate_moved_more_than(v[i].rate, &prev, pct) != 1)
+			continue;
+		dg_xsnprintf(subject, sizeof(subject), "%s/%s", v[i].base,
+			     v[i].quote);
+		dg_xsnprintf(detail, sizeof(detail),
+			     "%s moved more than %s %% from %s on %s to %s on %s",
+			     provider, pct, prev.text,
+			     (const char *)sqlite3_column_text(st, 1),
+			     v[i].rate->text, day);
+		dg_warn("rate jump %s: %s", subject, detail);
+		if ((ret = dg_db_event(db, "rate_jump", subject, detail)))
+			goto out;
+		(*jumps)++;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int store(sqlite3 *db, const char *provider, const char *source,
+		 const char *name, const struct dg_quotes *q,
+		 const char *symbols, const char *fetched_at, const char *pct,
+		 struct store_stats *stats)
+{
+	static const char ins_sql[] =
+		"INSERT INTO rates (provider, base, quote, rate, as_of, "
+		"fetched_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT DO NOTHING";
+	static const char get_sql[] =
+		"SELECT rate FROM rates WHERE provider = ?1 AND base = ?2 "
+		"AND quote = ?3 AND as_of = ?4";
+	sqlite3_stmt *ins = NULL, *get = NULL;
+	struct newest *newest = NULL;
+	size_t nnewest = 0, i;
+	int32_t last_day = INT32_MIN;
+	char day[DG_DATE_SIZE];
+	struct dg_rate stored;
+	int rc, ret;
+
+	if ((ret = dg_db_prepare(db, ins_sql, &ins)) ||
+	    (ret = dg_db_prepare(db, get_sql, &get)))
+		goto out;
+	stats->first = INT32_MAX;
+	stats->last = INT32_MIN;
+	for (i = 0; i < q->n; i++) {
+		const struct dg_quote *x = &q->v[i];
+
+		if (!symbol_wanted(symbols, x->quote))
+			continue;
+		dg_format_date(x->as_of, day);
+		const char *vals[] = {provider,   x->base, x->quote, x->rate.text,
+				      day,        fetched_at, source};
+
+		stats->quotes++;
+		if (x->as_of != last_day) {
+			/* documents group quotes by day */
+			stats->days++;
+			last_day = x->as_of;
+		}
+		if (x->as_of < stats->first)
+			stats->first = x->as_of;
+		if (x->as_of > stats->last)
+			stats->last = x->as_of;
+		rc = bind_texts(ins, vals, 7);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(ins);
+		if (rc != SQLITE_DONE) {
+			ret = dg_db_fail(db, rc, "cannot store a quote");
+			goto out;
+		}
+		if (sqlite3_changes(db) == 1) {
+			stats->fresh++;
+			note_newest(&newest, &nnewest, x);
+			continue;
+		}
+		/* Already stored: the same value (even as other text, such
+		 * as the CSV's 4.763 for the XML's 4.7630) is no news; any
+		 * other value is a conflict. */
+		const char *key[] = {provider, x->base, x->quote, day};
+
+		rc = bind_texts(get, key, 4);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(get);
+		if (rc != SQLITE_ROW) {
+			ret = dg_db_fail(db, rc, "cannot read a stored quote");
+			goto out;
+		}
+		if (dg_rate_parse((const char *)sqlite3_column_text(get, 0),
+				  &stored) ||
+		    dg_rate_cmp(&stored, &x->rate)) {
+			dg_error("%s: %s/%s on %s is %s, but %s is stored: "
+				 "nothing stored",
+				 name, x->base, x->quote, day, x->rate.text,
+				 (const char *)sqlite3_column_text(get, 0));
+			ret = DG_EXIT_DATAERR;
+			goto out;
+		}
+	}
+	if (stats->quotes == 0) {
+		dg_error("%s: no quotes left after --symbols: nothing stored",
+			 name);
+		ret = DG_EXIT_DATAERR;
+		goto out;
+	}
+	ret = check_jumps(db, provider, pct, newest, nnewest, &stats->jumps);
+out:
+	free(newest);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(get);
+	return ret;
+}
+
+static int save_fetch_state(sqlite3 *db, const char *url,
+			    const struct dg_http_resp *r, const char *now,
+			    bool changed)
+{
+	static const char sql[] =
+		"INSERT INTO fetch_state (url, etag, last_modified, "
+		"last_status, checked_at, changed_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (url) DO UPDATE SET "
+		"etag = coalesce(excluded.etag, etag), "
+		"last_modified = coalesce(excluded.last_modified, "
+		"last_modified), last_status = excluded.last_status, "
+		"checked_at = excluded.checked_at, "
+		"changed_at = coalesce(excluded.changed_at, changed_at)";
+	sqlite3_stmt *st = NULL;
+	int rc, ret;
+
+	if ((ret = dg_db_prepare(db, sql, &st)))
+		return ret;
+	rc = sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && changed) {
+		/* a 200 replaces both validators, absent ones included */
+		rc = sqlite3_bind_text(st, 2, r->etag ? r->etag : "", -1,
+				       SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(
+				st, 3, r->last_modified ? r->last_modified : "",
+				-1, SQLITE_STATIC);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, r->status);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && changed)
+		rc = sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	ret = rc == SQLITE_DONE ? 0
+				: dg_db_fail(db, rc, "cannot save fetch state");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Stored validators for url: malloc'd copies (NULL when none). */
+static int load_fetch_state(sqlite3 *db, const char *url, char **etag,
+			    char **last_modified)
+{
+	static const char sql[] =
+		"SELECT etag, last_modified FROM fetch_state WHERE url = ?1";
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int rc, ret;
+
+	*etag = *last_modified = NULL;
+	if ((ret = dg_db_prepare(db, sql, &st)))
+		return ret;
+	rc = sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if ((t = sqlite3_column_text(st, 0)) && *t)
+			*etag = dg_xstrdup((const char *)t);
+		if ((t = sqlite3_column_text(st, 1)) && *t)
+			*last_modified = dg_xstrdup((const char *)t);
+		rc = SQLITE_DONE;
+	}
+	ret = rc == SQLITE_DONE ? 0
+				: dg_db_fail(db, rc, "cannot read fetch state");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static void report(const char *provider, const struct store_stats *s)
+{
+	char a[DG_DATE_SIZE], b[DG_DATE_SIZE];
+
+	dg_format_date(s->first, a);
+	dg_format_date(s->last, b);
+	if (s->first == s->last)
+		dg_info("%s %s: %zu quotes, %zu new", provider, a, s->quotes,
+			s->fresh);
+	else
+		dg_info("%s %s..%s: %zu days, %zu quotes, %zu new", provider,
+			a, b, s->days, s->quotes, s->fresh);
+}
+
+/* Parse and store one document in one transaction, with the fetch state
+ * of url when it came over HTTP. */
+static int load(sqlite3 *db, const struct options *o, const char *provider,
+		const char *buf, size_t len, const char *name,
+		const char *source, const char *url,
+		const struct dg_http_resp *resp)
+{
+	struct store_stats stats = {0};
+	struct dg_quotes q = {0};
+	char now_text[DG_RFC3339_SIZE];
+	dg_time now;
+	int ret;
+
+	if ((ret = dg_now(&now)))
+		return ret;
+	dg_format_rfc3339(now, now_text);
+	if ((ret = dg_rates_parse(buf, len, o->format, name, &q)))
+		return ret;
+	if ((ret = dg_db_begin(db)))
+		goto out;
+	ret = store(db, provider, source, name, &q, o->symbols, now_text,
+		    o->max_jump, &stats);
+	if (!ret && url)
+		ret = save_fetch_state(db, url, resp, now_text, true);
+	if (!ret)
+		ret = dg_db_commit(db);
+	if (ret) {
+		dg_db_rollback(db);
+		goto out;
+	}
+	report(provider, &stats);
+	ret = stats.jumps ? DG_EXIT_FINDING : 0;
+out:
+	dg_quotes_free(&q);
+	return ret;
+}
+
+/* The name quotes are stored under for a --provider name. */
+static const char *stored_name(const char *provider)
+{
+	return is_ecb_provider(provider) ? "ecb" : provider;
+}
+
+/* ECB documents are stored as "ecb" whichever feed or file they came
+ * from; anything else under the --provider name. */
+static const char *stored_provider(const struct options *o, const char *buf,
+				   size_t len)
+{
+	enum dg_rate_format f = o->format;
+
+	if (f == DG_RF_AUTO)
+		f = dg_rate_format_detect(buf, len);
+	if (f == DG_RF_ECB_XML || f == DG_RF_ECB_CSV)
+		return "ecb";
+	return stored_name(o->provider);
+}
+
+static int fetch_file(sqlite3 *db, const struct options *o)
+{
+	const char *name = strcmp(o->file, "-") ? o->file : "<stdin>";
+	char *buf = NULL;
+	size_t len;
+	int ret;
+
+	if ((ret = read_all(o->file, o->http.max_size, &buf, &len)))
+		return ret;
+	ret = load(db, o, stored_provider(o, buf, len), buf, len, name, name,
+		   NULL, NULL);
+	free(buf);
+	return ret;
+}
+
+static int fetch_url(sqlite3 *db, const struct options *o)
+{
+	struct dg_http_resp resp = {0};
+	char *url = NULL, *shown = NULL, *etag = NULL, *lm = NULL;
+	char now_text[DG_RFC3339_SIZE];
+	enum dg_http_outcome out;
+	dg_time now;
+	int ret;
+
+	if ((ret = build_url(o, &url)))
+		return ret;
+	shown = redact_url(url);
+	if (!o->force && (ret = load_fetch_state(db, shown, &etag, &lm)))
+		goto done;
+	out = dg_http_get_retry(url, &o->http, etag, lm, &resp);
+	switch (out) {
+	case DG_HTTP_OK:
+		ret = load(db, o, stored_provider(o, resp.body, resp.len),
+			   resp.body, resp.len, shown, shown, shown, &resp);
+		break;
+	case DG_HTTP_NOT_MODIFIED:
+		if ((ret = dg_now(&now)))
+			break;
+		dg_format_rfc3339(now, now_text);
+		if ((ret = dg_db_begin(db)))
+			break;
+		if ((ret = save_fetch_state(db, shown, &resp, now_text,
+					    false)) ||
+		    (ret = dg_db_commit(db))) {
+			dg_db_rollback(db);
+			break;
+		}
+		dg_debug("'%s' not modified", shown);
+		ret = 0;
+		break;
+	case DG_HTTP_TRANSIENT:
+		dg_error("cannot fetch '%s': %s (after %d attempts): try "
+			 "again later",
+			 shown, resp.error, o->http.retries + 1);
+		ret = DG_EXIT_TEMPFAIL;
+		break;
+	case DG_HTTP_PERMANENT:
+		dg_error("cannot fetch '%s': %s", shown, resp.error);
+		ret = DG_EXIT_UNAVAILABLE;
+		break;
+	}
+done:
+	dg_http_resp_free(&resp);
+	free(url);
+	free(shown);
+	free(etag);
+	free(lm);
+	return ret;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static int bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+		 : sqlite3_bind_null(st, i);
+}
+
+static int print_rates(sqlite3 *db, const struct options *o)
+{
+	static const char sql[] =
+		"SELECT provider, base, quote, rate, as_of, fetched_at "
+		"FROM rates r WHERE (?1 IS NULL OR provider = ?1) "
+		"AND (?2 IS NULL OR base = ?2) AND (?3 IS NULL OR quote = ?3) "
+		"AND (?4 IS NULL OR as_of >= ?4) AND (?5 IS NULL OR as_of <= ?5) "
+		"AND (?6 IS NULL OR as_of = (SELECT max(as_of) FROM rates x "
+		"WHERE x.provider = r.provider AND x.base = r.base "
+		"AND x.quote = r.quote AND (?5 IS NULL OR x.as_of <= ?5))) "
+		"ORDER BY as_of, provider, base, quote";
+	static const char *const cols[] = {"provider", "base",  "quote",
+					   "rate",     "as_of", "fetched_at"};
+	sqlite3_stmt *st = NULL;
+	struct dg_out *out = NULL;
+	char base[4] = "", quote[4] = "";
+	const char *vals[6];
+	int rc, ret = 0, i;
+
+	if (o->pair) {
+		memcpy(base, o->pair, 3);
+		memcpy(quote, o->pair + 4, 3);
+	}
+	if ((ret = dg_db_prepare(db, sql, &st)))
+		return ret;
+	rc = bind_opt(st, 1, o->provider_given ? stored_name(o->provider)
+					       : NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_opt(st, 2, o->pair ? base : NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_opt(st, 3, o->pair ? quote : NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_opt(st, 4, o->from);
+	if (rc == SQLITE_OK)
+		rc = bind_opt(st, 5, o->to);
+	if (rc == SQLITE_OK)
+		rc = bind_opt(st, 6, o->latest ? "" : NULL);
+	if (rc != SQLITE_OK) {
+		ret = dg_db_fail(db, rc, "cannot read rates");
+		goto out;
+	}
+	if (o->mode == MODE_PRINT)
+		out = dg_out_new(stdout, o->common.json, cols, 6);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < 6; i++)
+			vals[i] = (const char *)sqlite3_column_text(st, i);
+		if (out) {
+			if ((ret = dg_out_row(out, vals)))
+				goto out;
+		} else if (printf("P %s %s %s %s\n", vals[4], vals[1], vals[3],
+				  vals[2]) < 0) {
+			dg_error("cannot write: %s", strerror(errno));
+			ret = DG_EXIT_IOERR;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ret = dg_db_fail(db, rc, "cannot read rates");
+out:
+	sqlite3_finalize(st);
+	if (out) {
+		int r = dg_out_close(out);
+
+		if (!ret)
+			ret = r;
+	} else if (fflush(stdout) && !ret) {
+		dg_error("cannot write: %s", strerror(errno));
+		ret = DG_EXIT_IOERR;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	const char *path;
+	sqlite3 *db = NULL;
+	int ret, lock_fd = -1;
+
+	dg_set_progname(argv[0]);
+	parse_options(argc, argv, &o);
+	path = dg_db_path(o.common.db_path);
+
+	if (o.mode != MODE_FETCH) {
+		if ((ret = dg_db_open_ro(path, &db)))
+			return ret;
+		ret = print_rates(db, &o);
+		dg_db_close(db);
+		return ret;
+	}
+	if ((ret = dg_db_open(path, &db)))
+		return ret;
+	if (!(ret = take_lock(path, o.lock_wait_s, &lock_fd)))
+		ret = o.file ? fetch_file(db, &o) : fetch_url(db, &o);
+	dg_db_close(db);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}
