@@ -96,6 +96,10 @@ struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name)
 	csv_set_space_func(&r->parser, csv_space);
 	csv_set_term_func(&r->parser, csv_term);
 	csv_set_realloc_func(&r->parser, dg_xrealloc);
+	/* libcsv grows a field's buffer by a fixed block, not geometrically:
+	 * a large block keeps a long field from being copied thousands of
+	 * times. */
+	csv_set_blk_size(&r->parser, 64 * 1024);
 	return r;
 }
 
