@@ -25,7 +25,7 @@ echo "document: $(wc -c <"$work/hist.xml") bytes"
 
 hyperfine --warmup 1 --runs 10 --export-json "$work/h.json" \
     --prepare "rm -f $work/a.db* $work/b.db*" \
-    -n rate-fetch "$rf -q --db $work/a.db --file $work/hist.xml" \
+    -n rate-fetch "$rf -q --max-jump 100 --db $work/a.db --file $work/hist.xml" \
     -n python3 "$py $top/bench/ecb_load.py $work/hist.xml $work/b.db"
 
 "$py" - "$work/h.json" <<'PY'
@@ -37,7 +37,7 @@ PY
 
 rm -f "$work"/a.db* "$work"/b.db*
 peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
-echo "peak memory: rate-fetch $(peak "$rf" -q --db "$work/a.db" --file "$work/hist.xml") KiB," \
+echo "peak memory: rate-fetch $(peak "$rf" -q --max-jump 100 --db "$work/a.db" --file "$work/hist.xml") KiB," \
     "python3 $(peak "$py" "$top/bench/ecb_load.py" "$work/hist.xml" "$work/b.db") KiB"
 echo "rows: rate-fetch $(sqlite3 "$work/a.db" 'SELECT count(*) FROM rates')," \
     "python3 $(sqlite3 "$work/b.db" 'SELECT count(*) FROM rates')"

@@ -451,12 +451,25 @@ static void append(char **s, size_t *len, size_t *cap, const char *t)
 	*len += n;
 }
 
-/* The URL to fetch for the provider. Caller frees. 0 or an exit code. */
-static int build_url(const struct options *o, char **out)
+/* What goes into messages, rates.source and fetch_state: a URL without
+ * its query string (an API key may be in it). */
+static char *redact_url(const char *url)
 {
-	char *url = NULL, *key = NULL, *esc;
-	size_t len = 0, cap = 0;
-	const char *p, *sep = "?";
+	return dg_xstrndup(url, strcspn(url, "?"));
+}
+
+/*
+ * The URL to fetch for the provider, and the one to show: the same URL
+ * without the query string it was given (an API key may be in it) but
+ * with the base= and symbols= that rate-fetch adds, so that the
+ * validators of one request are never sent with another. Caller frees
+ * both. 0 or an exit code.
+ */
+static int build_url(const struct options *o, char **out, char **shown_out)
+{
+	char *url = NULL, *shown = NULL, *key = NULL, *esc;
+	size_t len = 0, cap = 0, slen, scap;
+	const char *p, *sep = "?", *ssep = "?";
 	CURL *h;
 	int status;
 
@@ -473,6 +486,7 @@ static int build_url(const struct options *o, char **out)
 				       : "eurofxref-hist.xml");
 		}
 		*out = url;
+		*shown_out = redact_url(url);
 		return 0;
 	}
 	if (!strcmp(o->provider, "frankfurter")) {
@@ -489,6 +503,7 @@ static int build_url(const struct options *o, char **out)
 		} else {
 			append(&url, &len, &cap, "latest");
 		}
+		shown = redact_url(url);
 	} else {
 		/* json: the URL as given, with {key} replaced */
 		key = read_secret(o, &status);
@@ -520,29 +535,34 @@ static int build_url(const struct options *o, char **out)
 			append(&url, &len, &cap, o->url);
 		}
 		free(key);
-		if (strchr(url, '?'))
-			sep = "&";
+		shown = redact_url(o->url);
 	}
+	if (strchr(url, '?'))
+		sep = "&";
+	if (strchr(shown, '?'))
+		ssep = "&";
+	slen = strlen(shown);
+	scap = slen + 1;
 	if (o->base) {
 		append(&url, &len, &cap, sep);
 		append(&url, &len, &cap, "base=");
 		append(&url, &len, &cap, o->base);
-		sep = "&";
+		append(&shown, &slen, &scap, ssep);
+		append(&shown, &slen, &scap, "base=");
+		append(&shown, &slen, &scap, o->base);
+		sep = ssep = "&";
 	}
 	if (o->symbols) {
 		append(&url, &len, &cap, sep);
 		append(&url, &len, &cap, "symbols=");
 		append(&url, &len, &cap, o->symbols);
+		append(&shown, &slen, &scap, ssep);
+		append(&shown, &slen, &scap, "symbols=");
+		append(&shown, &slen, &scap, o->symbols);
 	}
 	*out = url;
+	*shown_out = shown;
 	return 0;
-}
-
-/* What goes into messages and rates.source: a URL without its query
- * string (an API key may be in it). */
-static char *redact_url(const char *url)
-{
-	return dg_xstrndup(url, strcspn(url, "?"));
 }
 
 /* ------------------------------------------------------------ locking */
@@ -881,11 +901,12 @@ static void report(const char *provider, const struct store_stats *s)
 	dg_format_date(s->first, a);
 	dg_format_date(s->last, b);
 	if (s->first == s->last)
-		dg_info("%s %s: %zu quotes, %zu new", provider, a, s->quotes,
-			s->fresh);
+		dg_info("%s %s: %zu quote%s, %zu new", provider, a, s->quotes,
+			s->quotes == 1 ? "" : "s", s->fresh);
 	else
-		dg_info("%s %s..%s: %zu days, %zu quotes, %zu new", provider,
-			a, b, s->days, s->quotes, s->fresh);
+		dg_info("%s %s..%s: %zu days, %zu quote%s, %zu new", provider,
+			a, b, s->days, s->quotes, s->quotes == 1 ? "" : "s",
+			s->fresh);
 }
 
 /* Parse and store one document in one transaction, with the fetch state
@@ -895,6 +916,10 @@ static int load(sqlite3 *db, const struct options *o, const char *provider,
 		const char *source, const char *url,
 		const struct dg_http_resp *resp)
 {
+	/* --symbols filters an ECB feed here, not at the server: the
+	 * validators of the whole feed must not claim the rest was stored,
+	 * or the next run without --symbols would get a 304. */
+	bool whole = !o->symbols || !is_ecb_provider(o->provider);
 	struct store_stats stats = {0};
 	struct dg_quotes q = {0};
 	char now_text[DG_RFC3339_SIZE];
@@ -911,7 +936,7 @@ static int load(sqlite3 *db, const struct options *o, const char *provider,
 	ret = store(db, provider, source, name, &q, o->symbols, now_text,
 		    o->max_jump, &stats);
 	if (!ret && url)
-		ret = save_fetch_state(db, url, resp, now_text, true);
+		ret = save_fetch_state(db, url, resp, now_text, whole);
 	if (!ret)
 		ret = dg_db_commit(db);
 	if (ret) {
@@ -932,9 +957,11 @@ static const char *stored_name(const char *provider)
 }
 
 /* ECB documents are stored as "ecb" whichever feed or file they came
- * from; anything else under the --provider name. */
+ * from; anything else under the --provider name. A JSON document is
+ * never the ECB's: NULL (and a message) rather than filing another
+ * provider's rates under "ecb". */
 static const char *stored_provider(const struct options *o, const char *buf,
-				   size_t len)
+				   size_t len, const char *name)
 {
 	enum dg_rate_format f = o->format;
 
@@ -942,20 +969,28 @@ static const char *stored_provider(const struct options *o, const char *buf,
 		f = dg_rate_format_detect(buf, len);
 	if (f == DG_RF_ECB_XML || f == DG_RF_ECB_CSV)
 		return "ecb";
+	if (is_ecb_provider(o->provider)) {
+		dg_error("%s: a JSON document is not an ECB feed: give "
+			 "--provider frankfurter or json: nothing stored",
+			 name);
+		return NULL;
+	}
 	return stored_name(o->provider);
 }
 
 static int fetch_file(sqlite3 *db, const struct options *o)
 {
 	const char *name = strcmp(o->file, "-") ? o->file : "<stdin>";
+	const char *provider;
 	char *buf = NULL;
 	size_t len;
 	int ret;
 
 	if ((ret = read_all(o->file, o->http.max_size, &buf, &len)))
 		return ret;
-	ret = load(db, o, stored_provider(o, buf, len), buf, len, name, name,
-		   NULL, NULL);
+	provider = stored_provider(o, buf, len, name);
+	ret = provider ? load(db, o, provider, buf, len, name, name, NULL, NULL)
+		       : DG_EXIT_DATAERR;
 	free(buf);
 	return ret;
 }
@@ -965,20 +1000,22 @@ static int fetch_url(sqlite3 *db, const struct options *o)
 	struct dg_http_resp resp = {0};
 	char *url = NULL, *shown = NULL, *etag = NULL, *lm = NULL;
 	char now_text[DG_RFC3339_SIZE];
+	const char *provider;
 	enum dg_http_outcome out;
 	dg_time now;
 	int ret;
 
-	if ((ret = build_url(o, &url)))
+	if ((ret = build_url(o, &url, &shown)))
 		return ret;
-	shown = redact_url(url);
 	if (!o->force && (ret = load_fetch_state(db, shown, &etag, &lm)))
 		goto done;
 	out = dg_http_get_retry(url, &o->http, etag, lm, &resp);
 	switch (out) {
 	case DG_HTTP_OK:
-		ret = load(db, o, stored_provider(o, resp.body, resp.len),
-			   resp.body, resp.len, shown, shown, shown, &resp);
+		provider = stored_provider(o, resp.body, resp.len, shown);
+		ret = provider ? load(db, o, provider, resp.body, resp.len,
+				      shown, shown, shown, &resp)
+			       : DG_EXIT_DATAERR;
 		break;
 	case DG_HTTP_NOT_MODIFIED:
 		if ((ret = dg_now(&now)))
@@ -996,9 +1033,10 @@ static int fetch_url(sqlite3 *db, const struct options *o)
 		ret = 0;
 		break;
 	case DG_HTTP_TRANSIENT:
-		dg_error("cannot fetch '%s': %s (after %d attempts): try "
+		dg_error("cannot fetch '%s': %s (after %d attempt%s): try "
 			 "again later",
-			 shown, resp.error, o->http.retries + 1);
+			 shown, resp.error, o->http.retries + 1,
+			 o->http.retries ? "s" : "");
 		ret = DG_EXIT_TEMPFAIL;
 		break;
 	case DG_HTTP_PERMANENT:
