@@ -455,6 +455,63 @@ int dg_rates_parse(const char *buf, size_t len, enum dg_rate_format fmt,
  * jansson hands JSON numbers over as doubles. */
 int dg_rate_from_json_number(json_t *num, char *buf, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* fx.c: choosing stored quotes for a conversion, and applying them    */
+
+enum dg_fx_method {
+	DG_FX_IDENTITY = 0, /* same currency: no rate */
+	DG_FX_DIRECT,       /* from is the quote's base: multiply */
+	DG_FX_INVERSE,      /* to is the quote's base: divide */
+	DG_FX_CROSS,        /* through a common base: * rate(to) / rate(from) */
+};
+const char *dg_fx_method_name(enum dg_fx_method m);
+
+struct dg_fx_leg {
+	int64_t rate_id; /* rates.id */
+	char base[4], quote[4];
+	struct dg_rate rate;
+	int32_t as_of;
+};
+struct dg_fx {
+	enum dg_fx_method method;
+	char provider[32];
+	char from[4], to[4];
+	bool has_mul, has_div;
+	struct dg_fx_leg mul, div;
+	/* the oldest leg's as_of (the rate's publication day); INT32_MIN
+	 * for identity */
+	int32_t as_of;
+};
+/*
+ * Finds stored quotes for conversions, with prepared statements and a
+ * cache of the legs it has looked up. The cache assumes the rates table
+ * does not change while it is used: reset it at every new transaction.
+ */
+struct dg_fx_finder;
+/* provider as stored ("ecb"). NULL + message (74) on a database error. */
+struct dg_fx_finder *dg_fx_finder_new(sqlite3 *db, const char *provider);
+void dg_fx_finder_reset(struct dg_fx_finder *f);
+void dg_fx_finder_free(struct dg_fx_finder *f);
+/*
+ * The quotes for from -> to, each leg the newest of its pair with as_of
+ * not after on_day: a direct quote (base from, quote to), an inverse one
+ * (base to, quote from), or a cross through a base both are quoted
+ * against (for the ECB, EUR). Of those that exist the one whose older
+ * leg is newest wins; on a tie direct, then inverse, then cross. from ==
+ * to gives DG_FX_IDENTITY without a lookup. Returns 0, 69 when no quote
+ * exists (no message), or 74 on a database error (message printed).
+ */
+int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
+	       int32_t on_day, struct dg_fx *fx);
+/* amount (from's minor units, from_exp) into to's minor units (to_exp)
+ * with one rounding, per the method. */
+enum dg_merr dg_fx_convert(const struct dg_fx *fx, int64_t amount,
+			   int from_exp, int to_exp, enum dg_rounding mode,
+			   int64_t *out);
+/* The effective rate (units of to per unit of from) as decimal text,
+ * see dg_rate_effective; "1" for identity. */
+enum dg_merr dg_fx_effective(const struct dg_fx *fx, char *buf, size_t len);
+
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
 

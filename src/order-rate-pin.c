@@ -1,0 +1,1501 @@
+/*
+ * order-rate-pin - pin the exchange rate to each order when it is
+ * created, exactly once, with the drift valve.
+ *
+ * An order (its amount in the seller's currency, the currency it is
+ * charged in, optionally a reporting currency, and its lines) is stored
+ * together with the conversions made at creation: the charge amount, the
+ * exact quotes used, the rounding mode and an effective rate. All of it
+ * goes into the database in one BEGIN IMMEDIATE transaction, so an order
+ * is pinned once; pinning it again reads the stored pin back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "daigou.h"
+
+static const char usage[] =
+	"usage: order-rate-pin [-hqv] [--db PATH] [--json] [--provider NAME]\n"
+	"                      [--rounding half-up|half-even] [--max-age DAYS]\n"
+	"                      [--max-drift PCT] [--preview] [--preview-rate RATE]\n"
+	"                      [--created-at TIME] --to CCY [--base CCY]\n"
+	"                      ORDER_ID AMOUNT CURRENCY\n"
+	"       order-rate-pin [-hqv] [--db PATH] [--json] [--provider NAME]\n"
+	"                      [--rounding half-up|half-even] [--max-age DAYS]\n"
+	"                      [--max-drift PCT] [--preview] [--strict] [--batch N]\n"
+	"                      [--input-format csv|json] [--lines FILE] [--base CCY]\n"
+	"                      [FILE ...]\n"
+	"       order-rate-pin --version\n";
+
+#define MAX_ID 64
+#define MAX_SKU 256
+#define MAX_LINES 10000
+
+struct options {
+	struct dg_common common;
+	const char *provider;
+	enum dg_rounding rounding;
+	int max_age_days;
+	const char *max_age_text;
+	const char *max_drift;
+	bool preview;
+	bool strict;
+	long batch;
+	enum dg_input_format in_fmt;
+	const char *lines_path;
+	const char *to;
+	const char *base;
+	const char *preview_rate;
+	const char *created_at;
+};
+
+enum {
+	OPT_PROVIDER = DG_OPT_TOOL_BASE,
+	OPT_ROUNDING,
+	OPT_MAX_AGE,
+	OPT_MAX_DRIFT,
+	OPT_PREVIEW,
+	OPT_PREVIEW_RATE,
+	OPT_CREATED_AT,
+	OPT_TO,
+	OPT_BASE,
+	OPT_STRICT,
+	OPT_BATCH,
+	OPT_INPUT_FORMAT,
+	OPT_LINES,
+};
+
+static const struct option longopts[] = {
+	DG_COMMON_LONGOPTS,
+	{"provider", 1, NULL, OPT_PROVIDER},
+	{"rounding", 1, NULL, OPT_ROUNDING},
+	{"max-age", 1, NULL, OPT_MAX_AGE},
+	{"max-drift", 1, NULL, OPT_MAX_DRIFT},
+	{"preview", 0, NULL, OPT_PREVIEW},
+	{"preview-rate", 1, NULL, OPT_PREVIEW_RATE},
+	{"created-at", 1, NULL, OPT_CREATED_AT},
+	{"to", 1, NULL, OPT_TO},
+	{"base", 1, NULL, OPT_BASE},
+	{"strict", 0, NULL, OPT_STRICT},
+	{"batch", 1, NULL, OPT_BATCH},
+	{"input-format", 1, NULL, OPT_INPUT_FORMAT},
+	{"lines", 1, NULL, OPT_LINES},
+	{NULL, 0, NULL, 0},
+};
+
+/* ------------------------------------------------------------ options */
+
+static long number_arg(const char *opt, const char *s, long min, long max)
+{
+	long v = 0;
+	const char *p = s;
+
+	if (!*p)
+		goto bad;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (max - (*p - '0')) / 10)
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (v >= min)
+		return v;
+bad:
+	dg_usage_error(usage, "%s needs a whole number from %ld to %ld, not '%s'",
+		       opt, min, max, s);
+}
+
+static void check_currency_arg(const char *opt, const char *code)
+{
+	if (!dg_currency_lookup(code))
+		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
+}
+
+/* The provider name the quotes are stored under. */
+static const char *stored_provider(const char *p)
+{
+	if (!strcmp(p, "ecb-90d") || !strcmp(p, "ecb-hist"))
+		return "ecb";
+	return p;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	o->provider = "ecb";
+	o->rounding = DG_ROUND_HALF_UP;
+	o->max_age_days = 5;
+	o->max_age_text = "5d";
+	o->max_drift = "2";
+	o->batch = 1000;
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		if (dg_common_option(&o->common, c, optarg, usage))
+			continue;
+		switch (c) {
+		case OPT_PROVIDER:
+			o->provider = optarg;
+			break;
+		case OPT_ROUNDING:
+			if (dg_rounding_parse(optarg, &o->rounding))
+				dg_usage_error(usage,
+					       "--rounding is half-up or "
+					       "half-even, not '%s'",
+					       optarg);
+			break;
+		case OPT_MAX_AGE: {
+			size_t n = strlen(optarg);
+			char digits[16];
+
+			if (n == 0 || n >= sizeof(digits))
+				dg_usage_error(usage,
+					       "--max-age needs a number of "
+					       "days such as 5 or 5d, not '%s'",
+					       optarg);
+			memcpy(digits, optarg, n + 1);
+			if (digits[n - 1] == 'd')
+				digits[n - 1] = '\0';
+			o->max_age_days =
+				(int)number_arg("--max-age", digits, 0, 3650);
+			o->max_age_text = optarg;
+			break;
+		}
+		case OPT_MAX_DRIFT:
+			o->max_drift = optarg;
+			break;
+		case OPT_PREVIEW:
+			o->preview = true;
+			break;
+		case OPT_PREVIEW_RATE:
+			o->preview_rate = optarg;
+			break;
+		case OPT_CREATED_AT:
+			o->created_at = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
+			break;
+		case OPT_BASE:
+			o->base = optarg;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
+			break;
+		case OPT_BATCH:
+			o->batch = number_arg("--batch", optarg, 1, 100000);
+			break;
+		case OPT_INPUT_FORMAT:
+			if (dg_input_format_parse(optarg, &o->in_fmt))
+				dg_usage_error(usage,
+					       "--input-format is csv or json, "
+					       "not '%s'",
+					       optarg);
+			break;
+		case OPT_LINES:
+			o->lines_path = optarg;
+			break;
+		default:
+			dg_usage_error(usage, "unknown option (see --help)");
+		}
+	}
+	{
+		struct dg_rate one;
+
+		if (dg_rate_parse("1", &one) ||
+		    dg_rate_moved_more_than(&one, &one, o->max_drift) < 0 ||
+		    o->max_drift[0] == '-')
+			dg_usage_error(usage,
+				       "--max-drift needs a percentage such as "
+				       "2 or 0.5, not '%s'",
+				       o->max_drift);
+	}
+	if (o->to)
+		check_currency_arg("--to", o->to);
+	if (o->base)
+		check_currency_arg("--base", o->base);
+	if (o->to) {
+		if (argc - optind != 3)
+			dg_usage_error(usage, "--to needs ORDER_ID AMOUNT "
+					      "CURRENCY");
+		if (o->strict || o->lines_path || o->in_fmt != DG_IN_AUTO)
+			dg_usage_error(usage,
+				       "--strict, --lines and --input-format "
+				       "are for batch input");
+	} else if (o->preview_rate || o->created_at) {
+		dg_usage_error(usage, "--preview-rate and --created-at go with "
+				      "--to (one order); a batch has columns "
+				      "for them");
+	}
+}
+
+/* ------------------------------------------------------------ orders */
+
+struct line {
+	int64_t line;
+	char *sku; /* NULL when none */
+	int64_t qty;
+	int64_t amount;
+};
+
+struct order {
+	char id[MAX_ID + 1];
+	int64_t amount;
+	char currency[4], charge[4], base[4]; /* base "" when none */
+	int cexp;                             /* currency's exponent */
+	bool has_preview;
+	struct dg_rate preview;
+	dg_time created_at;
+	int32_t day;
+	struct line *lines;
+	size_t nlines;
+	char where[64]; /* "orders.csv:12: " or "" */
+};
+
+static void order_free(struct order *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nlines; i++)
+		free(o->lines[i].sku);
+	free(o->lines);
+	o->lines = NULL;
+	o->nlines = 0;
+}
+
+/* What an output row holds. */
+struct row {
+	char order_id[MAX_ID + 1];
+	char amount[DG_AMOUNT_SIZE], currency[4];
+	char charge_amount[DG_AMOUNT_SIZE], charge_currency[4];
+	char rate[DG_EFFECTIVE_SIZE];
+	char base_amount[DG_AMOUNT_SIZE], base_currency[4];
+	char base_rate[DG_EFFECTIVE_SIZE];
+	char rate_as_of[DG_DATE_SIZE], pinned_at[DG_RFC3339_SIZE];
+	const char *status;
+};
+
+static const char *const out_cols[] = {
+	"order_id",	 "amount",	"currency",	   "charge_amount",
+	"charge_currency", "rate",	"base_amount",	   "base_currency",
+	"base_rate",	 "rate_as_of", "pinned_at",	   "status",
+};
+#define NCOLS (sizeof(out_cols) / sizeof(out_cols[0]))
+
+static int write_row(struct dg_out *out, const struct row *r)
+{
+	const char *v[NCOLS] = {
+		r->order_id,
+		r->amount,
+		r->currency,
+		r->charge_amount[0] ? r->charge_amount : NULL,
+		r->charge_currency,
+		r->rate[0] ? r->rate : NULL,
+		r->base_amount[0] ? r->base_amount : NULL,
+		r->base_currency[0] ? r->base_currency : NULL,
+		r->base_rate[0] ? r->base_rate : NULL,
+		r->rate_as_of[0] ? r->rate_as_of : NULL,
+		r->pinned_at[0] ? r->pinned_at : NULL,
+		r->status,
+	};
+
+	return dg_out_row(out, v);
+}
+
+/* --------------------------------------------------- field validation */
+
+/* Messages name the place: "FILE:LINE: field: reason", or for an order
+ * from the arguments "field: reason". */
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_ID)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || *s == ',' || *s == '"' ||
+		    *s == '\'')
+			return false;
+	return true;
+}
+
+static int field_error(const char *where, const char *field,
+		       const char *fmt, ...) DG_PRINTF(3, 4);
+static int field_error(const char *where, const char *field,
+		       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dg_error("%s%s: %s", where, field, msg);
+	return DG_EXIT_DATAERR;
+}
+
+static int parse_currency(const char *where, const char *field,
+			  const char *v, char out[4])
+{
+	if (!v)
+		return field_error(where, field, "missing");
+	if (!dg_currency_lookup(v))
+		return field_error(where, field,
+				   "'%s' is not an ISO 4217 currency", v);
+	memcpy(out, v, 4);
+	return 0;
+}
+
+/* An amount of a currency; positive unless zero_ok. */
+static int parse_amount(const char *where, const char *field, const char *v,
+			const char *ccy, bool zero_ok, int64_t *out)
+{
+	int exp = dg_currency_exponent(ccy);
+	char extra[32];
+
+	if (!v)
+		return field_error(where, field, "missing");
+	switch (dg_amount_parse(v, exp, out)) {
+	case DG_M_OK:
+		break;
+	case DG_M_PRECISION:
+		dg_xsnprintf(extra, sizeof(extra), "%s's %d", ccy, exp);
+		return field_error(where, field,
+				   "'%s' has more decimals than %s", v, extra);
+	case DG_M_OVERFLOW:
+		return field_error(where, field, "'%s' is too large", v);
+	default:
+		return field_error(where, field, "'%s' is not an amount", v);
+	}
+	if (*out < 0 || (*out == 0 && !zero_ok))
+		return field_error(where, field, "'%s' must be %s", v,
+				   zero_ok ? "zero or more"
+					   : "greater than zero");
+	return 0;
+}
+
+/* A whole number from min to max. */
+static int parse_int(const char *where, const char *field, const char *v,
+		     int64_t min, int64_t max, int64_t *out)
+{
+	int64_t x = 0;
+	const char *p = v;
+	char extra[64];
+
+	if (!v)
+		return field_error(where, field, "missing");
+	dg_xsnprintf(extra, sizeof(extra), "%lld to %lld", (long long)min,
+		     (long long)max);
+	if (!*p)
+		return field_error(where, field,
+				   "'%s' is not a whole number from %s", v,
+				   extra);
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || x > (max - (*p - '0')) / 10)
+			return field_error(where, field,
+					   "'%s' is not a whole number from %s",
+					   v, extra);
+		x = x * 10 + (*p - '0');
+	}
+	if (x < min)
+		return field_error(where, field,
+				   "'%s' is not a whole number from %s", v,
+				   extra);
+	*out = x;
+	return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sort the lines, refuse duplicates, check that they add up. */
+static int check_lines(struct order *o, const char *where)
+{
+	int64_t sum = 0;
+	char a[DG_AMOUNT_SIZE], b[DG_AMOUNT_SIZE], field[32];
+	size_t i;
+
+	if (o->nlines == 0) {
+		o->lines = dg_xcalloc(1, sizeof(*o->lines));
+		o->lines[0].line = 1;
+		o->lines[0].qty = 1;
+		o->lines[0].amount = o->amount;
+		o->nlines = 1;
+		return 0;
+	}
+	qsort(o->lines, o->nlines, sizeof(*o->lines), cmp_line);
+	for (i = 0; i < o->nlines; i++) {
+		if (i && o->lines[i].line == o->lines[i - 1].line) {
+			dg_xsnprintf(field, sizeof(field), "%lld",
+				     (long long)o->lines[i].line);
+			return field_error(where, "lines",
+					   "line %s appears twice", field);
+		}
+		if (dg_add(sum, o->lines[i].amount, &sum))
+			return field_error(where, "lines",
+					   "the line amounts overflow");
+	}
+	if (sum != o->amount) {
+		dg_amount_format(sum, o->cexp, a);
+		dg_amount_format(o->amount, o->cexp, b);
+		return field_error(where, "lines",
+				   "the lines add up to %s, not %s", a, b);
+	}
+	return 0;
+}
+
+static void add_line(struct order *o, size_t *cap, const struct line *l)
+{
+	if (o->nlines == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		o->lines = dg_xrealloc(o->lines, *cap * sizeof(*o->lines));
+	}
+	o->lines[o->nlines++] = *l;
+}
+
+/* The lines of a JSON record's "lines" array. */
+static int json_lines(struct order *o, json_t *arr, const char *where)
+{
+	size_t i, cap = 0;
+	json_t *e;
+	char field[48];
+
+	if (!json_is_array(arr))
+		return field_error(where, "lines", "not an array");
+	if (json_array_size(arr) > MAX_LINES)
+		return field_error(where, "lines", "more than %d lines",
+				   MAX_LINES);
+	json_array_foreach(arr, i, e)
+	{
+		struct line l = {0};
+		const char *keys[] = {"line", "sku", "qty", "amount"};
+		char text[4][40];
+		const char *v[4] = {NULL, NULL, NULL, NULL};
+		int k, ret;
+
+		if (!json_is_object(e)) {
+			dg_xsnprintf(field, sizeof(field), "lines[%zu]", i);
+			return field_error(where, field, "not an object");
+		}
+		for (k = 0; k < 4; k++) {
+			json_t *x = json_object_get(e, keys[k]);
+
+			dg_xsnprintf(field, sizeof(field), "lines[%zu].%s", i,
+				     keys[k]);
+			if (!x || json_is_null(x))
+				continue;
+			if (json_is_string(x)) {
+				v[k] = json_string_value(x);
+			} else if (json_is_integer(x)) {
+				dg_xsnprintf(text[k], sizeof(text[k]), "%lld",
+					     (long long)json_integer_value(x));
+				v[k] = text[k];
+			} else {
+				return field_error(where, field,
+						   "not a string or a whole "
+						   "number");
+			}
+		}
+		dg_xsnprintf(field, sizeof(field), "lines[%zu].line", i);
+		if ((ret = parse_int(where, field, v[0], 1, 1000000, &l.line)))
+			return ret;
+		dg_xsnprintf(field, sizeof(field), "lines[%zu].qty", i);
+		if ((ret = parse_int(where, field, v[2], 1, 1000000000,
+				     &l.qty)))
+			return ret;
+		dg_xsnprintf(field, sizeof(field), "lines[%zu].amount", i);
+		if ((ret = parse_amount(where, field, v[3], o->currency, true,
+					&l.amount)))
+			return ret;
+		if (v[1]) {
+			if (strlen(v[1]) > MAX_SKU) {
+				dg_xsnprintf(field, sizeof(field),
+					     "lines[%zu].sku", i);
+				return field_error(where, field,
+						   "longer than %d bytes",
+						   MAX_SKU);
+			}
+			l.sku = dg_xstrdup(v[1]);
+		}
+		add_line(o, &cap, &l);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------ the --lines file */
+
+struct ext_line {
+	char *order_id;
+	struct line l;
+	char *amount; /* parsed once the order's currency is known */
+	char where[64];
+	bool used;
+};
+
+struct ext_lines {
+	struct ext_line *v;
+	size_t n;
+};
+
+static int cmp_ext(const void *a, const void *b)
+{
+	const struct ext_line *x = a, *y = b;
+	int c = strcmp(x->order_id, y->order_id);
+
+	if (c)
+		return c;
+	return (x->l.line > y->l.line) - (x->l.line < y->l.line);
+}
+
+static int load_lines(const char *path, struct ext_lines *el)
+{
+	static const char *const req[] = {"order_id", "line", "qty",
+					  "amount"};
+	struct dg_input *in;
+	size_t cap = 0;
+	int status = 0, r, ret = 0;
+
+	if (!(in = dg_input_open(path, DG_IN_AUTO, &status)))
+		return status;
+	if ((ret = dg_input_require(in, req, 4))) {
+		dg_input_close(in);
+		return ret;
+	}
+	while ((r = dg_input_next(in)) != 0) {
+		struct ext_line e = {0};
+		char where[64];
+		const char *id, *sku, *amount;
+		bool bad = false;
+		int rr;
+
+		if (r < 0) {
+			ret = dg_exit_worst(ret, dg_input_status(in));
+			continue;
+		}
+		dg_xsnprintf(where, sizeof(where), "%s:%lu: ",
+			     dg_input_name(in), dg_input_line(in));
+		id = dg_input_get(in, "order_id", &bad);
+		if (!id || !valid_id(id)) {
+			ret = dg_exit_worst(
+				ret, field_error(where, "order_id",
+						 id ? "'%s' is not an order id"
+						    : "missing%s",
+						 id ? id : ""));
+			continue;
+		}
+		if ((rr = parse_int(where, "line",
+				    dg_input_get(in, "line", &bad), 1, 1000000,
+				    &e.l.line)) ||
+		    (rr = parse_int(where, "qty", dg_input_get(in, "qty", &bad),
+				    1, 1000000000, &e.l.qty))) {
+			ret = dg_exit_worst(ret, rr);
+			continue;
+		}
+		amount = dg_input_get(in, "amount", &bad);
+		if (!amount) {
+			ret = dg_exit_worst(ret, field_error(where, "amount",
+							     "missing"));
+			continue;
+		}
+		sku = dg_input_get(in, "sku", &bad);
+		if (sku && strlen(sku) > MAX_SKU) {
+			ret = dg_exit_worst(
+				ret, field_error(where, "sku",
+						 "longer than %d bytes",
+						 MAX_SKU));
+			continue;
+		}
+		e.order_id = dg_xstrdup(id);
+		e.l.sku = sku ? dg_xstrdup(sku) : NULL;
+		e.amount = dg_xstrdup(amount);
+		memcpy(e.where, where, sizeof(where));
+		if (el->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			el->v = dg_xrealloc(el->v, cap * sizeof(*el->v));
+		}
+		el->v[el->n++] = e;
+	}
+	ret = dg_exit_worst(ret, dg_input_status(in));
+	dg_input_close(in);
+	if (ret)
+		return ret;
+	qsort(el->v, el->n, sizeof(*el->v), cmp_ext);
+	return 0;
+}
+
+static void free_lines(struct ext_lines *el)
+{
+	size_t i;
+
+	for (i = 0; i < el->n; i++) {
+		free(el->v[i].order_id);
+		free(el->v[i].l.sku);
+		free(el->v[i].amount);
+	}
+	free(el->v);
+}
+
+/* The --lines rows of order o, appended to its lines. */
+static int attach_lines(struct order *o, struct ext_lines *el,
+			const char *where)
+{
+	size_t lo = 0, hi = el->n, cap = o->nlines, i;
+	int ret;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(el->v[mid].order_id, o->id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < el->n && !strcmp(el->v[lo].order_id, o->id) && o->nlines)
+		return field_error(where, "lines",
+				   "given in the record and in --lines");
+	for (i = lo; i < el->n && !strcmp(el->v[i].order_id, o->id); i++) {
+		struct ext_line *e = &el->v[i];
+		struct line l = e->l;
+
+		if ((ret = parse_amount(e->where, "amount", e->amount,
+					o->currency, true, &l.amount)))
+			return ret;
+		l.sku = e->l.sku ? dg_xstrdup(e->l.sku) : NULL;
+		e->used = true;
+		add_line(o, &cap, &l);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* Validate one order from text fields. 0 or 65 (message printed). */
+static int build_order(struct order *o, const char *where, const char *id,
+		       const char *amount, const char *currency,
+		       const char *charge, const char *base,
+		       const char *preview, const char *created, dg_time now)
+{
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	dg_xsnprintf(o->where, sizeof(o->where), "%s", where);
+	if (!id)
+		return field_error(where, "order_id", "missing");
+	if (!valid_id(id))
+		return field_error(where, "order_id",
+				   "'%s' is not an order id (1 to 64 "
+				   "printable characters, no spaces, commas "
+				   "or quotes)",
+				   id);
+	memcpy(o->id, id, strlen(id) + 1);
+	if ((ret = parse_currency(where, "currency", currency, o->currency)))
+		return ret;
+	o->cexp = dg_currency_exponent(o->currency);
+	if ((ret = parse_amount(where, "amount", amount, o->currency, false,
+				&o->amount)))
+		return ret;
+	if ((ret = parse_currency(where, "charge_currency", charge,
+				  o->charge)))
+		return ret;
+	if (base && (ret = parse_currency(where, "base_currency", base,
+					  o->base)))
+		return ret;
+	if (preview) {
+		if (dg_rate_parse(preview, &o->preview))
+			return field_error(where, "preview_rate",
+					   "'%s' is not a rate", preview);
+		o->has_preview = true;
+	}
+	if (created) {
+		if (dg_parse_rfc3339(created, &o->created_at))
+			return field_error(where, "created_at",
+					   "'%s' is not YYYY-MM-DDTHH:MM:SSZ",
+					   created);
+	} else {
+		o->created_at = now;
+	}
+	o->day = (int32_t)((o->created_at - ((o->created_at % 86400) + 86400) %
+						 86400) /
+			   86400);
+	return 0;
+}
+
+/* ------------------------------------------------------------ storing */
+
+struct pinner {
+	sqlite3 *db;
+	const struct options *opt;
+	struct dg_fx_finder *fx;
+	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item,
+		*ins_rate;
+	char now_text[DG_RFC3339_SIZE];
+	size_t pinned, existing, refused, failed;
+};
+
+static int prepare_all(struct pinner *p)
+{
+	static const char get_order[] =
+		"SELECT content_sha256 FROM orders WHERE order_id = ?1";
+	static const char get_rates[] =
+		"SELECT kind, to_currency, converted, effective_rate, "
+		"rate_as_of, pinned_at FROM order_rates WHERE order_id = ?1";
+	static const char ins_order[] =
+		"INSERT INTO orders (order_id, amount, currency, "
+		"charge_currency, base_currency, created_at, content_sha256) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	static const char ins_item[] =
+		"INSERT INTO order_items (order_id, line, sku, qty, amount) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)";
+	static const char ins_rate[] =
+		"INSERT INTO order_rates (order_id, kind, from_currency, "
+		"to_currency, amount, converted, method, provider, "
+		"mul_rate_id, div_rate_id, mul_rate, div_rate, "
+		"effective_rate, rounding, rate_as_of, pinned_at) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+		"?14, ?15, ?16)";
+	int ret;
+
+	if ((ret = dg_db_prepare(p->db, get_order, &p->get_order)) ||
+	    (ret = dg_db_prepare(p->db, get_rates, &p->get_rates)))
+		return ret;
+	if (p->opt->preview)
+		return 0;
+	if ((ret = dg_db_prepare(p->db, ins_order, &p->ins_order)) ||
+	    (ret = dg_db_prepare(p->db, ins_item, &p->ins_item)) ||
+	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)))
+		return ret;
+	return 0;
+}
+
+static void finalize_all(struct pinner *p)
+{
+	sqlite3_finalize(p->get_order);
+	sqlite3_finalize(p->get_rates);
+	sqlite3_finalize(p->ins_order);
+	sqlite3_finalize(p->ins_item);
+	sqlite3_finalize(p->ins_rate);
+}
+
+/* The order's content, as a SHA-256 in hex: what makes a second pin of
+ * the same order_id the same order. created_at and preview_rate are not
+ * content. */
+static void content_hash(const struct order *o, char hex[65])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char buf[512];
+	size_t i;
+	int n;
+
+	if (!ctx)
+		dg_die(DG_EXIT_SOFTWARE, "out of memory");
+	n = snprintf(buf, sizeof(buf), "order v1\n%lld\n%s\n%s\n%s\n",
+		     (long long)o->amount, o->currency, o->charge, o->base);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, buf, (size_t)n);
+	for (i = 0; i < o->nlines; i++) {
+		const struct line *l = &o->lines[i];
+
+		n = snprintf(buf, sizeof(buf), "%lld\t%lld\t%lld\t",
+			     (long long)l->line, (long long)l->qty,
+			     (long long)l->amount);
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (l->sku)
+			EVP_DigestUpdate(ctx, l->sku, strlen(l->sku));
+		EVP_DigestUpdate(ctx, l->sku ? "\n" : "\001\n", l->sku ? 1 : 2);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT)
+		 : sqlite3_bind_null(st, i);
+}
+
+static int step_done(struct pinner *p, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(p->db, rc, what);
+	return 0;
+}
+
+/* One conversion of an order, found and computed. */
+struct conv {
+	struct dg_fx fx;
+	int64_t converted;
+	char effective[DG_EFFECTIVE_SIZE];
+};
+
+/* The quotes and the converted amount for o's amount into ccy. 0, 65, 69,
+ * 74 (message printed). */
+static int convert(struct pinner *p, const struct order *o, const char *ccy,
+		   struct conv *c)
+{
+	const struct options *opt = p->opt;
+	char day[DG_DATE_SIZE], found[DG_DATE_SIZE], a[DG_AMOUNT_SIZE];
+	int ret;
+
+	ret = dg_fx_find(p->fx, o->currency, ccy, o->day, &c->fx);
+	if (ret == DG_EXIT_UNAVAILABLE) {
+		dg_format_date(o->day, day);
+		dg_error("%sorder '%s': no %s rate for %s/%s on or before %s",
+			 o->where, o->id, stored_provider(opt->provider),
+			 o->currency, ccy, day);
+		return ret;
+	}
+	if (ret)
+		return ret;
+	if (c->fx.method != DG_FX_IDENTITY &&
+	    o->day - c->fx.as_of > opt->max_age_days) {
+		dg_format_date(o->day, day);
+		dg_format_date(c->fx.as_of, found);
+		dg_error("%sorder '%s': the newest %s rate for %s/%s is of %s, "
+			 "%ld days before %s (--max-age %s)",
+			 o->where, o->id, stored_provider(opt->provider),
+			 o->currency, ccy, found, (long)(o->day - c->fx.as_of),
+			 day, opt->max_age_text);
+		return DG_EXIT_UNAVAILABLE;
+	}
+	switch (dg_fx_convert(&c->fx, o->amount, o->cexp,
+			      dg_currency_exponent(ccy), opt->rounding,
+			      &c->converted)) {
+	case DG_M_OK:
+		break;
+	case DG_M_OVERFLOW:
+		dg_amount_format(o->amount, o->cexp, a);
+		dg_error("%samount: %s %s is too large to convert to %s",
+			 o->where, a, o->currency, ccy);
+		return DG_EXIT_DATAERR;
+	default:
+		dg_error("%sorder '%s': cannot convert %s to %s", o->where,
+			 o->id, o->currency, ccy);
+		return DG_EXIT_SOFTWARE;
+	}
+	if (c->converted == 0) {
+		char z[DG_AMOUNT_SIZE];
+
+		dg_amount_format(o->amount, o->cexp, a);
+		dg_amount_format(0, dg_currency_exponent(ccy), z);
+		dg_error("%samount: %s %s converts to %s %s", o->where, a,
+			 o->currency, z, ccy);
+		return DG_EXIT_DATAERR;
+	}
+	if (dg_fx_effective(&c->fx, c->effective, sizeof(c->effective))) {
+		dg_error("%sorder '%s': cannot state the rate %s/%s", o->where,
+			 o->id, o->currency, ccy);
+		return DG_EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+static int insert_rate(struct pinner *p, const struct order *o,
+		       const char *kind, const struct conv *c)
+{
+	sqlite3_stmt *st = p->ins_rate;
+	const struct dg_fx *fx = &c->fx;
+	char as_of[DG_DATE_SIZE];
+	int rc;
+
+	dg_format_date(fx->as_of, as_of);
+	rc = bind_text(st, 1, o->id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, kind);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, o->currency);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 4, fx->to);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, o->amount);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 6, c->converted);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 7, dg_fx_method_name(fx->method));
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 8, fx->method == DG_FX_IDENTITY
+					      ? NULL
+					      : fx->provider);
+	if (rc == SQLITE_OK && fx->has_mul)
+		rc = sqlite3_bind_int64(st, 9, fx->mul.rate_id);
+	if (rc == SQLITE_OK && fx->has_div)
+		rc = sqlite3_bind_int64(st, 10, fx->div.rate_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 11, fx->has_mul ? fx->mul.rate.text : NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 12, fx->has_div ? fx->div.rate.text : NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 13, c->effective);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 14, dg_rounding_name(p->opt->rounding));
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 15, fx->method == DG_FX_IDENTITY ? NULL
+								    : as_of);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 16, p->now_text);
+	if (rc != SQLITE_OK) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return dg_db_fail(p->db, rc, "cannot store the pin");
+	}
+	return step_done(p, st, "cannot store the pin");
+}
+
+static int insert_order(struct pinner *p, const struct order *o,
+			const char *hash)
+{
+	sqlite3_stmt *st = p->ins_order;
+	char created[DG_RFC3339_SIZE];
+	size_t i;
+	int rc, ret;
+
+	dg_format_rfc3339(o->created_at, created);
+	rc = bind_text(st, 1, o->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, o->amount);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, o->currency);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 4, o->charge);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 5, o->base[0] ? o->base : NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 6, created);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 7, hash);
+	if (rc != SQLITE_OK) {
+		sqlite3_reset(st);
+		return dg_db_fail(p->db, rc, "cannot store the order");
+	}
+	if ((ret = step_done(p, st, "cannot store the order")))
+		return ret;
+	st = p->ins_item;
+	for (i = 0; i < o->nlines; i++) {
+		const struct line *l = &o->lines[i];
+
+		rc = bind_text(st, 1, o->id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 2, l->line);
+		if (rc == SQLITE_OK)
+			rc = bind_text(st, 3, l->sku);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 4, l->qty);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 5, l->amount);
+		if (rc != SQLITE_OK) {
+			sqlite3_reset(st);
+			return dg_db_fail(p->db, rc, "cannot store the order");
+		}
+		if ((ret = step_done(p, st, "cannot store the order")))
+			return ret;
+	}
+	return 0;
+}
+
+/* An order already stored: its pin into r. 0 or 74. */
+static int read_pin(struct pinner *p, const struct order *o, struct row *r)
+{
+	sqlite3_stmt *st = p->get_rates;
+	bool have_base = false;
+	int rc;
+
+	rc = bind_text(st, 1, o->id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		const char *to = (const char *)sqlite3_column_text(st, 1);
+		int64_t conv = sqlite3_column_int64(st, 2);
+		const char *eff = (const char *)sqlite3_column_text(st, 3);
+		const char *as_of = (const char *)sqlite3_column_text(st, 4);
+		const char *at = (const char *)sqlite3_column_text(st, 5);
+		int exp = to ? dg_currency_exponent(to) : -1;
+
+		rc = SQLITE_OK;
+		if (!kind || !to || exp < 0 || !eff || !at)
+			continue;
+		if (!strcmp(kind, "charge")) {
+			dg_amount_format(conv, exp, r->charge_amount);
+			dg_xsnprintf(r->rate, sizeof(r->rate), "%s", eff);
+			dg_xsnprintf(r->pinned_at, sizeof(r->pinned_at), "%s",
+				     at);
+		} else {
+			dg_amount_format(conv, exp, r->base_amount);
+			dg_xsnprintf(r->base_rate, sizeof(r->base_rate), "%s",
+				     eff);
+			have_base = true;
+		}
+		if (as_of && (!r->rate_as_of[0] ||
+			      strcmp(as_of, r->rate_as_of) < 0))
+			dg_xsnprintf(r->rate_as_of, sizeof(r->rate_as_of),
+				     "%s", as_of);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(p->db, rc, "cannot read the stored pin");
+	if (o->base[0] && !have_base) {
+		/* the base is the charge currency: one conversion */
+		memcpy(r->base_amount, r->charge_amount,
+		       sizeof(r->base_amount));
+		memcpy(r->base_rate, r->rate, sizeof(r->base_rate));
+	}
+	if (!r->charge_amount[0]) {
+		dg_error("order '%s' is stored without its pin", o->id);
+		return DG_EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+static void row_start(struct row *r, const struct order *o,
+		      const char *status)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->order_id, o->id, sizeof(r->order_id));
+	dg_amount_format(o->amount, o->cexp, r->amount);
+	memcpy(r->currency, o->currency, 4);
+	memcpy(r->charge_currency, o->charge, 4);
+	memcpy(r->base_currency, o->base, 4);
+	r->status = status;
+}
+
+/*
+ * Pin one order inside the open transaction (or, with --preview, only
+ * compute it). Fills r and returns 0 when there is a row to print (its
+ * status says which), or an exit status with the message printed.
+ */
+static int pin_one(struct pinner *p, const struct order *o, struct row *r)
+{
+	const struct options *opt = p->opt;
+	struct conv charge, base;
+	const struct conv *bp = NULL;
+	char hash[65];
+	int rc, ret;
+
+	content_hash(o, hash);
+	rc = bind_text(p->get_order, 1, o->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(p->get_order);
+	if (rc == SQLITE_ROW) {
+		const char *stored =
+			(const char *)sqlite3_column_text(p->get_order, 0);
+		bool same = stored && !strcmp(stored, hash);
+
+		sqlite3_reset(p->get_order);
+		sqlite3_clear_bindings(p->get_order);
+		if (!same) {
+			char detail[160];
+
+			dg_error("%sorder '%s' is already stored with other "
+				 "contents: nothing changed",
+				 o->where, o->id);
+			if (opt->preview)
+				return DG_EXIT_DATAERR;
+			dg_xsnprintf(detail, sizeof(detail),
+				     "a second order with this id and other "
+				     "contents was refused (content %.16s)",
+				     hash);
+			ret = dg_db_event(p->db, "pin_conflict", o->id, detail);
+			return ret ? ret : DG_EXIT_DATAERR;
+		}
+		row_start(r, o, "existing");
+		return read_pin(p, o, r);
+	}
+	sqlite3_reset(p->get_order);
+	sqlite3_clear_bindings(p->get_order);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(p->db, rc, "cannot read orders");
+
+	if ((ret = convert(p, o, o->charge, &charge)))
+		return ret;
+	if (o->base[0] && strcmp(o->base, o->charge)) {
+		if ((ret = convert(p, o, o->base, &base)))
+			return ret;
+		bp = &base;
+	} else if (o->base[0]) {
+		bp = &charge;
+	}
+
+	row_start(r, o, opt->preview ? "preview" : "pinned");
+	dg_amount_format(charge.converted, dg_currency_exponent(o->charge),
+			 r->charge_amount);
+	memcpy(r->rate, charge.effective, sizeof(r->rate));
+	if (bp) {
+		dg_amount_format(bp->converted, dg_currency_exponent(o->base),
+				 r->base_amount);
+		memcpy(r->base_rate, bp->effective, sizeof(r->base_rate));
+	}
+	{
+		int32_t oldest = charge.fx.as_of;
+
+		if (bp && bp->fx.method != DG_FX_IDENTITY &&
+		    (charge.fx.method == DG_FX_IDENTITY ||
+		     bp->fx.as_of < oldest))
+			oldest = bp->fx.as_of;
+		if (oldest != INT32_MIN)
+			dg_format_date(oldest, r->rate_as_of);
+	}
+
+	if (o->has_preview) {
+		struct dg_rate eff;
+
+		if (dg_rate_parse(charge.effective, &eff)) {
+			dg_error("%sorder '%s': cannot compare the rate %s",
+				 o->where, o->id, charge.effective);
+			return DG_EXIT_SOFTWARE;
+		}
+		if (dg_rate_moved_more_than(&eff, &o->preview,
+					    opt->max_drift) == 1) {
+			char detail[256];
+
+			dg_xsnprintf(detail, sizeof(detail),
+				     "%s/%s moved more than %s %% from the "
+				     "preview rate %s to %s",
+				     o->currency, o->charge, opt->max_drift,
+				     o->preview.text, charge.effective);
+			dg_error("%sorder '%s' refused: %s: not pinned",
+				 o->where, o->id, detail);
+			r->status = "refused";
+			if (!opt->preview &&
+			    (ret = dg_db_event(p->db, "pin_refused", o->id,
+					       detail)))
+				return ret;
+			return 0;
+		}
+	}
+	if (opt->preview)
+		return 0;
+
+	if ((ret = insert_order(p, o, hash)) ||
+	    (ret = insert_rate(p, o, "charge", &charge)))
+		return ret;
+	if (bp && bp != &charge && (ret = insert_rate(p, o, "base", bp)))
+		return ret;
+	memcpy(r->pinned_at, p->now_text, sizeof(r->pinned_at));
+	return 0;
+}
+
+/* ------------------------------------------------------------ batches */
+
+struct batch {
+	struct order *orders;
+	int *status; /* per order: 0, or its failure before the database */
+	size_t n, cap;
+	struct row *rows;
+	bool *has_row;
+};
+
+static int time_now(struct pinner *p, dg_time *now)
+{
+	int ret;
+
+	if ((ret = dg_now(now)))
+		return ret;
+	dg_format_rfc3339(*now, p->now_text);
+	return 0;
+}
+
+/*
+ * Run one batch: pin every valid order in one transaction, then, once it
+ * committed, print the rows. A database error rolls the whole batch
+ * back: nothing of it was printed, and running the input again pins it.
+ * Returns the worst status; *stop is set when --strict or a database
+ * error ends the run.
+ */
+static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
+		     bool *stop)
+{
+	const struct options *opt = p->opt;
+	size_t i, done = 0;
+	int worst = 0, ret = 0, r;
+
+	if (!opt->preview) {
+		if ((ret = dg_db_begin(p->db))) {
+			*stop = true;
+			return ret;
+		}
+	} else if ((ret = sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL))) {
+		/* one read transaction for the batch, not one per statement */
+		*stop = true;
+		return dg_db_fail(p->db, ret, "cannot read the database");
+	}
+	dg_fx_finder_reset(p->fx);
+	for (i = 0; i < b->n; i++) {
+		b->has_row[i] = false;
+		if (b->status[i]) {
+			r = b->status[i];
+		} else {
+			r = pin_one(p, &b->orders[i], &b->rows[i]);
+			if (r == 0)
+				b->has_row[i] = true;
+		}
+		if (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
+		    r == DG_EXIT_SOFTWARE) {
+			dg_db_rollback(p->db);
+			*stop = true;
+			p->failed += b->n - done;
+			return dg_exit_worst(worst, r);
+		}
+		done++;
+		worst = dg_exit_worst(worst, r);
+		if (r && opt->strict) {
+			*stop = true;
+			i++;
+			break;
+		}
+	}
+	if (opt->preview)
+		sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
+	else if ((ret = dg_db_commit(p->db))) {
+		dg_db_rollback(p->db);
+		*stop = true;
+		p->failed += b->n;
+		return dg_exit_worst(worst, ret);
+	}
+	for (size_t k = 0; k < i; k++) {
+		if (!b->has_row[k]) {
+			p->failed++;
+			continue;
+		}
+		if (!strcmp(b->rows[k].status, "existing"))
+			p->existing++;
+		else if (!strcmp(b->rows[k].status, "refused"))
+			p->refused++;
+		else
+			p->pinned++;
+		if (b->rows[k].status[0] == 'r')
+			worst = dg_exit_worst(worst, DG_EXIT_FINDING);
+		if ((ret = write_row(out, &b->rows[k]))) {
+			*stop = true;
+			return dg_exit_worst(worst, ret);
+		}
+	}
+	if (fflush(stdout)) {
+		dg_error("cannot write: %s", strerror(errno));
+		*stop = true;
+		return dg_exit_worst(worst, DG_EXIT_IOERR);
+	}
+	return worst;
+}
+
+static void batch_clear(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		order_free(&b->orders[i]);
+	b->n = 0;
+}
+
+static const char *get(struct dg_input *in, const char *name,
+		       const char *where, int *ret)
+{
+	bool bad = false;
+	const char *v = dg_input_get(in, name, &bad);
+
+	if (bad && !*ret)
+		*ret = field_error(where, name,
+				   "not a string or a whole number");
+	return v;
+}
+
+/* Read one record into b's next slot. */
+static void read_record(struct dg_input *in, struct batch *b,
+			const struct options *opt, struct ext_lines *el,
+			dg_time now)
+{
+	struct order *o = &b->orders[b->n];
+	char where[64];
+	const char *id, *amount, *ccy, *charge, *base, *preview, *created;
+	int ret = 0;
+
+	dg_xsnprintf(where, sizeof(where), "%s:%lu: ", dg_input_name(in),
+		     dg_input_line(in));
+	id = get(in, "order_id", where, &ret);
+	amount = get(in, "amount", where, &ret);
+	ccy = get(in, "currency", where, &ret);
+	charge = get(in, "charge_currency", where, &ret);
+	base = get(in, "base_currency", where, &ret);
+	preview = get(in, "preview_rate", where, &ret);
+	created = get(in, "created_at", where, &ret);
+	if (!base)
+		base = opt->base;
+	if (!ret)
+		ret = build_order(o, where, id, amount, ccy, charge, base,
+				  preview, created, now);
+	if (!ret && dg_input_is_json(in)) {
+		json_t *lines = json_object_get(dg_input_json(in), "lines");
+
+		if (lines && !json_is_null(lines))
+			ret = json_lines(o, lines, where);
+	}
+	if (!ret && el->n)
+		ret = attach_lines(o, el, where);
+	if (!ret)
+		ret = check_lines(o, where);
+	b->status[b->n] = ret;
+	b->n++;
+}
+
+static void summary(const struct pinner *p)
+{
+	size_t n = p->pinned + p->existing + p->refused + p->failed;
+
+	dg_info("%zu order%s: %zu %s, %zu existing, %zu refused, %zu failed",
+		n, n == 1 ? "" : "s", p->pinned,
+		p->opt->preview ? "previewed" : "pinned", p->existing,
+		p->refused, p->failed);
+}
+
+static int run(struct pinner *p, int nfiles, char **files)
+{
+	static const char *const req[] = {"order_id", "amount", "currency",
+					  "charge_currency"};
+	const struct options *opt = p->opt;
+	struct ext_lines el = {0};
+	struct batch b = {0};
+	struct dg_out *out;
+	bool stop = false;
+	dg_time now;
+	int worst = 0, ret, i, r;
+
+	if (opt->lines_path && (ret = load_lines(opt->lines_path, &el)))
+		return ret;
+	b.cap = (size_t)opt->batch;
+	b.orders = dg_xcalloc(b.cap, sizeof(*b.orders));
+	b.status = dg_xcalloc(b.cap, sizeof(*b.status));
+	b.rows = dg_xcalloc(b.cap, sizeof(*b.rows));
+	b.has_row = dg_xcalloc(b.cap, sizeof(*b.has_row));
+	out = dg_out_new(stdout, opt->common.json, out_cols, NCOLS);
+
+	if (opt->to) {
+		char *const *a = files;
+
+		if ((ret = time_now(p, &now)))
+			goto done;
+		ret = build_order(&b.orders[0], "", a[0], a[1], a[2], opt->to,
+				  opt->base, opt->preview_rate,
+				  opt->created_at, now);
+		if (!ret)
+			ret = check_lines(&b.orders[0], "");
+		b.status[0] = ret;
+		b.n = 1;
+		worst = run_batch(p, &b, out, &stop);
+		batch_clear(&b);
+		goto done;
+	}
+
+	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
+		struct dg_input *in;
+		int status = 0;
+
+		in = dg_input_open(nfiles ? files[i] : "-", opt->in_fmt,
+				   &status);
+		if (!in) {
+			worst = dg_exit_worst(worst, status);
+			if (opt->strict)
+				break;
+			continue;
+		}
+		if ((ret = dg_input_require(in, req, 4))) {
+			worst = dg_exit_worst(worst, ret);
+			dg_input_close(in);
+			if (opt->strict)
+				break;
+			continue;
+		}
+		if ((ret = time_now(p, &now))) {
+			dg_input_close(in);
+			worst = dg_exit_worst(worst, ret);
+			break;
+		}
+		while (!stop && (r = dg_input_next(in)) != 0) {
+			if (r < 0) {
+				worst = dg_exit_worst(worst,
+						      dg_input_status(in));
+				p->failed++;
+				if (opt->strict)
+					stop = true;
+				continue;
+			}
+			read_record(in, &b, opt, &el, now);
+			if (b.n == b.cap) {
+				worst = dg_exit_worst(
+					worst, run_batch(p, &b, out, &stop));
+				batch_clear(&b);
+				if (!stop && (ret = time_now(p, &now))) {
+					worst = dg_exit_worst(worst, ret);
+					stop = true;
+				}
+			}
+		}
+		if (!stop && dg_input_status(in))
+			worst = dg_exit_worst(worst, dg_input_status(in));
+		dg_input_close(in);
+	}
+	if (!stop && b.n)
+		worst = dg_exit_worst(worst, run_batch(p, &b, out, &stop));
+	batch_clear(&b);
+	if (el.n) {
+		size_t k, unused = 0;
+
+		for (k = 0; k < el.n; k++)
+			unused += !el.v[k].used;
+		if (unused && !stop)
+			dg_warn("%s: %zu line%s of orders not in the input",
+				opt->lines_path, unused, unused == 1 ? "" : "s");
+	}
+	summary(p);
+done:
+	ret = dg_out_close(out);
+	worst = dg_exit_worst(worst, ret);
+	free_lines(&el);
+	free(b.orders);
+	free(b.status);
+	free(b.rows);
+	free(b.has_row);
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct pinner p = {0};
+	const char *path;
+	int ret;
+
+	dg_set_progname(argv[0]);
+	parse_options(argc, argv, &o);
+	path = dg_db_path(o.common.db_path);
+	ret = o.preview ? dg_db_open_ro(path, &p.db) : dg_db_open(path, &p.db);
+	if (ret)
+		return ret;
+	p.opt = &o;
+	if (!(p.fx = dg_fx_finder_new(p.db, stored_provider(o.provider)))) {
+		dg_db_close(p.db);
+		return DG_EXIT_IOERR;
+	}
+	if (!(ret = prepare_all(&p)))
+		ret = run(&p, argc - optind, argv + optind);
+	finalize_all(&p);
+	dg_fx_finder_free(p.fx);
+	dg_db_close(p.db);
+	return ret;
+}
