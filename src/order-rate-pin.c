@@ -240,7 +240,7 @@ struct line {
 	int64_t line;
 	char *sku; /* NULL when none */
 	int64_t qty;
-	int64_t amount;
+	int64_t amount; /* one unit's price: the line is qty x amount */
 };
 
 struct order {
@@ -417,7 +417,13 @@ static int cmp_line(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
-/* Sort the lines, refuse duplicates, check that they add up. */
+static bool mul_overflow(int64_t a, int64_t b, int64_t *out)
+{
+	return __builtin_mul_overflow(a, b, out);
+}
+
+/* Sort the lines, refuse duplicates, check that qty x amount over the
+ * lines adds up to the order amount. */
 static int check_lines(struct order *o, const char *where)
 {
 	int64_t sum = 0;
@@ -434,13 +440,17 @@ static int check_lines(struct order *o, const char *where)
 	}
 	qsort(o->lines, o->nlines, sizeof(*o->lines), cmp_line);
 	for (i = 0; i < o->nlines; i++) {
+		int64_t total;
+
 		if (i && o->lines[i].line == o->lines[i - 1].line) {
 			dg_xsnprintf(field, sizeof(field), "%lld",
 				     (long long)o->lines[i].line);
 			return field_error(where, "lines",
 					   "line %s appears twice", field);
 		}
-		if (dg_add(sum, o->lines[i].amount, &sum))
+		if (mul_overflow(o->lines[i].qty, o->lines[i].amount,
+				 &total) ||
+		    dg_add(sum, total, &sum))
 			return field_error(where, "lines",
 					   "the line amounts overflow");
 	}
