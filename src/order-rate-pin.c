@@ -150,19 +150,23 @@ static void parse_options(int argc, char **argv, struct options *o)
 					       optarg);
 			break;
 		case OPT_MAX_AGE: {
-			size_t n = strlen(optarg);
-			char digits[16];
+			size_t n = strlen(optarg), k;
+			long days = 0;
 
-			if (n == 0 || n >= sizeof(digits))
+			if (n && optarg[n - 1] == 'd')
+				n--;
+			for (k = 0; k < n && k < 5; k++) {
+				if (optarg[k] < '0' || optarg[k] > '9')
+					break;
+				days = days * 10 + (optarg[k] - '0');
+			}
+			if (n == 0 || k != n || days > 3650)
 				dg_usage_error(usage,
 					       "--max-age needs a number of "
-					       "days such as 5 or 5d, not '%s'",
+					       "days from 0 to 3650 such as 5 "
+					       "or 5d, not '%s'",
 					       optarg);
-			memcpy(digits, optarg, n + 1);
-			if (digits[n - 1] == 'd')
-				digits[n - 1] = '\0';
-			o->max_age_days =
-				(int)number_arg("--max-age", digits, 0, 3650);
+			o->max_age_days = (int)days;
 			o->max_age_text = optarg;
 			break;
 		}
@@ -880,11 +884,13 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	    o->day - c->fx.as_of > opt->max_age_days) {
 		dg_format_date(o->day, day);
 		dg_format_date(c->fx.as_of, found);
+		long age = (long)(o->day - c->fx.as_of);
+
 		dg_error("%sorder '%s': the newest %s rate for %s/%s is of %s, "
-			 "%ld days before %s (--max-age %s)",
+			 "%ld day%s before %s (--max-age %s)",
 			 o->where, o->id, stored_provider(opt->provider),
-			 o->currency, ccy, found, (long)(o->day - c->fx.as_of),
-			 day, opt->max_age_text);
+			 o->currency, ccy, found, age, age == 1 ? "" : "s", day,
+			 opt->max_age_text);
 		return DG_EXIT_UNAVAILABLE;
 	}
 	switch (dg_fx_convert(&c->fx, o->amount, o->cexp,

@@ -105,26 +105,41 @@ static size_t slot_of(const char *base, const char *quote, int32_t day)
 	return h & (CACHE_SLOTS - 1);
 }
 
-/* The bases this provider quotes against (SELECT DISTINCT base). */
+/* The bases this provider quotes against: one index seek per base
+ * (SELECT DISTINCT would scan every quote the provider has). */
 static int load_bases(struct dg_fx_finder *f)
 {
 	static const char sql[] =
-		"SELECT DISTINCT base FROM rates WHERE provider = ?1 "
-		"ORDER BY base";
+		"SELECT base FROM rates WHERE provider = ?1 AND base > ?2 "
+		"ORDER BY base LIMIT 1";
 	sqlite3_stmt *st = NULL;
-	int rc, ret;
+	char last[4] = "";
+	int rc = SQLITE_OK, ret;
 
 	if (f->bases_known)
 		return 0;
 	if ((ret = dg_db_prepare(f->db, sql, &st)))
 		return ret;
 	f->nbases = 0;
-	rc = sqlite3_bind_text(st, 1, f->provider, -1, SQLITE_STATIC);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *b = (const char *)sqlite3_column_text(st, 0);
+	while (f->nbases < MAX_BASES) {
+		const char *b;
 
-		if (f->nbases < MAX_BASES && b && strlen(b) == 3)
-			memcpy(f->bases[f->nbases++], b, 4);
+		rc = sqlite3_bind_text(st, 1, f->provider, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(st, 2, last, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		b = (const char *)sqlite3_column_text(st, 0);
+		if (!b || strlen(b) != 3) {
+			rc = SQLITE_DONE;
+			break;
+		}
+		memcpy(last, b, 4);
+		memcpy(f->bases[f->nbases++], b, 4);
+		sqlite3_reset(st);
+		rc = SQLITE_DONE;
 	}
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		ret = 0;
