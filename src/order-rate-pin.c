@@ -259,6 +259,7 @@ struct order {
 	struct line *lines;
 	size_t nlines;
 	char where[64]; /* "orders.csv:12: " or "" */
+	char error[640]; /* why it was refused while read, or "" */
 };
 
 static void order_free(struct order *o)
@@ -330,6 +331,12 @@ static bool valid_id(const char *s)
 
 static int field_error(const char *where, const char *field,
 		       const char *fmt, ...) DG_PRINTF(3, 4);
+/* While a batch is read, a record's first message is kept here and
+ * printed when the batch reaches that record, so that messages come in
+ * input order whatever --batch is, and --strict stops before them. */
+static char *deferred;
+static size_t deferred_size;
+
 static int field_error(const char *where, const char *field,
 		       const char *fmt, ...)
 {
@@ -339,7 +346,13 @@ static int field_error(const char *where, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dg_error("%s%s: %s", where, field, msg);
+	if (deferred) {
+		if (!deferred[0])
+			dg_xsnprintf(deferred, deferred_size, "%s%s: %s",
+				     where, field, msg);
+	} else {
+		dg_error("%s%s: %s", where, field, msg);
+	}
 	return DG_EXIT_DATAERR;
 }
 
@@ -837,9 +850,10 @@ static void content_hash(const struct order *o, char hex[65])
 	hex[64] = '\0';
 }
 
+/* Every bound text outlives the statement's step and reset. */
 static int bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT)
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
 		 : sqlite3_bind_null(st, i);
 }
 
@@ -1257,6 +1271,8 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 		b->has_row[i] = false;
 		if (b->status[i]) {
 			r = b->status[i];
+			if (b->orders[i].error[0])
+				dg_error("%s", b->orders[i].error);
 		} else {
 			r = pin_one(p, &b->orders[i], &b->rows[i]);
 			if (r == 0)
@@ -1344,6 +1360,9 @@ static void read_record(struct dg_input *in, struct batch *b,
 
 	dg_xsnprintf(where, sizeof(where), "%s:%lu: ", dg_input_name(in),
 		     dg_input_line(in));
+	o->error[0] = '\0';
+	deferred = o->error;
+	deferred_size = sizeof(o->error);
 	id = get(in, "order_id", where, &ret);
 	amount = get(in, "amount", where, &ret);
 	ccy = get(in, "currency", where, &ret);
@@ -1366,6 +1385,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 		ret = attach_lines(o, el, where);
 	if (!ret)
 		ret = check_lines(o, where);
+	deferred = NULL;
 	b->status[b->n] = ret;
 	b->n++;
 }
@@ -1447,6 +1467,13 @@ static int run(struct pinner *p, int nfiles, char **files)
 				worst = dg_exit_worst(worst,
 						      dg_input_status(in));
 				p->failed++;
+				if (opt->strict && b.n) {
+					/* the rows before it still count */
+					worst = dg_exit_worst(
+						worst,
+						run_batch(p, &b, out, &stop));
+					batch_clear(&b);
+				}
 				if (opt->strict)
 					stop = true;
 				continue;
