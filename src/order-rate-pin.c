@@ -92,31 +92,6 @@ static const struct option longopts[] = {
 
 /* ------------------------------------------------------------ options */
 
-static long number_arg(const char *opt, const char *s, long min, long max)
-{
-	long v = 0;
-	const char *p = s;
-
-	if (!*p)
-		goto bad;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || v > (max - (*p - '0')) / 10)
-			goto bad;
-		v = v * 10 + (*p - '0');
-	}
-	if (v >= min)
-		return v;
-bad:
-	dg_usage_error(usage, "%s needs a whole number from %ld to %ld, not '%s'",
-		       opt, min, max, s);
-}
-
-static void check_currency_arg(const char *opt, const char *code)
-{
-	if (!dg_currency_lookup(code))
-		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
-}
-
 /* The provider name the quotes are stored under. */
 static const char *stored_provider(const char *p)
 {
@@ -192,7 +167,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->strict = true;
 			break;
 		case OPT_BATCH:
-			o->batch = number_arg("--batch", optarg, 1, 100000);
+			o->batch = dg_number_arg(usage, "--batch", optarg, 1, 100000);
 			break;
 		case OPT_INPUT_FORMAT:
 			if (dg_input_format_parse(optarg, &o->in_fmt))
@@ -220,9 +195,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 				       o->max_drift);
 	}
 	if (o->to)
-		check_currency_arg("--to", o->to);
+		dg_currency_arg(usage, "--to", o->to);
 	if (o->base)
-		check_currency_arg("--base", o->base);
+		dg_currency_arg(usage, "--base", o->base);
 	if (o->to) {
 		if (argc - optind != 3)
 			dg_usage_error(usage, "--to needs ORDER_ID AMOUNT "

@@ -108,29 +108,6 @@ static const struct option longopts[] = {
 
 /* ------------------------------------------------------------ options */
 
-static long number_arg(const char *opt, const char *s, long min, long max)
-{
-	long v = 0;
-	const char *p = s;
-
-	if (!*p)
-		dg_usage_error(usage, "%s needs a whole number, not '%s'", opt,
-			       s);
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || v > (max - (*p - '0')) / 10)
-			dg_usage_error(usage,
-				       "%s needs a whole number from %ld to "
-				       "%ld, not '%s'",
-				       opt, min, max, s);
-		v = v * 10 + (*p - '0');
-	}
-	if (v < min)
-		dg_usage_error(usage, "%s needs a whole number from %ld to %ld, "
-				      "not '%s'",
-			       opt, min, max, s);
-	return v;
-}
-
 /* "50M", "16777216", "64k" */
 static long size_arg(const char *opt, const char *s)
 {
@@ -157,7 +134,7 @@ static long size_arg(const char *opt, const char *s)
 	memcpy(digits, s, n + 1);
 	if (unit != 1)
 		digits[n - 1] = '\0';
-	return number_arg(opt, digits, 1, 1L << 40) * unit;
+	return dg_number_arg(usage, opt, digits, 1, 1L << 40) * unit;
 }
 
 static void check_date_arg(const char *opt, const char *s)
@@ -179,12 +156,6 @@ static bool is_provider(const char *p)
 {
 	return is_ecb_provider(p) || !strcmp(p, "frankfurter") ||
 	       !strcmp(p, "json");
-}
-
-static void check_currency_arg(const char *opt, const char *code)
-{
-	if (!dg_currency_lookup(code))
-		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -239,15 +210,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->force = true;
 			break;
 		case OPT_RETRIES:
-			o->http.retries = (int)number_arg("--retries", optarg,
+			o->http.retries = (int)dg_number_arg(usage, "--retries", optarg,
 							  0, 20);
 			break;
 		case OPT_TIMEOUT:
 			o->http.timeout_s =
-				number_arg("--timeout", optarg, 1, 86400);
+				dg_number_arg(usage, "--timeout", optarg, 1, 86400);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			o->http.connect_timeout_s = number_arg(
+			o->http.connect_timeout_s = dg_number_arg(usage, 
 				"--connect-timeout", optarg, 1, 3600);
 			break;
 		case OPT_MAX_SIZE:
@@ -255,7 +226,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LOCK_WAIT:
 			o->lock_wait_s =
-				number_arg("--lock-wait", optarg, 0, 86400);
+				dg_number_arg(usage, "--lock-wait", optarg, 0, 86400);
 			break;
 		case OPT_SECRET_FILE:
 			o->secret_file = optarg;
@@ -288,7 +259,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	check_date_arg("--from", o->from);
 	check_date_arg("--to", o->to);
 	if (o->base)
-		check_currency_arg("--base", o->base);
+		dg_currency_arg(usage, "--base", o->base);
 	if (o->pair) {
 		char b[4], q[4];
 
@@ -298,8 +269,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		memcpy(b, o->pair, 3);
 		b[3] = '\0';
 		memcpy(q, o->pair + 4, 4);
-		check_currency_arg("--pair", b);
-		check_currency_arg("--pair", q);
+		dg_currency_arg(usage, "--pair", b);
+		dg_currency_arg(usage, "--pair", q);
 	}
 	if (o->mode != MODE_FETCH)
 		return;
@@ -359,7 +330,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 					       o->symbols);
 			memcpy(code, p, 3);
 			code[3] = '\0';
-			check_currency_arg("--symbols", code);
+			dg_currency_arg(usage, "--symbols", code);
 			p += n;
 			if (*p == ',' && *++p == '\0')
 				dg_usage_error(usage, "--symbols ends with a "

@@ -423,3 +423,29 @@ int dg_parse_duration(const char *s, int64_t *seconds)
 	*seconds = v * unit;
 	return 0;
 }
+
+long dg_number_arg(const char *usage, const char *opt, const char *s,
+		   long min, long max)
+{
+	long v = 0;
+	const char *p = s;
+
+	if (!*p)
+		goto bad;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (max - (*p - '0')) / 10)
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (v >= min)
+		return v;
+bad:
+	dg_usage_error(usage, "%s needs a whole number from %ld to %ld, not '%s'",
+		       opt, min, max, s);
+}
+
+void dg_currency_arg(const char *usage, const char *opt, const char *code)
+{
+	if (!dg_currency_lookup(code))
+		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
+}

@@ -95,6 +95,12 @@ bool dg_common_option(struct dg_common *c, int opt, const char *arg,
 /* Print "usage" to stderr after a message and exit 64. */
 void dg_usage_error(const char *usage, const char *fmt, ...) DG_PRINTF(2, 3)
     DG_NORETURN;
+/* An option's whole number from min to max (decimal digits only), or a
+ * usage error naming the option. */
+long dg_number_arg(const char *usage, const char *opt, const char *s,
+		   long min, long max);
+/* An option's ISO 4217 code, or a usage error naming the option. */
+void dg_currency_arg(const char *usage, const char *opt, const char *code);
 
 /* Time: seconds since the Unix epoch, UTC. */
 typedef int64_t dg_time;
