@@ -1228,12 +1228,13 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 		     bool *stop)
 {
 	const struct options *opt = p->opt;
-	size_t i, done = 0;
+	size_t i;
 	int worst = 0, ret = 0, r;
 
 	if (!opt->preview) {
 		if ((ret = dg_db_begin(p->db))) {
 			*stop = true;
+			p->failed += b->n;
 			return ret;
 		}
 	} else if ((ret = sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL))) {
@@ -1257,10 +1258,9 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 		    r == DG_EXIT_SOFTWARE) {
 			dg_db_rollback(p->db);
 			*stop = true;
-			p->failed += b->n - done;
+			p->failed += b->n; /* rolled back: none of it stands */
 			return dg_exit_worst(worst, r);
 		}
-		done++;
 		worst = dg_exit_worst(worst, r);
 		if (r && opt->strict) {
 			*stop = true;
