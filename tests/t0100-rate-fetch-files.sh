@@ -21,31 +21,6 @@ export DAIGOU_NOW=2026-04-13T16:10:02Z
 # shellcheck disable=SC2034 # used inside the test bodies
 HUF_JUMP="rate-fetch: warning: rate jump EUR/HUF: ecb moved more than 2 % from 377.2 on 2026-04-10 to 366.9 on 2026-04-13"
 
-# ecb_xml [@DAY | CODE RATE]...: a small document in the ECB's XML shape.
-# Line 4 opens the first day, line 5 holds its first quote.
-ecb_xml() {
-    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
-        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">' \
-        '	<Cube>'
-    ex_open=
-    while [ $# -gt 0 ]; do
-        case $1 in
-        @*)
-            [ -z "$ex_open" ] || printf '\t\t</Cube>\n'
-            printf "\t\t<Cube time='%s'>\n" "${1#@}"
-            ex_open=1
-            shift
-            ;;
-        *)
-            printf "\t\t\t<Cube currency='%s' rate='%s'/>\n" "$1" "$2"
-            shift 2
-            ;;
-        esac
-    done
-    [ -z "$ex_open" ] || printf '\t\t</Cube>\n'
-    printf '\t</Cube>\n</gesmes:Envelope>\n'
-}
-
 # csv_cells FILE: "date|quote|rate" for every quoted cell of an ECB CSV
 # (either form), read with awk, independently of the tool.
 csv_cells() {
@@ -295,7 +270,7 @@ test_expect_success 'the CSV first, then the XML: the CSV text is kept' '
 
 test_expect_success 'a conflicting quote: 65, and none of the document is stored' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY 186.95 \
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY 186.95 \
         @2026-04-13 USD 1.1684 JPY 186.76 GBP 0.87058 >conflict.xml &&
     refused conflict.xml "rate-fetch: conflict.xml: EUR/JPY on 2026-04-13 is 186.76, but 186.75 is stored: nothing stored" &&
     echo 0 >expect &&
@@ -308,7 +283,7 @@ test_expect_success 'a conflicting quote: 65, and none of the document is stored
 
 test_expect_success 'the same value with other digits is not a conflict' '
     seed &&
-    ecb_xml @2026-04-13 USD 1.16840 JPY 186.750 HUF 366.9 >same.xml &&
+    test_ecb_xml @2026-04-13 USD 1.16840 JPY 186.750 HUF 366.9 >same.xml &&
     rate-fetch --file same.xml 2>err &&
     echo "rate-fetch: ecb 2026-04-13: 3 quotes, 0 new" >expect &&
     test_cmp expect err &&
@@ -320,7 +295,7 @@ test_expect_success 'the same value with other digits is not a conflict' '
 
 test_expect_success 'refused: malformed XML' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY 186.95 | sed "s,</gesmes:Envelope>,</Envelope>," >bad.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY 186.95 | sed "s,</gesmes:Envelope>,</Envelope>," >bad.xml &&
     refused bad.xml "rate-fetch: bad.xml:9: malformed XML: mismatched tag"
 '
 
@@ -336,35 +311,35 @@ test_expect_success 'refused: the daily XML cut in half' '
 
 test_expect_success 'refused: a zero rate' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY 0 >zero.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY 0 >zero.xml &&
     refused zero.xml "rate-fetch: zero.xml:6: bad rate ${SQ}0${SQ} for ${SQ}JPY${SQ} on 2026-04-14: must be positive" &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY 0.0000 >zero.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY 0.0000 >zero.xml &&
     refused zero.xml "rate-fetch: zero.xml:6: bad rate ${SQ}0.0000${SQ} for ${SQ}JPY${SQ} on 2026-04-14: must be positive"
 '
 
 test_expect_success 'refused: a negative rate' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY -186.95 >neg.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY -186.95 >neg.xml &&
     refused neg.xml "rate-fetch: neg.xml:6: bad rate ${SQ}-186.95${SQ} for ${SQ}JPY${SQ} on 2026-04-14: must be positive"
 '
 
 test_expect_success 'refused: a rate that is not a number' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY abc >nan.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY abc >nan.xml &&
     refused nan.xml "rate-fetch: nan.xml:6: bad rate ${SQ}abc${SQ} for ${SQ}JPY${SQ} on 2026-04-14: not a plain decimal" &&
-    ecb_xml @2026-04-14 USD 1,1702 >comma.xml &&
+    test_ecb_xml @2026-04-14 USD 1,1702 >comma.xml &&
     refused comma.xml "rate-fetch: comma.xml:5: bad rate ${SQ}1,1702${SQ} for ${SQ}USD${SQ} on 2026-04-14: not a plain decimal"
 '
 
 test_expect_success 'refused: a rate with an exponent' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 JPY 1e5 >exp.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY 1e5 >exp.xml &&
     refused exp.xml "rate-fetch: exp.xml:6: bad rate ${SQ}1e5${SQ} for ${SQ}JPY${SQ} on 2026-04-14: not a plain decimal"
 '
 
 test_expect_success 'refused: an unknown currency' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 ABC 2.5 >ccy.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 ABC 2.5 >ccy.xml &&
     refused ccy.xml "rate-fetch: ccy.xml:6: unknown currency ${SQ}ABC${SQ} on 2026-04-14" &&
     printf "Date,USD,ABC,\n2026-04-14,1.1702,2.5,\n" >ccy.csv &&
     refused ccy.csv "rate-fetch: ccy.csv: unknown currency ${SQ}ABC${SQ} in the header"
@@ -372,7 +347,7 @@ test_expect_success 'refused: an unknown currency' '
 
 test_expect_success 'refused: a date that does not exist' '
     seed &&
-    ecb_xml @2026-04-14 USD 1.1702 @2026-02-30 USD 1.17 >date.xml &&
+    test_ecb_xml @2026-04-14 USD 1.1702 @2026-02-30 USD 1.17 >date.xml &&
     refused date.xml "rate-fetch: date.xml:7: bad date ${SQ}2026-02-30${SQ}" &&
     printf "Date, USD, \n30 February 2026, 1.17, \n" >date.csv &&
     refused date.csv "rate-fetch: date.csv:2: bad date ${SQ}30 February 2026${SQ}"
@@ -383,9 +358,9 @@ test_expect_success 'refused: an empty document, a document without quotes' '
     : >empty.xml &&
     refused empty.xml "rate-fetch: empty.xml: no quotes in the document" &&
     refused - "rate-fetch: <stdin>: no quotes in the document" </dev/null &&
-    ecb_xml >none.xml &&
+    test_ecb_xml >none.xml &&
     refused none.xml "rate-fetch: none.xml: no quotes in the document" &&
-    ecb_xml @2026-04-14 >none.xml &&
+    test_ecb_xml @2026-04-14 >none.xml &&
     refused none.xml "rate-fetch: none.xml: no quotes in the document" &&
     printf "Date,USD,JPY,\n2026-04-14,N/A,N/A,\n" >na.csv &&
     refused na.csv "rate-fetch: na.csv: no quotes in the document"

@@ -13,23 +13,10 @@ unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 SQ="'"
 export DAIGOU_NOW=2026-04-15T16:10:02Z
 
-# day DATE CODE RATE...: a one-day document in the ECB's XML shape.
-day() {
-    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
-        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">' \
-        '	<Cube>'
-    printf "\t\t<Cube time='%s'>\n" "$1"
-    shift
-    while [ $# -gt 0 ]; do
-        printf "\t\t\t<Cube currency='%s' rate='%s'/>\n" "$1" "$2"
-        shift 2
-    done
-    printf '\t\t</Cube>\n\t</Cube>\n</gesmes:Envelope>\n'
-}
-
 # The valve tests share one database and documents in $TRASH.
 DAIGOU_DB=$TRASH/valve.db
 export DAIGOU_DB
+# shellcheck disable=SC2034 # used inside the test bodies
 D=$TRASH
 
 # events: the stored events but the migration, one a line.
@@ -38,8 +25,8 @@ events() {
 }
 
 test_expect_success 'setup: two days, no previous quote, no jump' '
-    day 2026-04-13 USD 1.1000 JPY 180.00 >"$D/d13.xml" &&
-    day 2026-04-14 USD 1.1220 JPY 176.40 >"$D/d14.xml" &&
+    test_ecb_xml @2026-04-13 USD 1.1000 JPY 180.00 >"$D/d13.xml" &&
+    test_ecb_xml @2026-04-14 USD 1.1220 JPY 176.40 >"$D/d14.xml" &&
     rate-fetch --file "$D/d13.xml" 2>err &&
     echo "rate-fetch: ecb 2026-04-13: 2 quotes, 2 new" >expect &&
     test_cmp expect err &&
@@ -59,7 +46,7 @@ test_expect_success 'exactly 2 % up and 2 % down is not a jump' '
 
 test_expect_success 'just over 2 %: stored, warned, an event, exit 1' '
     # 1.1220 * 1.02 = 1.14444 < 1.1445; 176.40 * 0.98 = 172.872 > 172.87
-    day 2026-04-15 USD 1.1445 JPY 172.87 >"$D/d15.xml" &&
+    test_ecb_xml @2026-04-15 USD 1.1445 JPY 172.87 >"$D/d15.xml" &&
     test_expect_code 1 rate-fetch --file "$D/d15.xml" 2>err &&
     cat >expect <<-\EOF &&
 	rate-fetch: warning: rate jump EUR/JPY: ecb moved more than 2 % from 176.40 on 2026-04-14 to 172.87 on 2026-04-15
@@ -90,7 +77,7 @@ test_expect_success 'the same document again: nothing new, no new event, exit 0'
 '
 
 test_expect_success '--max-jump 5 lets a 4 % move through' '
-    day 2026-04-16 USD 1.1903 >"$D/d16.xml" &&
+    test_ecb_xml @2026-04-16 USD 1.1903 >"$D/d16.xml" &&
     rate-fetch --max-jump 5 --file "$D/d16.xml" 2>err &&
     echo "rate-fetch: ecb 2026-04-16: 1 quote, 1 new" >expect &&
     test_cmp expect err &&
@@ -100,12 +87,12 @@ test_expect_success '--max-jump 5 lets a 4 % move through' '
 '
 
 test_expect_success '--max-jump 0.5 catches a 0.6 % move; 0 catches any move' '
-    day 2026-04-17 USD 1.1975 >"$D/d17.xml" &&
+    test_ecb_xml @2026-04-17 USD 1.1975 >"$D/d17.xml" &&
     test_expect_code 1 rate-fetch --max-jump 0.5 --file "$D/d17.xml" 2>err &&
     echo "rate-fetch: warning: rate jump EUR/USD: ecb moved more than 0.5 % from 1.1903 on 2026-04-16 to 1.1975 on 2026-04-17" >expect &&
     sed -n 1p err >actual &&
     test_cmp expect actual &&
-    day 2026-04-20 USD 1.1976 >"$D/d20.xml" &&
+    test_ecb_xml @2026-04-20 USD 1.1976 >"$D/d20.xml" &&
     test_expect_code 1 rate-fetch --max-jump 0 --file "$D/d20.xml" 2>err &&
     echo "rate-fetch: warning: rate jump EUR/USD: ecb moved more than 0 % from 1.1975 on 2026-04-17 to 1.1976 on 2026-04-20" >expect &&
     sed -n 1p err >actual &&
@@ -124,7 +111,7 @@ test_expect_success 'a bad --max-jump is a usage error' '
 test_expect_success 'a history loaded at once checks only its newest day' '
     unset DAIGOU_DB &&
     {
-        day 2026-04-13 USD 1.0000 | sed "/<\/Cube>/,\$d" &&
+        test_ecb_xml @2026-04-13 USD 1.0000 | sed "/<\/Cube>/,\$d" &&
         printf "\t\t</Cube>\n\t\t<Cube time=${SQ}2026-04-14${SQ}>\n" &&
         printf "\t\t\t<Cube currency=${SQ}USD${SQ} rate=${SQ}1.5000${SQ}/>\n" &&
         printf "\t\t</Cube>\n\t</Cube>\n</gesmes:Envelope>\n"
@@ -141,7 +128,7 @@ test_expect_success 'a history loaded at once checks only its newest day' '
 
 WWW=$TRASH/www
 mkdir "$WWW"
-day 2026-04-21 USD 1.2000 JPY 190.00 >"$WWW/daily.xml"
+test_ecb_xml @2026-04-21 USD 1.2000 JPY 190.00 >"$WWW/daily.xml"
 if ! test_start_httpd "$WWW"; then
     echo "Bail out! cannot start tests/httpd.py"
     exit 1
@@ -216,7 +203,7 @@ test_expect_success 'overlap: a patient second run waits, then gets a 304' '
 
 test_expect_success 'overlap: eight runs of one file at once store it once' '
     unset DAIGOU_DB &&
-    day 2026-04-22 USD 1.2100 JPY 191.00 GBP 0.8700 >d22.xml &&
+    test_ecb_xml @2026-04-22 USD 1.2100 JPY 191.00 GBP 0.8700 >d22.xml &&
     rate-fetch --file "$D/d13.xml" 2>/dev/null || exit 1
     for i in 1 2 3 4 5 6 7 8; do
         { rate-fetch --max-jump 100 --file d22.xml 2>run$i.err; echo $? >run$i.rc; } &

@@ -29,30 +29,6 @@ AGE=$TRASH/age.db
 DAIGOU_NOW=2026-04-13T18:00:00Z
 export DAIGOU_NOW
 
-# ecb_xml [@DAY | CODE RATE]...: a small document in the ECB's XML shape.
-ecb_xml() {
-    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
-        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">' \
-        '	<Cube>'
-    ex_open=
-    while [ $# -gt 0 ]; do
-        case $1 in
-        @*)
-            [ -z "$ex_open" ] || printf '\t\t</Cube>\n'
-            printf "\t\t<Cube time='%s'>\n" "${1#@}"
-            ex_open=1
-            shift
-            ;;
-        *)
-            printf "\t\t\t<Cube currency='%s' rate='%s'/>\n" "$1" "$2"
-            shift 2
-            ;;
-        esac
-    done
-    [ -z "$ex_open" ] || printf '\t\t</Cube>\n'
-    printf '\t</Cube>\n</gesmes:Envelope>\n'
-}
-
 # expect_convert AMOUNT_MINOR FROM_EXP TO_EXP MUL DIV MODE: the amount
 # AMOUNT_MINOR / 10^FROM_EXP * MUL / DIV as a decimal with TO_EXP digits,
 # rounded once by MODE (half-up: ties away from zero; half-even).
@@ -185,9 +161,9 @@ events() {
 }
 
 # The documents, all in $TRASH.
-ecb_xml @2026-04-13 JPY 161.29 >"$TRASH/seed-13.xml"
-ecb_xml @2026-04-14 JPY 165.25 >"$TRASH/seed-14.xml"
-ecb_xml @2026-04-13 USD 1.1684 JPY 161.29 GBP 0.87058 CNY 7.9827 \
+test_ecb_xml @2026-04-13 JPY 161.29 >"$TRASH/seed-13.xml"
+test_ecb_xml @2026-04-14 JPY 165.25 >"$TRASH/seed-14.xml"
+test_ecb_xml @2026-04-13 USD 1.1684 JPY 161.29 GBP 0.87058 CNY 7.9827 \
     KRW 1740.86 >"$TRASH/fx-13.xml"
 # The ECB publishes no KWD or BHD: a JSON provider (Fixer's shape) does.
 printf '%s\n' '{"base":"EUR","date":"2026-04-13","rates":{"KWD":0.3561,"BHD":0.4389,"JPY":161.29}}' \
@@ -195,13 +171,13 @@ printf '%s\n' '{"base":"EUR","date":"2026-04-13","rates":{"KWD":0.3561,"BHD":0.4
 # Rates that make exact ties, and effective rates of known length:
 # 1/16.777216 = 0.059604644775390625 (17 significant digits),
 # 1/67.108864 = 0.01490116119384765625 (19).
-ecb_xml @2026-04-13 JPY 100.5 USD 1.25 GBP 0.4 ZAR 16.777216 \
+test_ecb_xml @2026-04-13 JPY 100.5 USD 1.25 GBP 0.4 ZAR 16.777216 \
     HUF 67.108864 >"$TRASH/tie-13.xml"
 # Easter 2026: Good Friday 3 April and Easter Monday 6 April are TARGET
 # holidays without a quote; Thursday 2 April is the last before Easter.
-ecb_xml @2026-04-01 JPY 160.95 USD 1.0800 @2026-04-02 JPY 161.40 \
+test_ecb_xml @2026-04-01 JPY 160.95 USD 1.0800 @2026-04-02 JPY 161.40 \
     USD 1.0810 >"$TRASH/age-02.xml"
-ecb_xml @2026-04-07 JPY 161.80 @2026-04-08 JPY 162.10 @2026-04-09 \
+test_ecb_xml @2026-04-07 JPY 161.80 @2026-04-08 JPY 162.10 @2026-04-09 \
     JPY 161.90 @2026-04-10 JPY 162.35 >"$TRASH/age-10.xml"
 
 # ------------------------------------------------------------ the seed

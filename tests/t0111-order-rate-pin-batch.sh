@@ -17,23 +17,9 @@ D=$TRASH
 # shellcheck disable=SC2034 # used inside the test bodies
 HDR=order_id,amount,currency,charge_amount,charge_currency,rate,base_amount,base_currency,base_rate,rate_as_of,pinned_at,status
 
-# day DATE CODE RATE...: a one-day document in the ECB's XML shape.
-day() {
-    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
-        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">' \
-        '	<Cube>'
-    printf "\t\t<Cube time='%s'>\n" "$1"
-    shift
-    while [ $# -gt 0 ]; do
-        printf "\t\t\t<Cube currency='%s' rate='%s'/>\n" "$1" "$2"
-        shift 2
-    done
-    printf '\t\t</Cube>\n\t</Cube>\n</gesmes:Envelope>\n'
-}
-
 # Monday's quotes, and Wednesday's with EUR/JPY about 2.5 % higher.
-day 2026-04-13 USD 1.2495 JPY 161.29 GBP 0.86250 >"$D/d13.xml"
-day 2026-04-15 USD 1.2500 JPY 165.25 GBP 0.86300 >"$D/d15.xml"
+test_ecb_xml @2026-04-13 USD 1.2495 JPY 161.29 GBP 0.86250 >"$D/d13.xml"
+test_ecb_xml @2026-04-15 USD 1.2500 JPY 165.25 GBP 0.86300 >"$D/d15.xml"
 
 # Every test pins into its own ./daigou.db (DAIGOU_DB is unset).
 # quotes: Monday's quotes into ./daigou.db.

@@ -16,25 +16,11 @@ D=$TRASH
 # shellcheck disable=SC2034 # used inside the test bodies
 HEADER=order_id,amount,currency,charge_amount,charge_currency,rate,base_amount,base_currency,base_rate,rate_as_of,pinned_at,status
 
-# day DATE CODE RATE...: a one-day document in the ECB's XML shape.
-day() {
-    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
-        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">' \
-        '	<Cube>'
-    printf "\t\t<Cube time='%s'>\n" "$1"
-    shift
-    while [ $# -gt 0 ]; do
-        printf "\t\t\t<Cube currency='%s' rate='%s'/>\n" "$1" "$2"
-        shift 2
-    done
-    printf '\t\t</Cube>\n\t</Cube>\n</gesmes:Envelope>\n'
-}
-
 # load_quotes DB: three ECB days, each move under rate-fetch's 2 % valve.
 load_quotes() {
-    day 2026-04-13 USD 1.1684 JPY 186.75 GBP 0.87058 CNY 7.9827 KRW 1740.86 >"$D/d13.xml" &&
-    day 2026-04-14 USD 1.1702 JPY 187.10 GBP 0.87120 CNY 7.9950 KRW 1745.20 >"$D/d14.xml" &&
-    day 2026-04-15 USD 1.1691 JPY 186.42 GBP 0.87003 CNY 7.9881 KRW 1738.55 >"$D/d15.xml" &&
+    test_ecb_xml @2026-04-13 USD 1.1684 JPY 186.75 GBP 0.87058 CNY 7.9827 KRW 1740.86 >"$D/d13.xml" &&
+    test_ecb_xml @2026-04-14 USD 1.1702 JPY 187.10 GBP 0.87120 CNY 7.9950 KRW 1745.20 >"$D/d14.xml" &&
+    test_ecb_xml @2026-04-15 USD 1.1691 JPY 186.42 GBP 0.87003 CNY 7.9881 KRW 1738.55 >"$D/d15.xml" &&
     for lq_d in 13 14 15; do
         rate-fetch -q --db "$1" --file "$D/d$lq_d.xml" || return 1
     done

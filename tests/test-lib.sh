@@ -127,6 +127,32 @@ test_must_be_empty() {
 }
 
 # test_sql DB SQL: run SQL through the sqlite3 shell (list mode).
+# test_ecb_xml [@DAY | CODE RATE]...: a small document in the ECB's XML
+# shape, with the ECB's namespaces, tabs and single-quoted attributes.
+# Line 4 opens the first day, line 5 holds its first quote.
+test_ecb_xml() {
+    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">' \
+        '	<Cube>'
+    tex_open=
+    while [ $# -gt 0 ]; do
+        case $1 in
+        @*)
+            [ -z "$tex_open" ] || printf '\t\t</Cube>\n'
+            printf "\t\t<Cube time='%s'>\n" "${1#@}"
+            tex_open=1
+            shift
+            ;;
+        *)
+            printf "\t\t\t<Cube currency='%s' rate='%s'/>\n" "$1" "$2"
+            shift 2
+            ;;
+        esac
+    done
+    [ -z "$tex_open" ] || printf '\t\t</Cube>\n'
+    printf '\t</Cube>\n</gesmes:Envelope>\n'
+}
+
 test_sql() {
     sqlite3 -batch "$1" "$2"
 }
