@@ -23,19 +23,24 @@
 
 static const char usage[] =
 	"usage: order-rate-pin [-hqv] [--db PATH] [--json] [--provider NAME]\n"
-	"                      [--rounding half-up|half-even] [--max-age DAYS]\n"
-	"                      [--max-drift PCT] [--preview] [--preview-rate RATE]\n"
+	"                      [--rounding half-up|half-even] [--max-age "
+	"DAYS]\n"
+	"                      [--max-drift PCT] [--preview] [--preview-rate "
+	"RATE]\n"
 	"                      [--created-at TIME] --to CCY [--base CCY]\n"
 	"                      ORDER_ID AMOUNT CURRENCY\n"
 	"       order-rate-pin [-hqv] [--db PATH] [--json] [--provider NAME]\n"
-	"                      [--rounding half-up|half-even] [--max-age DAYS]\n"
-	"                      [--max-drift PCT] [--preview] [--strict] [--batch N]\n"
-	"                      [--input-format csv|json] [--lines FILE] [--base CCY]\n"
+	"                      [--rounding half-up|half-even] [--max-age "
+	"DAYS]\n"
+	"                      [--max-drift PCT] [--preview] [--strict] "
+	"[--batch N]\n"
+	"                      [--input-format csv|json] [--lines FILE] "
+	"[--base CCY]\n"
 	"                      [FILE ...]\n"
 	"       order-rate-pin --version\n";
 
-#define MAX_ID 64
-#define MAX_SKU 256
+#define MAX_ID	  64
+#define MAX_SKU	  256
 #define MAX_LINES 10000
 
 struct options {
@@ -91,14 +96,6 @@ static const struct option longopts[] = {
 };
 
 /* ------------------------------------------------------------ options */
-
-/* The provider name the quotes are stored under. */
-static const char *stored_provider(const char *p)
-{
-	if (!strcmp(p, "ecb-90d") || !strcmp(p, "ecb-hist"))
-		return "ecb";
-	return p;
-}
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
@@ -167,7 +164,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->strict = true;
 			break;
 		case OPT_BATCH:
-			o->batch = dg_number_arg(usage, "--batch", optarg, 1, 100000);
+			o->batch = dg_number_arg(usage, "--batch", optarg, 1,
+						 100000);
 			break;
 		case OPT_INPUT_FORMAT:
 			if (dg_input_format_parse(optarg, &o->in_fmt))
@@ -226,14 +224,14 @@ struct order {
 	char id[MAX_ID + 1];
 	int64_t amount;
 	char currency[4], charge[4], base[4]; /* base "" when none */
-	int cexp;                             /* currency's exponent */
+	int cexp;			      /* currency's exponent */
 	bool has_preview;
 	struct dg_rate preview;
 	dg_time created_at;
 	int32_t day;
 	struct line *lines;
 	size_t nlines;
-	char where[64]; /* "orders.csv:12: " or "" */
+	char where[64];	 /* "orders.csv:12: " or "" */
 	char error[640]; /* why it was refused while read, or "" */
 };
 
@@ -261,9 +259,9 @@ struct row {
 };
 
 static const char *const out_cols[] = {
-	"order_id",	 "amount",	"currency",	   "charge_amount",
-	"charge_currency", "rate",	"base_amount",	   "base_currency",
-	"base_rate",	 "rate_as_of", "pinned_at",	   "status",
+	"order_id",	   "amount",	 "currency",	"charge_amount",
+	"charge_currency", "rate",	 "base_amount", "base_currency",
+	"base_rate",	   "rate_as_of", "pinned_at",	"status",
 };
 #define NCOLS (sizeof(out_cols) / sizeof(out_cols[0]))
 
@@ -304,16 +302,16 @@ static bool valid_id(const char *s)
 	return true;
 }
 
-static int field_error(const char *where, const char *field,
-		       const char *fmt, ...) DG_PRINTF(3, 4);
+static int field_error(const char *where, const char *field, const char *fmt,
+		       ...) DG_PRINTF(3, 4);
 /* While a batch is read, a record's first message is kept here and
  * printed when the batch reaches that record, so that messages come in
  * input order whatever --batch is, and --strict stops before them. */
 static char *deferred;
 static size_t deferred_size;
 
-static int field_error(const char *where, const char *field,
-		       const char *fmt, ...)
+static int field_error(const char *where, const char *field, const char *fmt,
+		       ...)
 {
 	char msg[512];
 	va_list ap;
@@ -323,16 +321,16 @@ static int field_error(const char *where, const char *field,
 	va_end(ap);
 	if (deferred) {
 		if (!deferred[0])
-			dg_xsnprintf(deferred, deferred_size, "%s%s: %s",
-				     where, field, msg);
+			dg_xsnprintf(deferred, deferred_size, "%s%s: %s", where,
+				     field, msg);
 	} else {
 		dg_error("%s%s: %s", where, field, msg);
 	}
 	return DG_EXIT_DATAERR;
 }
 
-static int parse_currency(const char *where, const char *field,
-			  const char *v, char out[4])
+static int parse_currency(const char *where, const char *field, const char *v,
+			  char out[4])
 {
 	if (!v)
 		return field_error(where, field, "missing");
@@ -440,8 +438,7 @@ static int check_lines(struct order *o, const char *where)
 			return field_error(where, "lines",
 					   "line %s appears twice", field);
 		}
-		if (mul_overflow(o->lines[i].qty, o->lines[i].amount,
-				 &total) ||
+		if (mul_overflow(o->lines[i].qty, o->lines[i].amount, &total) ||
 		    dg_add(sum, total, &sum))
 			return field_error(where, "lines",
 					   "the line amounts overflow");
@@ -560,8 +557,7 @@ static int cmp_ext(const void *a, const void *b)
 
 static int load_lines(const char *path, struct ext_lines *el)
 {
-	static const char *const req[] = {"order_id", "line", "qty",
-					  "amount"};
+	static const char *const req[] = {"order_id", "line", "qty", "amount"};
 	struct dg_input *in;
 	size_t cap = 0;
 	int status = 0, r, ret = 0;
@@ -583,8 +579,8 @@ static int load_lines(const char *path, struct ext_lines *el)
 			ret = dg_exit_worst(ret, dg_input_status(in));
 			continue;
 		}
-		dg_xsnprintf(where, sizeof(where), "%s:%lu: ",
-			     dg_input_name(in), dg_input_line(in));
+		dg_xsnprintf(where, sizeof(where),
+			     "%s:%lu: ", dg_input_name(in), dg_input_line(in));
 		id = dg_input_get(in, "order_id", &bad);
 		if (!id || !valid_id(id)) {
 			ret = dg_exit_worst(
@@ -604,16 +600,16 @@ static int load_lines(const char *path, struct ext_lines *el)
 		}
 		amount = dg_input_get(in, "amount", &bad);
 		if (!amount) {
-			ret = dg_exit_worst(ret, field_error(where, "amount",
-							     "missing"));
+			ret = dg_exit_worst(
+				ret, field_error(where, "amount", "missing"));
 			continue;
 		}
 		sku = dg_input_get(in, "sku", &bad);
 		if (sku && strlen(sku) > MAX_SKU) {
-			ret = dg_exit_worst(
-				ret, field_error(where, "sku",
-						 "longer than %d bytes",
-						 MAX_SKU));
+			ret = dg_exit_worst(ret,
+					    field_error(where, "sku",
+							"longer than %d bytes",
+							MAX_SKU));
 			continue;
 		}
 		e.order_id = dg_xstrdup(id);
@@ -705,11 +701,10 @@ static int build_order(struct order *o, const char *where, const char *id,
 	if ((ret = parse_amount(where, "amount", amount, o->currency, false,
 				&o->amount)))
 		return ret;
-	if ((ret = parse_currency(where, "charge_currency", charge,
-				  o->charge)))
+	if ((ret = parse_currency(where, "charge_currency", charge, o->charge)))
 		return ret;
-	if (base && (ret = parse_currency(where, "base_currency", base,
-					  o->base)))
+	if (base &&
+	    (ret = parse_currency(where, "base_currency", base, o->base)))
 		return ret;
 	if (preview) {
 		if (dg_rate_parse(preview, &o->preview))
@@ -725,8 +720,8 @@ static int build_order(struct order *o, const char *where, const char *id,
 	} else {
 		o->created_at = now;
 	}
-	o->day = (int32_t)((o->created_at - ((o->created_at % 86400) + 86400) %
-						 86400) /
+	o->day = (int32_t)((o->created_at -
+			    ((o->created_at % 86400) + 86400) % 86400) /
 			   86400);
 	return 0;
 }
@@ -737,8 +732,7 @@ struct pinner {
 	sqlite3 *db;
 	const struct options *opt;
 	struct dg_fx_finder *fx;
-	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item,
-		*ins_rate;
+	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item, *ins_rate;
 	char now_text[DG_RFC3339_SIZE];
 	size_t pinned, existing, refused, failed;
 };
@@ -863,8 +857,9 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	if (ret == DG_EXIT_UNAVAILABLE) {
 		dg_format_date(o->day, day);
 		dg_error("%sorder '%s': no %s rate for %s/%s on or before %s",
-			 o->where, o->id, stored_provider(opt->provider),
-			 o->currency, ccy, day);
+			 o->where, o->id,
+			 dg_rate_provider_stored(opt->provider), o->currency,
+			 ccy, day);
 		return ret;
 	}
 	if (ret)
@@ -877,8 +872,9 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 
 		dg_error("%sorder '%s': the newest %s rate for %s/%s is of %s, "
 			 "%ld day%s before %s (--max-age %s)",
-			 o->where, o->id, stored_provider(opt->provider),
-			 o->currency, ccy, found, age, age == 1 ? "" : "s", day,
+			 o->where, o->id,
+			 dg_rate_provider_stored(opt->provider), o->currency,
+			 ccy, found, age, age == 1 ? "" : "s", day,
 			 opt->max_age_text);
 		return DG_EXIT_UNAVAILABLE;
 	}
@@ -937,9 +933,9 @@ static int insert_rate(struct pinner *p, const struct order *o,
 	if (rc == SQLITE_OK)
 		rc = bind_text(st, 7, dg_fx_method_name(fx->method));
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 8, fx->method == DG_FX_IDENTITY
-					      ? NULL
-					      : fx->provider);
+		rc = bind_text(st, 8,
+			       fx->method == DG_FX_IDENTITY ? NULL
+							    : fx->provider);
 	if (rc == SQLITE_OK && fx->has_mul)
 		rc = sqlite3_bind_int64(st, 9, fx->mul.rate_id);
 	if (rc == SQLITE_OK && fx->has_div)
@@ -953,8 +949,8 @@ static int insert_rate(struct pinner *p, const struct order *o,
 	if (rc == SQLITE_OK)
 		rc = bind_text(st, 14, dg_rounding_name(p->opt->rounding));
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 15, fx->method == DG_FX_IDENTITY ? NULL
-								    : as_of);
+		rc = bind_text(st, 15,
+			       fx->method == DG_FX_IDENTITY ? NULL : as_of);
 	if (rc == SQLITE_OK)
 		rc = bind_text(st, 16, p->now_text);
 	if (rc != SQLITE_OK) {
@@ -1047,10 +1043,10 @@ static int read_pin(struct pinner *p, const struct order *o, struct row *r)
 				     eff);
 			have_base = true;
 		}
-		if (as_of && (!r->rate_as_of[0] ||
-			      strcmp(as_of, r->rate_as_of) < 0))
-			dg_xsnprintf(r->rate_as_of, sizeof(r->rate_as_of),
-				     "%s", as_of);
+		if (as_of &&
+		    (!r->rate_as_of[0] || strcmp(as_of, r->rate_as_of) < 0))
+			dg_xsnprintf(r->rate_as_of, sizeof(r->rate_as_of), "%s",
+				     as_of);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -1069,8 +1065,7 @@ static int read_pin(struct pinner *p, const struct order *o, struct row *r)
 	return 0;
 }
 
-static void row_start(struct row *r, const struct order *o,
-		      const char *status)
+static void row_start(struct row *r, const struct order *o, const char *status)
 {
 	memset(r, 0, sizeof(*r));
 	memcpy(r->order_id, o->id, sizeof(r->order_id));
@@ -1311,8 +1306,8 @@ static void batch_clear(struct batch *b)
 	b->n = 0;
 }
 
-static const char *get(struct dg_input *in, const char *name,
-		       const char *where, int *ret)
+static const char *get(struct dg_input *in, const char *name, const char *where,
+		       int *ret)
 {
 	bool bad = false;
 	const char *v = dg_input_get(in, name, &bad);
@@ -1369,8 +1364,8 @@ static void summary(const struct pinner *p)
 {
 	size_t n = p->pinned + p->existing + p->refused + p->failed;
 
-	dg_info("%zu order%s: %zu %s, %zu existing, %zu refused, %zu failed",
-		n, n == 1 ? "" : "s", p->pinned,
+	dg_info("%zu order%s: %zu %s, %zu existing, %zu refused, %zu failed", n,
+		n == 1 ? "" : "s", p->pinned,
 		p->opt->preview ? "previewed" : "pinned", p->existing,
 		p->refused, p->failed);
 }
@@ -1402,8 +1397,8 @@ static int run(struct pinner *p, int nfiles, char **files)
 		if ((ret = time_now(p, &now)))
 			goto done;
 		ret = build_order(&b.orders[0], "", a[0], a[1], a[2], opt->to,
-				  opt->base, opt->preview_rate,
-				  opt->created_at, now);
+				  opt->base, opt->preview_rate, opt->created_at,
+				  now);
 		if (!ret)
 			ret = check_lines(&b.orders[0], "");
 		b.status[0] = ret;
@@ -1478,7 +1473,8 @@ static int run(struct pinner *p, int nfiles, char **files)
 			unused += !el.v[k].used;
 		if (unused && !stop)
 			dg_warn("%s: %zu line%s of orders not in the input",
-				opt->lines_path, unused, unused == 1 ? "" : "s");
+				opt->lines_path, unused,
+				unused == 1 ? "" : "s");
 	}
 	summary(p);
 done:
@@ -1506,7 +1502,8 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	p.opt = &o;
-	if (!(p.fx = dg_fx_finder_new(p.db, stored_provider(o.provider)))) {
+	p.fx = dg_fx_finder_new(p.db, dg_rate_provider_stored(o.provider));
+	if (!p.fx) {
 		dg_db_close(p.db);
 		return DG_EXIT_IOERR;
 	}

@@ -30,8 +30,8 @@ static const char usage[] =
 	" [--latest]\n"
 	"       rate-fetch --version\n";
 
-#define ECB_BASE_URL "https://www.ecb.europa.eu/stats/eurofxref/"
-#define FRANKFURTER_URL "https://api.frankfurter.app"
+#define ECB_BASE_URL	 "https://www.ecb.europa.eu/stats/eurofxref/"
+#define FRANKFURTER_URL	 "https://api.frankfurter.app"
 #define DEFAULT_MAX_SIZE (64L * 1024 * 1024)
 
 enum mode { MODE_FETCH, MODE_PRINT, MODE_LEDGER };
@@ -183,10 +183,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_FORMAT:
 			if (dg_rate_format_parse(optarg, &o->format))
-				dg_usage_error(usage,
-					       "--format is ecb-xml, ecb-csv or "
-					       "json, not '%s'",
-					       optarg);
+				dg_usage_error(
+					usage,
+					"--format is ecb-xml, ecb-csv or "
+					"json, not '%s'",
+					optarg);
 			break;
 		case OPT_BASE:
 			o->base = optarg;
@@ -210,23 +211,24 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->force = true;
 			break;
 		case OPT_RETRIES:
-			o->http.retries = (int)dg_number_arg(usage, "--retries", optarg,
-							  0, 20);
+			o->http.retries = (int)dg_number_arg(usage, "--retries",
+							     optarg, 0, 20);
 			break;
 		case OPT_TIMEOUT:
-			o->http.timeout_s =
-				dg_number_arg(usage, "--timeout", optarg, 1, 86400);
+			o->http.timeout_s = dg_number_arg(usage, "--timeout",
+							  optarg, 1, 86400);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			o->http.connect_timeout_s = dg_number_arg(usage, 
-				"--connect-timeout", optarg, 1, 3600);
+			o->http.connect_timeout_s = dg_number_arg(
+				usage, "--connect-timeout", optarg, 1, 3600);
 			break;
 		case OPT_MAX_SIZE:
-			o->http.max_size = (size_t)size_arg("--max-size", optarg);
+			o->http.max_size =
+				(size_t)size_arg("--max-size", optarg);
 			break;
 		case OPT_LOCK_WAIT:
-			o->lock_wait_s =
-				dg_number_arg(usage, "--lock-wait", optarg, 0, 86400);
+			o->lock_wait_s = dg_number_arg(usage, "--lock-wait",
+						       optarg, 0, 86400);
 			break;
 		case OPT_SECRET_FILE:
 			o->secret_file = optarg;
@@ -289,8 +291,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dg_usage_error(usage, "--provider json needs --url");
 	if (!o->file && is_ecb_provider(o->provider)) {
 		if (o->base && strcmp(o->base, "EUR"))
-			dg_usage_error(usage, "the ECB publishes EUR rates "
-					      "only: --base '%s' refused",
+			dg_usage_error(usage,
+				       "the ECB publishes EUR rates "
+				       "only: --base '%s' refused",
 				       o->base);
 		if (o->date || o->from)
 			dg_usage_error(usage,
@@ -360,7 +363,8 @@ static int read_all(const char *path, size_t max, char **out, size_t *len)
 	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
 		n += got;
 		if (n > max) {
-			dg_error("'%s' is larger than %zu bytes (see --max-size)",
+			dg_error("'%s' is larger than %zu bytes (see "
+				 "--max-size)",
 				 path, max);
 			ret = DG_EXIT_DATAERR;
 			goto out;
@@ -684,11 +688,12 @@ static int check_jumps(sqlite3 *db, const char *provider, const char *pct,
 			continue;
 		dg_xsnprintf(subject, sizeof(subject), "%s/%s", v[i].base,
 			     v[i].quote);
-		dg_xsnprintf(detail, sizeof(detail),
-			     "%s moved more than %s %% from %s on %s to %s on %s",
-			     provider, pct, prev.text,
-			     (const char *)sqlite3_column_text(st, 1),
-			     v[i].rate->text, day);
+		dg_xsnprintf(
+			detail, sizeof(detail),
+			"%s moved more than %s %% from %s on %s to %s on %s",
+			provider, pct, prev.text,
+			(const char *)sqlite3_column_text(st, 1),
+			v[i].rate->text, day);
 		dg_warn("rate jump %s: %s", subject, detail);
 		if ((ret = dg_db_event(db, "rate_jump", subject, detail)))
 			goto out;
@@ -731,8 +736,9 @@ static int store(sqlite3 *db, const char *provider, const char *source,
 		if (!symbol_wanted(symbols, x->quote))
 			continue;
 		dg_format_date(x->as_of, day);
-		const char *vals[] = {provider,   x->base, x->quote, x->rate.text,
-				      day,        fetched_at, source};
+		const char *vals[] = {provider,	    x->base, x->quote,
+				      x->rate.text, day,     fetched_at,
+				      source};
 
 		stats->quotes++;
 		if (x->as_of != last_day) {
@@ -922,11 +928,6 @@ out:
 }
 
 /* The name quotes are stored under for a --provider name. */
-static const char *stored_name(const char *provider)
-{
-	return is_ecb_provider(provider) ? "ecb" : provider;
-}
-
 /* ECB documents are stored as "ecb" whichever feed or file they came
  * from; anything else under the --provider name. A JSON document is
  * never the ECB's: NULL (and a message) rather than filing another
@@ -946,7 +947,7 @@ static const char *stored_provider(const struct options *o, const char *buf,
 			 name);
 		return NULL;
 	}
-	return stored_name(o->provider);
+	return dg_rate_provider_stored(o->provider);
 }
 
 static int fetch_file(sqlite3 *db, const struct options *o)
@@ -1038,12 +1039,13 @@ static int print_rates(sqlite3 *db, const struct options *o)
 		"SELECT provider, base, quote, rate, as_of, fetched_at "
 		"FROM rates r WHERE (?1 IS NULL OR provider = ?1) "
 		"AND (?2 IS NULL OR base = ?2) AND (?3 IS NULL OR quote = ?3) "
-		"AND (?4 IS NULL OR as_of >= ?4) AND (?5 IS NULL OR as_of <= ?5) "
+		"AND (?4 IS NULL OR as_of >= ?4) AND (?5 IS NULL OR as_of <= "
+		"?5) "
 		"AND (?6 IS NULL OR as_of = (SELECT max(as_of) FROM rates x "
 		"WHERE x.provider = r.provider AND x.base = r.base "
 		"AND x.quote = r.quote AND (?5 IS NULL OR x.as_of <= ?5))) "
 		"ORDER BY as_of, provider, base, quote";
-	static const char *const cols[] = {"provider", "base",  "quote",
+	static const char *const cols[] = {"provider", "base",	"quote",
 					   "rate",     "as_of", "fetched_at"};
 	sqlite3_stmt *st = NULL;
 	struct dg_out *out = NULL;
@@ -1057,8 +1059,9 @@ static int print_rates(sqlite3 *db, const struct options *o)
 	}
 	if ((ret = dg_db_prepare(db, sql, &st)))
 		return ret;
-	rc = bind_opt(st, 1, o->provider_given ? stored_name(o->provider)
-					       : NULL);
+	rc = bind_opt(st, 1,
+		      o->provider_given ? dg_rate_provider_stored(o->provider)
+					: NULL);
 	if (rc == SQLITE_OK)
 		rc = bind_opt(st, 2, o->pair ? base : NULL);
 	if (rc == SQLITE_OK)

@@ -268,8 +268,7 @@ static int parse_ymd(const char *s, int *y, int *m, int *d)
 	if (fixed_digits(s, 4, y) || s[4] != '-' || fixed_digits(s + 5, 2, m) ||
 	    s[7] != '-' || fixed_digits(s + 8, 2, d))
 		return -1;
-	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 ||
-	    *d > days_in_month(*y, *m))
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
 		return -1;
 	return 0;
 }
@@ -424,8 +423,8 @@ int dg_parse_duration(const char *s, int64_t *seconds)
 	return 0;
 }
 
-long dg_number_arg(const char *usage, const char *opt, const char *s,
-		   long min, long max)
+long dg_number_arg(const char *usage, const char *opt, const char *s, long min,
+		   long max)
 {
 	long v = 0;
 	const char *p = s;
@@ -440,8 +439,9 @@ long dg_number_arg(const char *usage, const char *opt, const char *s,
 	if (v >= min)
 		return v;
 bad:
-	dg_usage_error(usage, "%s needs a whole number from %ld to %ld, not '%s'",
-		       opt, min, max, s);
+	dg_usage_error(usage,
+		       "%s needs a whole number from %ld to %ld, not '%s'", opt,
+		       min, max, s);
 }
 
 void dg_currency_arg(const char *usage, const char *opt, const char *code)

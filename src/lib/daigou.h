@@ -460,6 +460,9 @@ int dg_rates_parse(const char *buf, size_t len, enum dg_rate_format fmt,
  * more than 15 significant digits. The one place a double meets a rate:
  * jansson hands JSON numbers over as doubles. */
 int dg_rate_from_json_number(json_t *num, char *buf, size_t len);
+/* The name quotes are stored under: every ECB feed ("ecb", "ecb-90d",
+ * "ecb-hist") is "ecb"; any other provider keeps its name. */
+const char *dg_rate_provider_stored(const char *provider);
 
 /* ------------------------------------------------------------------ */
 /* fx.c: choosing stored quotes for a conversion, and applying them    */

@@ -36,7 +36,7 @@ struct leg_entry {
 };
 
 #define CACHE_SLOTS 4096 /* a power of two */
-#define MAX_BASES 8
+#define MAX_BASES   8
 
 struct dg_fx_finder {
 	sqlite3 *db;
@@ -301,9 +301,8 @@ int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
 	return have ? 0 : DG_EXIT_UNAVAILABLE;
 }
 
-enum dg_merr dg_fx_convert(const struct dg_fx *fx, int64_t amount,
-			   int from_exp, int to_exp, enum dg_rounding mode,
-			   int64_t *out)
+enum dg_merr dg_fx_convert(const struct dg_fx *fx, int64_t amount, int from_exp,
+			   int to_exp, enum dg_rounding mode, int64_t *out)
 {
 	return dg_convert(amount, from_exp, to_exp,
 			  fx->has_mul ? &fx->mul.rate : NULL,

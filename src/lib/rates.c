@@ -752,3 +752,10 @@ int dg_rates_parse(const char *buf, size_t len, enum dg_rate_format fmt,
 	}
 	return 0;
 }
+
+const char *dg_rate_provider_stored(const char *provider)
+{
+	if (!strcmp(provider, "ecb-90d") || !strcmp(provider, "ecb-hist"))
+		return "ecb";
+	return provider;
+}
