@@ -1,0 +1,2104 @@
+/*
+ * refund-calc - refunds at the order's pinned rate, exact to the cent,
+ * with what the currency move cost the shop made visible.
+ *
+ * The charge stored with the pin is allocated over the order's lines by
+ * their seller value, and over the units of each line, with the largest
+ * remainder method: every share is a whole minor unit and the shares add
+ * up to the charge. A line refund pays its units' shares, an amount
+ * refund converts at the pinned quotes, and the refund that closes the
+ * order pays exactly what remains. Recording checks and inserts in one
+ * BEGIN IMMEDIATE transaction, so refunds of one order never exceed its
+ * charge, whoever records them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "daigou.h"
+
+static const char usage[] =
+	"usage: refund-calc [-hqv] [--db PATH] [--json] [--record] "
+	"[--refund-id ID]\n"
+	"                   [--allow-fallback] [--provider NAME]\n"
+	"                   [--rounding half-up|half-even] [--order-amount "
+	"AMOUNT]\n"
+	"                   [--currency CCY] [--charge-currency CCY]\n"
+	"                   (--all | --lines SPEC | --amount AMOUNT |\n"
+	"                   --charge-amount AMOUNT) ORDER_ID\n"
+	"       refund-calc [-hqv] [--db PATH] [--json] [--record] "
+	"[--allow-fallback]\n"
+	"                   [--provider NAME] [--rounding "
+	"half-up|half-even] [--strict]\n"
+	"                   [--batch N] [--input-format csv|json] [FILE "
+	"...]\n"
+	"       refund-calc [-hqv] [--db PATH] [--json] --summary [--from "
+	"DATE]\n"
+	"                   [--to DATE] [--buffer-pct PCT]\n"
+	"       refund-calc --version\n";
+
+#define MAX_ID	     64
+#define MAX_LINE     1000000
+#define MAX_QTY	     1000000000
+#define MAX_REQ_LINE 10000
+#define MAX_FINDERS  8
+
+struct options {
+	struct dg_common common;
+	const char *provider;
+	enum dg_rounding rounding;
+	bool record, allow_fallback, strict, summary;
+	long batch;
+	enum dg_input_format in_fmt;
+	/* one refund from the arguments */
+	bool one, all;
+	const char *lines, *amount, *charge_amount;
+	const char *refund_id, *order_amount, *currency, *charge_currency;
+	/* --summary */
+	const char *from, *to, *buffer_pct;
+	int64_t pct; /* millionths of a percent */
+	bool pct_given;
+	int32_t from_day, to_day;
+};
+
+enum {
+	OPT_RECORD = DG_OPT_TOOL_BASE,
+	OPT_REFUND_ID,
+	OPT_ALLOW_FALLBACK,
+	OPT_PROVIDER,
+	OPT_ROUNDING,
+	OPT_ORDER_AMOUNT,
+	OPT_CURRENCY,
+	OPT_CHARGE_CURRENCY,
+	OPT_ALL,
+	OPT_LINES,
+	OPT_AMOUNT,
+	OPT_CHARGE_AMOUNT,
+	OPT_STRICT,
+	OPT_BATCH,
+	OPT_INPUT_FORMAT,
+	OPT_SUMMARY,
+	OPT_FROM,
+	OPT_TO,
+	OPT_BUFFER_PCT,
+};
+
+static const struct option longopts[] = {
+	DG_COMMON_LONGOPTS,
+	{"record", 0, NULL, OPT_RECORD},
+	{"refund-id", 1, NULL, OPT_REFUND_ID},
+	{"allow-fallback", 0, NULL, OPT_ALLOW_FALLBACK},
+	{"provider", 1, NULL, OPT_PROVIDER},
+	{"rounding", 1, NULL, OPT_ROUNDING},
+	{"order-amount", 1, NULL, OPT_ORDER_AMOUNT},
+	{"currency", 1, NULL, OPT_CURRENCY},
+	{"charge-currency", 1, NULL, OPT_CHARGE_CURRENCY},
+	{"all", 0, NULL, OPT_ALL},
+	{"lines", 1, NULL, OPT_LINES},
+	{"amount", 1, NULL, OPT_AMOUNT},
+	{"charge-amount", 1, NULL, OPT_CHARGE_AMOUNT},
+	{"strict", 0, NULL, OPT_STRICT},
+	{"batch", 1, NULL, OPT_BATCH},
+	{"input-format", 1, NULL, OPT_INPUT_FORMAT},
+	{"summary", 0, NULL, OPT_SUMMARY},
+	{"from", 1, NULL, OPT_FROM},
+	{"to", 1, NULL, OPT_TO},
+	{"buffer-pct", 1, NULL, OPT_BUFFER_PCT},
+	{NULL, 0, NULL, 0},
+};
+
+/* ------------------------------------------------------------ options */
+
+/* A percentage from 0 to 100 with at most 6 decimals, in millionths of a
+ * percent: "0.6" is 600000. */
+static int parse_pct(const char *s, int64_t *out)
+{
+	if (dg_amount_parse(s, 6, out) || *out < 0 || *out > 100000000)
+		return -1;
+	return 0;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	int c, kinds = 0;
+
+	o->provider = "ecb";
+	o->rounding = DG_ROUND_HALF_UP;
+	o->batch = 1000;
+	o->buffer_pct = "0.6";
+	o->pct = 600000;
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		if (dg_common_option(&o->common, c, optarg, usage))
+			continue;
+		switch (c) {
+		case OPT_RECORD:
+			o->record = true;
+			break;
+		case OPT_REFUND_ID:
+			o->refund_id = optarg;
+			break;
+		case OPT_ALLOW_FALLBACK:
+			o->allow_fallback = true;
+			break;
+		case OPT_PROVIDER:
+			if (!*optarg || strlen(optarg) > 31)
+				dg_usage_error(usage,
+					       "--provider needs a name of 1 "
+					       "to 31 bytes");
+			o->provider = optarg;
+			break;
+		case OPT_ROUNDING:
+			if (dg_rounding_parse(optarg, &o->rounding))
+				dg_usage_error(usage,
+					       "--rounding is half-up or "
+					       "half-even, not '%s'",
+					       optarg);
+			break;
+		case OPT_ORDER_AMOUNT:
+			o->order_amount = optarg;
+			break;
+		case OPT_CURRENCY:
+			dg_currency_arg(usage, "--currency", optarg);
+			o->currency = optarg;
+			break;
+		case OPT_CHARGE_CURRENCY:
+			dg_currency_arg(usage, "--charge-currency", optarg);
+			o->charge_currency = optarg;
+			break;
+		case OPT_ALL:
+			o->all = true;
+			kinds++;
+			break;
+		case OPT_LINES:
+			o->lines = optarg;
+			kinds++;
+			break;
+		case OPT_AMOUNT:
+			o->amount = optarg;
+			kinds++;
+			break;
+		case OPT_CHARGE_AMOUNT:
+			o->charge_amount = optarg;
+			kinds++;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
+			break;
+		case OPT_BATCH:
+			o->batch = dg_number_arg(usage, "--batch", optarg, 1,
+						 100000);
+			break;
+		case OPT_INPUT_FORMAT:
+			if (dg_input_format_parse(optarg, &o->in_fmt))
+				dg_usage_error(usage,
+					       "--input-format is csv or json, "
+					       "not '%s'",
+					       optarg);
+			break;
+		case OPT_SUMMARY:
+			o->summary = true;
+			break;
+		case OPT_FROM:
+			if (dg_parse_date(optarg, &o->from_day))
+				dg_usage_error(usage,
+					       "--from needs a date "
+					       "YYYY-MM-DD, not '%s'",
+					       optarg);
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			if (dg_parse_date(optarg, &o->to_day))
+				dg_usage_error(usage,
+					       "--to needs a date YYYY-MM-DD, "
+					       "not '%s'",
+					       optarg);
+			o->to = optarg;
+			break;
+		case OPT_BUFFER_PCT:
+			if (parse_pct(optarg, &o->pct))
+				dg_usage_error(usage,
+					       "--buffer-pct needs a percentage "
+					       "from 0 to 100 such as 0.6, not "
+					       "'%s'",
+					       optarg);
+			o->buffer_pct = optarg;
+			o->pct_given = true;
+			break;
+		default:
+			dg_usage_error(usage, "unknown option (see --help)");
+		}
+	}
+	if (o->summary) {
+		if (kinds || o->record || o->refund_id || o->allow_fallback ||
+		    o->strict || o->order_amount || o->currency ||
+		    o->charge_currency || o->in_fmt != DG_IN_AUTO)
+			dg_usage_error(usage, "--summary takes only --from, "
+					      "--to and --buffer-pct");
+		if (optind != argc)
+			dg_usage_error(usage, "--summary takes no arguments");
+		if (o->from && o->to && o->from_day > o->to_day)
+			dg_usage_error(usage, "--from %s is after --to %s",
+				       o->from, o->to);
+		return;
+	}
+	if (o->from || o->to || o->pct_given)
+		dg_usage_error(usage, "--from, --to and --buffer-pct go with "
+				      "--summary");
+	if (kinds > 1)
+		dg_usage_error(usage, "give only one of --all, --lines, "
+				      "--amount and --charge-amount");
+	o->one = kinds == 1;
+	if (o->one) {
+		if (argc - optind != 1)
+			dg_usage_error(usage, "a refund needs one ORDER_ID");
+		if (o->record && !o->refund_id)
+			dg_usage_error(usage, "--record needs --refund-id: the "
+					      "id makes recording it again "
+					      "harmless");
+		if (o->strict || o->in_fmt != DG_IN_AUTO)
+			dg_usage_error(usage, "--strict and --input-format are "
+					      "for batch input");
+	} else if (o->refund_id || o->order_amount || o->currency ||
+		   o->charge_currency) {
+		dg_usage_error(usage,
+			       "--refund-id, --order-amount, --currency and "
+			       "--charge-currency go with one refund (--all, "
+			       "--lines, --amount or --charge-amount); a batch "
+			       "has columns for them");
+	}
+}
+
+/* ------------------------------------------------------------ messages */
+
+static int field_error(const char *where, const char *field, const char *fmt,
+		       ...) DG_PRINTF(3, 4);
+static int field_error(const char *where, const char *field, const char *fmt,
+		       ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dg_error("%s%s: %s", where, field, msg);
+	return DG_EXIT_DATAERR;
+}
+
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_ID)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || *s == ',' || *s == '"' ||
+		    *s == '\'')
+			return false;
+	return true;
+}
+
+/* An amount of currency ccy, greater than zero. */
+static int parse_amount(const char *where, const char *field, const char *v,
+			const char *ccy, int64_t *out)
+{
+	int exp = dg_currency_exponent(ccy);
+
+	switch (dg_amount_parse(v, exp, out)) {
+	case DG_M_OK:
+		break;
+	case DG_M_PRECISION:
+		return field_error(where, field,
+				   "'%s' has more decimals than %s's %d", v,
+				   ccy, exp);
+	case DG_M_OVERFLOW:
+		return field_error(where, field, "'%s' is too large", v);
+	default:
+		return field_error(where, field, "'%s' is not an amount", v);
+	}
+	if (*out <= 0)
+		return field_error(where, field, "'%s' must be greater than zero",
+				   v);
+	return 0;
+}
+
+/* ------------------------------------------------------------ requests */
+
+enum kind { K_ALL, K_LINES, K_AMOUNT, K_CHARGE };
+
+struct req_line {
+	int64_t line;
+	int64_t qty; /* 0: every unit still refundable */
+};
+
+struct request {
+	char order_id[MAX_ID + 1];
+	char refund_id[MAX_ID + 1]; /* "" when none */
+	enum kind kind;
+	struct req_line *lines;
+	size_t nlines;
+	char *amount;	    /* K_AMOUNT / K_CHARGE text, parsed later */
+	char *order_amount; /* for a fallback, or NULL */
+	char currency[4], charge[4]; /* "" when not given */
+	char where[64];
+	int status; /* a failure found while reading, message printed */
+};
+
+static void request_free(struct request *q)
+{
+	free(q->lines);
+	free(q->amount);
+	free(q->order_amount);
+	memset(q, 0, sizeof(*q));
+}
+
+static int cmp_req_line(const void *a, const void *b)
+{
+	const struct req_line *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static void add_req_line(struct request *q, size_t *cap, int64_t line,
+			 int64_t qty)
+{
+	if (q->nlines == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		q->lines = dg_xrealloc(q->lines, *cap * sizeof(*q->lines));
+	}
+	q->lines[q->nlines].line = line;
+	q->lines[q->nlines].qty = qty;
+	q->nlines++;
+}
+
+/* Sort; refuse an empty list, too many lines and a line named twice. */
+static int finish_lines(struct request *q, const char *field)
+{
+	size_t i;
+
+	if (q->nlines == 0)
+		return field_error(q->where, field, "no lines given");
+	if (q->nlines > MAX_REQ_LINE)
+		return field_error(q->where, field, "more than %d lines",
+				   MAX_REQ_LINE);
+	qsort(q->lines, q->nlines, sizeof(*q->lines), cmp_req_line);
+	for (i = 1; i < q->nlines; i++)
+		if (q->lines[i].line == q->lines[i - 1].line)
+			return field_error(q->where, field,
+					   "line %lld is named twice",
+					   (long long)q->lines[i].line);
+	return 0;
+}
+
+/* A whole number from 1 to max, digits only, at *p up to a delimiter.
+ * Returns the number or 0, and moves *p past the digits. */
+static int64_t take_number(const char **p, int64_t max)
+{
+	int64_t x = 0;
+	const char *s = *p;
+
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (x > (max - (*s - '0')) / 10)
+			return 0;
+		x = x * 10 + (*s - '0');
+	}
+	*p = s;
+	return x;
+}
+
+/* "2,5" or "2:1,5:3" */
+static int parse_lines_spec(struct request *q, const char *field,
+			    const char *spec)
+{
+	const char *p = spec;
+	size_t cap = 0;
+
+	for (;;) {
+		int64_t line = take_number(&p, MAX_LINE), qty = 0;
+
+		if (!line)
+			goto bad;
+		if (*p == ':') {
+			p++;
+			if (!(qty = take_number(&p, MAX_QTY)))
+				goto bad;
+		}
+		if (q->nlines >= MAX_REQ_LINE)
+			return field_error(q->where, field,
+					   "more than %d lines", MAX_REQ_LINE);
+		add_req_line(q, &cap, line, qty);
+		if (!*p)
+			break;
+		if (*p++ != ',')
+			goto bad;
+	}
+	return finish_lines(q, field);
+bad:
+	return field_error(q->where, field,
+			   "'%s' is not a list of lines such as 2,5 or 2:1,5:3 "
+			   "(line:quantity)",
+			   spec);
+}
+
+/* A JSON value that is a whole number from 1 to max, or a string of one. */
+static int64_t json_number(json_t *v, int64_t max)
+{
+	if (json_is_integer(v)) {
+		json_int_t x = json_integer_value(v);
+
+		return x >= 1 && x <= max ? (int64_t)x : 0;
+	}
+	if (json_is_string(v)) {
+		const char *p = json_string_value(v);
+		int64_t x = take_number(&p, max);
+
+		return *p ? 0 : x;
+	}
+	return 0;
+}
+
+/* JSON "lines": [2, 5] or [{"line": 2, "qty": 1}, ...] */
+static int parse_lines_json(struct request *q, json_t *arr)
+{
+	size_t i, cap = 0;
+	json_t *e;
+	char field[48];
+
+	if (json_array_size(arr) > MAX_REQ_LINE)
+		return field_error(q->where, "lines", "more than %d lines",
+				   MAX_REQ_LINE);
+	json_array_foreach(arr, i, e)
+	{
+		int64_t line, qty = 0;
+
+		if (json_is_object(e)) {
+			json_t *l = json_object_get(e, "line");
+			json_t *k = json_object_get(e, "qty");
+
+			dg_xsnprintf(field, sizeof(field), "lines[%zu].line",
+				     i);
+			if (!l || !(line = json_number(l, MAX_LINE)))
+				return field_error(q->where, field,
+						   "%s", l ? "not a line number"
+							   : "missing");
+			if (k && !json_is_null(k) &&
+			    !(qty = json_number(k, MAX_QTY))) {
+				dg_xsnprintf(field, sizeof(field),
+					     "lines[%zu].qty", i);
+				return field_error(q->where, field,
+						   "not a whole number from 1 "
+						   "to %d",
+						   MAX_QTY);
+			}
+		} else if (!(line = json_number(e, MAX_LINE))) {
+			dg_xsnprintf(field, sizeof(field), "lines[%zu]", i);
+			return field_error(q->where, field,
+					   "not a line number or an object "
+					   "with line and qty");
+		}
+		add_req_line(q, &cap, line, qty);
+	}
+	return finish_lines(q, "lines");
+}
+
+static int set_currency(struct request *q, const char *field, const char *v,
+			char out[4])
+{
+	if (!v)
+		return 0;
+	if (!dg_currency_lookup(v))
+		return field_error(q->where, field,
+				   "'%s' is not an ISO 4217 currency", v);
+	memcpy(out, v, 4);
+	return 0;
+}
+
+/* The request's canonical text, stored in refunds.request: what tells a
+ * repeated request from a conflicting one. */
+static void canonical(const struct request *q, int64_t amount,
+		      const char *ccy, char *buf, size_t len)
+{
+	char a[DG_AMOUNT_SIZE];
+	size_t i, n;
+
+	switch (q->kind) {
+	case K_ALL:
+		dg_xsnprintf(buf, len, "all");
+		return;
+	case K_AMOUNT:
+	case K_CHARGE:
+		dg_amount_format(amount, dg_currency_exponent(ccy), a);
+		dg_xsnprintf(buf, len, "%s %s %s",
+			     q->kind == K_AMOUNT ? "amount" : "charge_amount",
+			     a, ccy);
+		return;
+	case K_LINES:
+		n = (size_t)snprintf(buf, len, "lines ");
+		for (i = 0; i < q->nlines && n < len; i++) {
+			if (q->lines[i].qty)
+				n += (size_t)snprintf(
+					buf + n, len - n, "%s%lld:%lld",
+					i ? "," : "",
+					(long long)q->lines[i].line,
+					(long long)q->lines[i].qty);
+			else
+				n += (size_t)snprintf(
+					buf + n, len - n, "%s%lld",
+					i ? "," : "",
+					(long long)q->lines[i].line);
+		}
+		if (n >= len)
+			dg_die(DG_EXIT_SOFTWARE, "request text too long");
+		return;
+	}
+}
+
+/* ------------------------------------------------------------ output */
+
+static const char *const out_cols[] = {
+	"order_id",
+	"refund_id",
+	"refund_amount",
+	"currency",
+	"charge_refund",
+	"charge_currency",
+	"pinned_rate",
+	"live_rate",
+	"charge_refund_at_live",
+	"fx_difference",
+	"refunded_total",
+	"refundable_remaining",
+	"rate_source",
+};
+#define NCOLS (sizeof(out_cols) / sizeof(out_cols[0]))
+
+struct row {
+	char order_id[MAX_ID + 1], refund_id[MAX_ID + 1];
+	char refund_amount[DG_AMOUNT_SIZE], currency[4];
+	char charge_refund[DG_AMOUNT_SIZE], charge_currency[4];
+	char pinned_rate[DG_EFFECTIVE_SIZE], live_rate[DG_EFFECTIVE_SIZE];
+	char at_live[DG_AMOUNT_SIZE], fx_difference[DG_AMOUNT_SIZE];
+	char refunded_total[DG_AMOUNT_SIZE], remaining[DG_AMOUNT_SIZE];
+	const char *source;
+	const char *status; /* recorded | existing | computed */
+};
+
+static const char *nz(const char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+static int write_row(struct dg_out *out, const struct row *r)
+{
+	const char *v[NCOLS] = {
+		r->order_id,	     nz(r->refund_id),	   r->refund_amount,
+		r->currency,	     r->charge_refund,	   r->charge_currency,
+		r->pinned_rate,	     nz(r->live_rate),	   nz(r->at_live),
+		nz(r->fx_difference), r->refunded_total,   nz(r->remaining),
+		r->source,
+	};
+
+	return dg_out_row(out, v);
+}
+
+/* ------------------------------------------------------------ orders */
+
+struct oline {
+	int64_t line, qty, amount; /* amount: one unit, seller currency */
+	int64_t share;		   /* the line's part of the charge */
+	int64_t refunded;	   /* units refunded so far */
+};
+
+struct order {
+	bool stored, pinned;
+	int64_t amount;
+	char currency[4], charge[4], state[24];
+	int sexp, cexp;
+	/* the pin */
+	int64_t charge_total;
+	bool has_mul, has_div;
+	struct dg_rate mul, div;
+	enum dg_rounding rounding;
+	char provider[32];
+	char pinned_rate[DG_EFFECTIVE_SIZE];
+	struct oline *lines;
+	size_t nlines, cap;
+	/* recorded refunds */
+	int64_t rc, rs; /* charge and seller amounts refunded so far */
+};
+
+struct ctx {
+	sqlite3 *db;
+	const struct options *opt;
+	struct {
+		char provider[32];
+		struct dg_fx_finder *f;
+	} finders[MAX_FINDERS];
+	size_t nfinders;
+	sqlite3_stmt *get_order, *get_pin, *get_items, *get_totals,
+	    *get_units, *get_refund, *get_total_at;
+	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order,
+	    *ins_item;
+	struct order o;
+	dg_time now;
+	int32_t today;
+	char now_text[DG_RFC3339_SIZE];
+	size_t recorded, existing, computed, failed;
+};
+
+static int prepare_all(struct ctx *c)
+{
+	static const char *const sql[] = {
+		"SELECT amount, currency, charge_currency, state FROM orders "
+		"WHERE order_id = ?1",
+		"SELECT method, mul_rate, div_rate, rounding, provider, "
+		"effective_rate, converted, to_currency FROM order_rates "
+		"WHERE order_id = ?1 AND kind = 'charge'",
+		"SELECT line, qty, amount FROM order_items WHERE order_id = ?1 "
+		"ORDER BY line",
+		"SELECT coalesce(sum(charge_refund), 0), "
+		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
+		"order_id = ?1",
+		"SELECT l.line, sum(l.qty) FROM refunds r JOIN refund_lines l "
+		"ON l.refund_id = r.refund_id WHERE r.order_id = ?1 GROUP BY "
+		"l.line",
+		"SELECT id, order_id, request, refund_amount, currency, "
+		"charge_refund, charge_currency, pinned_rate, live_rate, "
+		"charge_refund_at_live, fx_difference, rate_source FROM "
+		"refunds WHERE refund_id = ?1",
+		"SELECT coalesce(sum(charge_refund), 0), "
+		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
+		"order_id = ?1 AND id <= ?2",
+	};
+	static const char *const wsql[] = {
+		"INSERT INTO refunds (refund_id, order_id, refund_amount, "
+		"currency, charge_refund, charge_currency, pinned_rate, "
+		"live_rate, charge_refund_at_live, fx_difference, "
+		"rate_source, request, created_at) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		"INSERT INTO refund_lines (refund_id, line, qty, "
+		"charge_amount) VALUES (?1, ?2, ?3, ?4)",
+		"UPDATE orders SET state = ?2 WHERE order_id = ?1 AND state "
+		"NOT IN (?2, 'cancelled')",
+		"INSERT INTO orders (order_id, amount, currency, "
+		"charge_currency, state, created_at, content_sha256) VALUES "
+		"(?1, ?2, ?3, ?4, 'pinned', ?5, ?6)",
+		"INSERT INTO order_items (order_id, line, qty, amount) VALUES "
+		"(?1, 1, 1, ?2)",
+	};
+	sqlite3_stmt **rst[] = {&c->get_order,	&c->get_pin,
+				&c->get_items,	&c->get_totals,
+				&c->get_units,	&c->get_refund,
+				&c->get_total_at};
+	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
+				&c->ins_order, &c->ins_item};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(rst) / sizeof(rst[0]); i++)
+		if ((ret = dg_db_prepare(c->db, sql[i], rst[i])))
+			return ret;
+	if (!c->opt->record)
+		return 0;
+	for (i = 0; i < sizeof(wst) / sizeof(wst[0]); i++)
+		if ((ret = dg_db_prepare(c->db, wsql[i], wst[i])))
+			return ret;
+	return 0;
+}
+
+static void finalize_all(struct ctx *c)
+{
+	sqlite3_stmt *all[] = {c->get_order,  c->get_pin,    c->get_items,
+			       c->get_totals, c->get_units,  c->get_refund,
+			       c->get_total_at, c->ins_refund, c->ins_line,
+			       c->upd_state,  c->ins_order,  c->ins_item};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		sqlite3_finalize(all[i]);
+	for (i = 0; i < c->nfinders; i++)
+		dg_fx_finder_free(c->finders[i].f);
+	free(c->o.lines);
+}
+
+static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfinders; i++)
+		if (!strcmp(c->finders[i].provider, provider))
+			return c->finders[i].f;
+	if (c->nfinders == MAX_FINDERS) {
+		dg_fx_finder_free(c->finders[0].f);
+		memmove(&c->finders[0], &c->finders[1],
+			(MAX_FINDERS - 1) * sizeof(c->finders[0]));
+		c->nfinders--;
+	}
+	dg_xsnprintf(c->finders[c->nfinders].provider,
+		     sizeof(c->finders[0].provider), "%s", provider);
+	c->finders[c->nfinders].f = dg_fx_finder_new(c->db, provider);
+	if (!c->finders[c->nfinders].f)
+		return NULL;
+	return c->finders[c->nfinders++].f;
+}
+
+static void reset_finders(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfinders; i++)
+		dg_fx_finder_reset(c->finders[i].f);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+		 : sqlite3_bind_null(st, i);
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static void copy(char *dst, size_t len, const char *src)
+{
+	dg_xsnprintf(dst, len, "%s", src ? src : "");
+}
+
+static int corrupt(const char *id, const char *what)
+{
+	dg_error("order '%s': the stored %s cannot be read", id, what);
+	return DG_EXIT_SOFTWARE;
+}
+
+/* The order, its pin, lines and recorded refunds into c->o. 0, 70, 74. */
+static int load_order(struct ctx *c, const char *id)
+{
+	struct order *o = &c->o;
+	sqlite3_stmt *st;
+	int rc;
+
+	o->stored = o->pinned = false;
+	o->nlines = 0;
+	o->rc = o->rs = 0;
+	st = c->get_order;
+	rc = bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		o->stored = true;
+		o->amount = sqlite3_column_int64(st, 0);
+		copy(o->currency, sizeof(o->currency), col_text(st, 1));
+		copy(o->charge, sizeof(o->charge), col_text(st, 2));
+		copy(o->state, sizeof(o->state), col_text(st, 3));
+		rc = SQLITE_DONE;
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(c->db, rc, "cannot read orders");
+	if (!o->stored)
+		return 0;
+	o->sexp = dg_currency_exponent(o->currency);
+	o->cexp = dg_currency_exponent(o->charge);
+	if (o->sexp < 0 || o->cexp < 0)
+		return corrupt(id, "order");
+
+	st = c->get_pin;
+	rc = bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *mul = col_text(st, 1), *div = col_text(st, 2);
+		const char *to = col_text(st, 7);
+
+		o->pinned = true;
+		o->has_mul = mul != NULL;
+		o->has_div = div != NULL;
+		if ((mul && dg_rate_parse(mul, &o->mul)) ||
+		    (div && dg_rate_parse(div, &o->div)) ||
+		    !col_text(st, 3) ||
+		    dg_rounding_parse(col_text(st, 3), &o->rounding) ||
+		    !col_text(st, 5) || !to || strcmp(to, o->charge)) {
+			done(st);
+			return corrupt(id, "pin");
+		}
+		copy(o->provider, sizeof(o->provider), col_text(st, 4));
+		copy(o->pinned_rate, sizeof(o->pinned_rate), col_text(st, 5));
+		o->charge_total = sqlite3_column_int64(st, 6);
+		rc = SQLITE_DONE;
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(c->db, rc, "cannot read order_rates");
+
+	st = c->get_items;
+	rc = bind_text(st, 1, id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct oline *l;
+
+		if (o->nlines == o->cap) {
+			o->cap = o->cap ? o->cap * 2 : 16;
+			o->lines = dg_xrealloc(o->lines,
+					       o->cap * sizeof(*o->lines));
+		}
+		l = &o->lines[o->nlines++];
+		l->line = sqlite3_column_int64(st, 0);
+		l->qty = sqlite3_column_int64(st, 1);
+		l->amount = sqlite3_column_int64(st, 2);
+		l->share = 0;
+		l->refunded = 0;
+		rc = SQLITE_OK;
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(c->db, rc, "cannot read order_items");
+
+	st = c->get_totals;
+	rc = bind_text(st, 1, id);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o->rc = sqlite3_column_int64(st, 0);
+		o->rs = sqlite3_column_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(c->db, rc, "cannot read refunds");
+
+	st = c->get_units;
+	rc = bind_text(st, 1, id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t line = sqlite3_column_int64(st, 0);
+		size_t i;
+
+		for (i = 0; i < o->nlines; i++)
+			if (o->lines[i].line == line)
+				o->lines[i].refunded =
+					sqlite3_column_int64(st, 1);
+		rc = SQLITE_OK;
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(c->db, rc, "cannot read refund_lines");
+
+	if (o->pinned && o->nlines) {
+		int64_t *w = dg_xcalloc(o->nlines, sizeof(*w));
+		int64_t *s = dg_xcalloc(o->nlines, sizeof(*s));
+		size_t i;
+		enum dg_merr e = DG_M_OK;
+
+		for (i = 0; i < o->nlines && !e; i++)
+			if (__builtin_mul_overflow(o->lines[i].qty,
+						   o->lines[i].amount, &w[i]))
+				e = DG_M_OVERFLOW;
+		if (!e)
+			e = dg_allocate(o->charge_total, w, o->nlines, s);
+		for (i = 0; i < o->nlines && !e; i++)
+			o->lines[i].share = s[i];
+		free(w);
+		free(s);
+		if (e)
+			return corrupt(id, "lines");
+	}
+	return 0;
+}
+
+/* What the first m units of a line get: its share split over its qty
+ * units by the largest remainder method (equal weights, the remainder
+ * to the first units). */
+static int64_t units_charge(const struct oline *l, int64_t m)
+{
+	int64_t base = l->share / l->qty, extra = l->share % l->qty;
+
+	return m * base + (m < extra ? m : extra);
+}
+
+/* ------------------------------------------------------------ computing */
+
+struct result {
+	int64_t seller, charge;
+	int64_t *line_charge; /* per request line */
+	int64_t *line_qty;
+	bool fallback;
+	struct dg_fx live;
+	bool has_live;
+	int64_t at_live;
+	char rate_used[DG_EFFECTIVE_SIZE], live_rate[DG_EFFECTIVE_SIZE];
+	enum dg_rounding rounding;
+	char provider[32];
+};
+
+static int too_much(const struct request *q, int64_t asked, int64_t left,
+		    int exp, const char *ccy)
+{
+	char a[DG_AMOUNT_SIZE], b[DG_AMOUNT_SIZE];
+
+	dg_amount_format(asked, exp, a);
+	dg_amount_format(left, exp, b);
+	dg_error("%sorder '%s': refund of %s %s exceeds the refundable "
+		 "remainder %s %s",
+		 q->where, q->order_id, a, ccy, b, ccy);
+	return DG_EXIT_DATAERR;
+}
+
+static int convert_fail(const struct request *q, enum dg_merr e)
+{
+	if (e == DG_M_OVERFLOW)
+		dg_error("%sorder '%s': the amount is too large to convert",
+			 q->where, q->order_id);
+	else
+		dg_error("%sorder '%s': cannot convert the amount", q->where,
+			 q->order_id);
+	return e == DG_M_OVERFLOW ? DG_EXIT_DATAERR : DG_EXIT_SOFTWARE;
+}
+
+static enum dg_merr conv(const struct order *o, int64_t amount, bool back,
+			 int64_t *out)
+{
+	const struct dg_rate *mul = o->has_mul ? &o->mul : NULL;
+	const struct dg_rate *div = o->has_div ? &o->div : NULL;
+
+	if (back)
+		return dg_convert(amount, o->cexp, o->sexp, div, mul,
+				  o->rounding, out);
+	return dg_convert(amount, o->sexp, o->cexp, mul, div, o->rounding,
+			  out);
+}
+
+/* The latest quotes for the order's pair on or before today. 0, 69 (no
+ * message), 74. */
+static int find_live(struct ctx *c, const char *provider, struct result *r)
+{
+	const struct order *o = &c->o;
+	struct dg_fx_finder *f;
+	int ret;
+
+	if (!(f = finder(c, provider)))
+		return DG_EXIT_IOERR;
+	ret = dg_fx_find(f, o->currency, o->charge, c->today, &r->live);
+	if (ret)
+		return ret;
+	if (dg_fx_effective(&r->live, r->live_rate, sizeof(r->live_rate)))
+		return DG_EXIT_SOFTWARE;
+	r->has_live = true;
+	return 0;
+}
+
+/* A pinned order's refund. */
+static int compute_pinned(struct ctx *c, const struct request *q,
+			  int64_t amount, struct result *r)
+{
+	struct order *o = &c->o;
+	int64_t left_c = o->charge_total - o->rc, left_s = o->amount - o->rs;
+	size_t i, j;
+	enum dg_merr e;
+	char z[DG_AMOUNT_SIZE], a[DG_AMOUNT_SIZE];
+
+	copy(r->rate_used, sizeof(r->rate_used), o->pinned_rate);
+	r->rounding = o->rounding;
+	if (left_c <= 0 && (q->kind != K_LINES || left_s <= 0)) {
+		dg_error("%sorder '%s' is fully refunded: nothing remains to "
+			 "refund",
+			 q->where, q->order_id);
+		return DG_EXIT_DATAERR;
+	}
+	switch (q->kind) {
+	case K_ALL:
+		r->seller = left_s;
+		r->charge = left_c;
+		return 0;
+	case K_AMOUNT:
+		if (amount > left_s)
+			return too_much(q, amount, left_s, o->sexp,
+					o->currency);
+		r->seller = amount;
+		if (amount == left_s) {
+			r->charge = left_c;
+			return 0;
+		}
+		if ((e = conv(o, amount, false, &r->charge)))
+			return convert_fail(q, e);
+		if (r->charge > left_c)
+			r->charge = left_c;
+		if (r->charge == 0) {
+			dg_amount_format(amount, o->sexp, a);
+			dg_amount_format(0, o->cexp, z);
+			dg_error("%sorder '%s': %s %s converts to %s %s: "
+				 "nothing to refund",
+				 q->where, q->order_id, a, o->currency, z,
+				 o->charge);
+			return DG_EXIT_DATAERR;
+		}
+		return 0;
+	case K_CHARGE:
+		if (amount > left_c)
+			return too_much(q, amount, left_c, o->cexp, o->charge);
+		r->charge = amount;
+		if (amount == left_c) {
+			r->seller = left_s;
+			return 0;
+		}
+		if ((e = conv(o, amount, true, &r->seller)))
+			return convert_fail(q, e);
+		if (r->seller > left_s)
+			r->seller = left_s;
+		return 0;
+	case K_LINES:
+		break;
+	}
+
+	/* lines */
+	{
+		bool closing = true;
+		int64_t charge = 0, seller = 0;
+
+		for (i = 0, j = 0; i < q->nlines; i++) {
+			const struct oline *l = NULL;
+			int64_t k, left;
+
+			while (j < o->nlines && o->lines[j].line < q->lines[i].line)
+				j++;
+			if (j < o->nlines && o->lines[j].line == q->lines[i].line)
+				l = &o->lines[j];
+			if (!l) {
+				dg_error("%sorder '%s' has no line %lld",
+					 q->where, q->order_id,
+					 (long long)q->lines[i].line);
+				return DG_EXIT_DATAERR;
+			}
+			left = l->qty - l->refunded;
+			k = q->lines[i].qty ? q->lines[i].qty : left;
+			if (left <= 0) {
+				dg_error("%sorder '%s': line %lld is already "
+					 "refunded",
+					 q->where, q->order_id,
+					 (long long)l->line);
+				return DG_EXIT_DATAERR;
+			}
+			if (k > left) {
+				dg_error("%sorder '%s': line %lld has %lld "
+					 "unit%s left to refund, not %lld",
+					 q->where, q->order_id,
+					 (long long)l->line, (long long)left,
+					 left == 1 ? "" : "s", (long long)k);
+				return DG_EXIT_DATAERR;
+			}
+			r->line_qty[i] = k;
+			r->line_charge[i] = units_charge(l, l->refunded + k) -
+					    units_charge(l, l->refunded);
+			charge += r->line_charge[i];
+			seller += k * l->amount; /* within qty * amount */
+		}
+		/* closing when every unit of every line is then refunded */
+		for (j = 0, i = 0; j < o->nlines && closing; j++) {
+			int64_t after = o->lines[j].refunded;
+
+			while (i < q->nlines && q->lines[i].line < o->lines[j].line)
+				i++;
+			if (i < q->nlines && q->lines[i].line == o->lines[j].line)
+				after += r->line_qty[i];
+			if (after < o->lines[j].qty)
+				closing = false;
+		}
+		if (closing) {
+			r->charge = left_c;
+			r->seller = left_s;
+			/* earlier amount refunds took part of these lines'
+			 * shares: the remainder is split in proportion */
+			if (charge != left_c && q->nlines > 1 &&
+			    dg_allocate(left_c,
+					charge ? r->line_charge : r->line_qty,
+					q->nlines, r->line_charge))
+				return corrupt(q->order_id, "lines");
+			if (charge != left_c && q->nlines == 1)
+				r->line_charge[0] = left_c;
+			return 0;
+		}
+		if (charge > left_c)
+			return too_much(q, charge, left_c, o->cexp, o->charge);
+		if (seller > left_s)
+			return too_much(q, seller, left_s, o->sexp,
+					o->currency);
+		r->charge = charge;
+		r->seller = seller;
+		return 0;
+	}
+}
+
+/* An order without a pin, at the latest rate. */
+static int compute_fallback(struct ctx *c, const struct request *q,
+			    int64_t amount, struct result *r)
+{
+	struct order *o = &c->o;
+	int64_t left_s = o->amount - o->rs;
+	enum dg_merr e;
+	char day[DG_DATE_SIZE], a[DG_AMOUNT_SIZE], z[DG_AMOUNT_SIZE];
+	int ret;
+
+	r->fallback = true;
+	r->rounding = c->opt->rounding;
+	copy(r->provider, sizeof(r->provider),
+	     dg_rate_provider_stored(c->opt->provider));
+	ret = find_live(c, r->provider, r);
+	if (ret == DG_EXIT_UNAVAILABLE) {
+		dg_format_date(c->today, day);
+		dg_error("%sorder '%s': no %s rate for %s/%s on or before %s "
+			 "for a fallback",
+			 q->where, q->order_id, r->provider, o->currency,
+			 o->charge, day);
+		return ret;
+	}
+	if (ret)
+		return ret;
+	copy(r->rate_used, sizeof(r->rate_used), r->live_rate);
+	if (q->kind == K_LINES) {
+		dg_error("%sorder '%s' has no pinned rate and so no charge "
+			 "to allocate over lines: refund --all or an amount",
+			 q->where, q->order_id);
+		return DG_EXIT_DATAERR;
+	}
+	if (left_s <= 0) {
+		dg_error("%sorder '%s' is fully refunded: nothing remains to "
+			 "refund",
+			 q->where, q->order_id);
+		return DG_EXIT_DATAERR;
+	}
+	switch (q->kind) {
+	case K_ALL:
+		r->seller = left_s;
+		break;
+	case K_AMOUNT:
+		if (amount > left_s)
+			return too_much(q, amount, left_s, o->sexp,
+					o->currency);
+		r->seller = amount;
+		break;
+	case K_CHARGE:
+		/* back from the charge currency: the quotes swapped */
+		e = dg_convert(amount, o->cexp, o->sexp,
+			       r->live.has_div ? &r->live.div.rate : NULL,
+			       r->live.has_mul ? &r->live.mul.rate : NULL,
+			       r->rounding, &r->seller);
+		if (e)
+			return convert_fail(q, e);
+		if (r->seller > left_s) {
+			int64_t left_c;
+
+			if ((e = dg_fx_convert(&r->live, left_s, o->sexp,
+					       o->cexp, r->rounding, &left_c)))
+				return convert_fail(q, e);
+			return too_much(q, amount, left_c, o->cexp, o->charge);
+		}
+		r->charge = amount;
+		return 0;
+	default:
+		break;
+	}
+	if ((e = dg_fx_convert(&r->live, r->seller, o->sexp, o->cexp,
+			       r->rounding, &r->charge)))
+		return convert_fail(q, e);
+	if (r->charge == 0) {
+		dg_amount_format(r->seller, o->sexp, a);
+		dg_amount_format(0, o->cexp, z);
+		dg_error("%sorder '%s': %s %s converts to %s %s: nothing to "
+			 "refund",
+			 q->where, q->order_id, a, o->currency, z, o->charge);
+		return DG_EXIT_DATAERR;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ storing */
+
+static void fallback_hash(const struct request *q, const struct order *o,
+			  char hex[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+	char buf[160];
+	int len, i;
+
+	len = snprintf(buf, sizeof(buf), "fallback order v1\n%s\n%lld\n%s\n%s\n",
+		       q->order_id, (long long)o->amount, o->currency,
+		       o->charge);
+	if (!EVP_Digest(buf, (size_t)len, md, &n, EVP_sha256(), NULL))
+		dg_die(DG_EXIT_SOFTWARE, "cannot compute SHA-256");
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+static int step_done(struct ctx *c, sqlite3_stmt *st, int rc,
+		     const char *what)
+{
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return dg_db_fail(c->db, rc, what);
+	return 0;
+}
+
+static int store(struct ctx *c, const struct request *q, const char *request,
+		 const struct result *r, const struct row *row, bool closed)
+{
+	struct order *o = &c->o;
+	sqlite3_stmt *st;
+	char hash[65], detail[512];
+	int rc, ret;
+	size_t i;
+
+	if (r->fallback && !o->stored) {
+		fallback_hash(q, o, hash);
+		st = c->ins_order;
+		rc = bind_text(st, 1, q->order_id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 2, o->amount);
+		if (rc == SQLITE_OK)
+			rc = bind_text(st, 3, o->currency);
+		if (rc == SQLITE_OK)
+			rc = bind_text(st, 4, o->charge);
+		if (rc == SQLITE_OK)
+			rc = bind_text(st, 5, c->now_text);
+		if (rc == SQLITE_OK)
+			rc = bind_text(st, 6, hash);
+		if ((ret = step_done(c, st, rc, "cannot store the order")))
+			return ret;
+		st = c->ins_item;
+		rc = bind_text(st, 1, q->order_id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 2, o->amount);
+		if ((ret = step_done(c, st, rc, "cannot store the order")))
+			return ret;
+	}
+	st = c->ins_refund;
+	rc = bind_text(st, 1, q->refund_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, q->order_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, r->seller);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 4, o->currency);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, r->charge);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 6, o->charge);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 7, r->rate_used);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 8, r->has_live ? r->live_rate : NULL);
+	if (rc == SQLITE_OK)
+		rc = r->has_live ? sqlite3_bind_int64(st, 9, r->at_live)
+				 : sqlite3_bind_null(st, 9);
+	if (rc == SQLITE_OK)
+		rc = r->has_live ? sqlite3_bind_int64(st, 10,
+						      r->charge - r->at_live)
+				 : sqlite3_bind_null(st, 10);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 11, r->fallback ? "fallback" : "pinned");
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 12, request);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 13, c->now_text);
+	if ((ret = step_done(c, st, rc, "cannot store the refund")))
+		return ret;
+	if (q->kind == K_LINES && !r->fallback) {
+		st = c->ins_line;
+		for (i = 0; i < q->nlines; i++) {
+			rc = bind_text(st, 1, q->refund_id);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(st, 2, q->lines[i].line);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(st, 3, r->line_qty[i]);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(st, 4,
+							r->line_charge[i]);
+			if ((ret = step_done(c, st, rc,
+					     "cannot store the refund")))
+				return ret;
+		}
+	}
+	st = c->upd_state;
+	rc = bind_text(st, 1, q->order_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2,
+			       closed ? "refunded" : "partially_refunded");
+	if ((ret = step_done(c, st, rc, "cannot update the order")))
+		return ret;
+	if (r->fallback) {
+		dg_xsnprintf(detail, sizeof(detail),
+			     "refund '%s' of %s %s paid %s %s at the latest %s "
+			     "rate %s: the order had no pinned rate",
+			     q->refund_id, row->refund_amount, o->currency,
+			     row->charge_refund, o->charge, r->provider,
+			     r->rate_used);
+		if ((ret = dg_db_event(c->db, "refund_fallback", q->order_id,
+				       detail)))
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ one refund */
+
+/* A refund id already recorded: the same request prints the stored row,
+ * another is a conflict. Returns 0 with *found set, or an exit status. */
+static int stored_refund(struct ctx *c, const struct request *q,
+			 const char *request, struct row *row, bool *found)
+{
+	sqlite3_stmt *st = c->get_refund;
+	int rc, ret = 0;
+
+	*found = false;
+	rc = bind_text(st, 1, q->refund_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		done(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return dg_db_fail(c->db, rc, "cannot read refunds");
+	}
+	*found = true;
+	{
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *oid = col_text(st, 1), *req = col_text(st, 2);
+		const char *ccy = col_text(st, 4), *cc = col_text(st, 6);
+		int se = ccy ? dg_currency_exponent(ccy) : -1;
+		int ce = cc ? dg_currency_exponent(cc) : -1;
+		bool fallback;
+
+		if (!oid || !req || se < 0 || ce < 0 || !col_text(st, 7) ||
+		    !col_text(st, 11)) {
+			done(st);
+			return corrupt(q->order_id, "refund");
+		}
+		if (strcmp(oid, q->order_id) || strcmp(req, request)) {
+			char detail[400];
+
+			dg_error("%srefund '%s' is already recorded for order "
+				 "'%s' as '%s': nothing changed",
+				 q->where, q->refund_id, oid, req);
+			dg_xsnprintf(detail, sizeof(detail),
+				     "refund '%s' asked again for order '%s' "
+				     "as '%s' was refused: it is recorded "
+				     "for order '%s' as '%s'",
+				     q->refund_id, q->order_id, request, oid,
+				     req);
+			done(st);
+			if (c->opt->record &&
+			    (ret = dg_db_event(c->db, "refund_conflict",
+					       q->refund_id, detail)))
+				return ret;
+			return DG_EXIT_DATAERR;
+		}
+		memset(row, 0, sizeof(*row));
+		copy(row->order_id, sizeof(row->order_id), oid);
+		copy(row->refund_id, sizeof(row->refund_id), q->refund_id);
+		dg_amount_format(sqlite3_column_int64(st, 3), se,
+				 row->refund_amount);
+		copy(row->currency, sizeof(row->currency), ccy);
+		dg_amount_format(sqlite3_column_int64(st, 5), ce,
+				 row->charge_refund);
+		copy(row->charge_currency, sizeof(row->charge_currency), cc);
+		copy(row->pinned_rate, sizeof(row->pinned_rate),
+		     col_text(st, 7));
+		copy(row->live_rate, sizeof(row->live_rate), col_text(st, 8));
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+			dg_amount_format(sqlite3_column_int64(st, 9), ce,
+					 row->at_live);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+			dg_amount_format(sqlite3_column_int64(st, 10), ce,
+					 row->fx_difference);
+		fallback = !strcmp(col_text(st, 11), "fallback");
+		row->source = fallback ? "fallback" : "pinned";
+		row->status = "existing";
+		done(st);
+
+		st = c->get_total_at;
+		rc = bind_text(st, 1, q->order_id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 2, id);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t total = sqlite3_column_int64(st, 0);
+
+			dg_amount_format(total, ce, row->refunded_total);
+			if (!fallback && c->o.pinned)
+				dg_amount_format(c->o.charge_total - total, ce,
+						 row->remaining);
+			rc = SQLITE_DONE;
+		}
+		done(st);
+		if (rc != SQLITE_DONE)
+			return dg_db_fail(c->db, rc, "cannot read refunds");
+	}
+	return 0;
+}
+
+static int check_given(const struct request *q, const char *field,
+		       const char *given, const char *stored)
+{
+	if (given[0] && strcmp(given, stored))
+		return field_error(q->where, field,
+				   "'%s' is not order '%s''s %s", given,
+				   q->order_id, stored);
+	return 0;
+}
+
+/*
+ * One refund inside the open transaction: fills row and returns 0, or
+ * an exit status with the message printed.
+ */
+static int refund_one(struct ctx *c, const struct request *q, struct row *row)
+{
+	const struct options *opt = c->opt;
+	struct order *o = &c->o;
+	struct result r;
+	size_t reqlen = 64 + q->nlines * 24;
+	char *request;
+	int64_t amount = 0, given_amount = 0;
+	bool found, closed;
+	int ret;
+	enum dg_merr e;
+
+	if ((ret = load_order(c, q->order_id)))
+		return ret;
+	if (!o->stored || !o->pinned) {
+		if (!opt->allow_fallback) {
+			dg_error("%sorder '%s' has no pinned rate (use "
+				 "--allow-fallback to refund at the latest "
+				 "rate)",
+				 q->where, q->order_id);
+			return DG_EXIT_UNAVAILABLE;
+		}
+		if (!o->stored) {
+			if (!q->order_amount || !q->currency[0] ||
+			    !q->charge[0]) {
+				dg_error("%sorder '%s' is not in the database: "
+					 "a fallback refund needs its "
+					 "order_amount, currency and "
+					 "charge_currency",
+					 q->where, q->order_id);
+				return DG_EXIT_DATAERR;
+			}
+			memcpy(o->currency, q->currency, 4);
+			memcpy(o->charge, q->charge, 4);
+			o->sexp = dg_currency_exponent(o->currency);
+			o->cexp = dg_currency_exponent(o->charge);
+			if ((ret = parse_amount(q->where, "order_amount",
+						q->order_amount, o->currency,
+						&o->amount)))
+				return ret;
+		}
+	}
+	if ((ret = check_given(q, "currency", q->currency, o->currency)) ||
+	    (ret = check_given(q, "charge_currency", q->charge, o->charge)))
+		return ret;
+	if (q->order_amount && o->stored) {
+		char a[DG_AMOUNT_SIZE];
+
+		if ((ret = parse_amount(q->where, "order_amount",
+					q->order_amount, o->currency,
+					&given_amount)))
+			return ret;
+		if (given_amount != o->amount) {
+			dg_amount_format(o->amount, o->sexp, a);
+			return field_error(q->where, "order_amount",
+					   "'%s' is not order '%s''s %s %s",
+					   q->order_amount, q->order_id, a,
+					   o->currency);
+		}
+	}
+	if (q->kind == K_AMOUNT &&
+	    (ret = parse_amount(q->where, "amount", q->amount, o->currency,
+				&amount)))
+		return ret;
+	if (q->kind == K_CHARGE &&
+	    (ret = parse_amount(q->where, "charge_amount", q->amount,
+				o->charge, &amount)))
+		return ret;
+	request = dg_xmalloc(reqlen);
+	canonical(q, amount, q->kind == K_AMOUNT ? o->currency : o->charge,
+		  request, reqlen);
+
+	if (q->refund_id[0]) {
+		ret = stored_refund(c, q, request, row, &found);
+		if (ret || found) {
+			if (found && !ret)
+				dg_info("%srefund '%s' is already recorded",
+					q->where, q->refund_id);
+			free(request);
+			return ret;
+		}
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.line_charge = dg_xcalloc(q->nlines + 1, sizeof(*r.line_charge));
+	r.line_qty = dg_xcalloc(q->nlines + 1, sizeof(*r.line_qty));
+	if (o->pinned) {
+		ret = compute_pinned(c, q, amount, &r);
+		if (!ret) {
+			ret = o->provider[0] ? find_live(c, o->provider, &r)
+					     : 0;
+			if (!o->provider[0]) { /* identity: same currency */
+				r.has_live = true;
+				r.live.method = DG_FX_IDENTITY;
+				copy(r.live_rate, sizeof(r.live_rate), "1");
+			}
+			if (ret == DG_EXIT_UNAVAILABLE)
+				ret = 0; /* the live columns stay empty */
+		}
+		if (!ret && r.has_live &&
+		    (e = dg_fx_convert(&r.live, r.seller, o->sexp, o->cexp,
+				       o->rounding, &r.at_live)))
+			ret = convert_fail(q, e);
+	} else {
+		ret = compute_fallback(c, q, amount, &r);
+		if (!ret) {
+			char day[DG_DATE_SIZE];
+
+			r.at_live = r.charge;
+			dg_format_date(r.live.as_of, day);
+			dg_error("%sWARNING: order '%s' has no pinned rate: "
+				 "refunded at the latest %s rate of %s (%s/%s "
+				 "%s), not the rate the customer paid",
+				 q->where, q->order_id, r.provider, day,
+				 o->currency, o->charge, r.live_rate);
+		}
+	}
+	if (ret)
+		goto out;
+
+	memset(row, 0, sizeof(*row));
+	copy(row->order_id, sizeof(row->order_id), q->order_id);
+	copy(row->refund_id, sizeof(row->refund_id), q->refund_id);
+	dg_amount_format(r.seller, o->sexp, row->refund_amount);
+	memcpy(row->currency, o->currency, 4);
+	dg_amount_format(r.charge, o->cexp, row->charge_refund);
+	memcpy(row->charge_currency, o->charge, 4);
+	copy(row->pinned_rate, sizeof(row->pinned_rate), r.rate_used);
+	if (r.has_live) {
+		copy(row->live_rate, sizeof(row->live_rate), r.live_rate);
+		dg_amount_format(r.at_live, o->cexp, row->at_live);
+		dg_amount_format(r.charge - r.at_live, o->cexp,
+				 row->fx_difference);
+	}
+	dg_amount_format(o->rc + r.charge, o->cexp, row->refunded_total);
+	if (o->pinned) {
+		closed = o->charge_total - o->rc - r.charge == 0;
+		dg_amount_format(o->charge_total - o->rc - r.charge, o->cexp,
+				 row->remaining);
+	} else {
+		closed = o->amount - o->rs - r.seller == 0;
+		int64_t left;
+
+		if ((e = dg_fx_convert(&r.live, o->amount - o->rs - r.seller,
+				       o->sexp, o->cexp, r.rounding, &left))) {
+			ret = convert_fail(q, e);
+			goto out;
+		}
+		dg_amount_format(left, o->cexp, row->remaining);
+	}
+	row->source = r.fallback ? "fallback" : "pinned";
+	row->status = "computed";
+	if (opt->record) {
+		if ((ret = store(c, q, request, &r, row, closed)))
+			goto out;
+		row->status = "recorded";
+	}
+out:
+	free(request);
+	free(r.line_charge);
+	free(r.line_qty);
+	return ret;
+}
+
+/* ------------------------------------------------------------ batches */
+
+struct batch {
+	struct request *reqs;
+	struct row *rows;
+	bool *has_row;
+	size_t n, cap;
+};
+
+static int time_now(struct ctx *c)
+{
+	int ret;
+
+	if ((ret = dg_now(&c->now)))
+		return ret;
+	dg_format_rfc3339(c->now, c->now_text);
+	c->today = (int32_t)((c->now - ((c->now % 86400) + 86400) % 86400) /
+			     86400);
+	return 0;
+}
+
+static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
+		     bool *stop)
+{
+	const struct options *opt = c->opt;
+	size_t i, k;
+	int worst = 0, ret, r;
+
+	if (opt->record) {
+		if ((ret = dg_db_begin(c->db))) {
+			*stop = true;
+			c->failed += b->n;
+			return ret;
+		}
+	} else if ((ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL))) {
+		*stop = true;
+		c->failed += b->n;
+		return dg_db_fail(c->db, ret, "cannot read the database");
+	}
+	reset_finders(c);
+	for (i = 0; i < b->n; i++) {
+		b->has_row[i] = false;
+		r = b->reqs[i].status;
+		if (!r) {
+			r = refund_one(c, &b->reqs[i], &b->rows[i]);
+			b->has_row[i] = r == 0;
+		}
+		if (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
+		    r == DG_EXIT_SOFTWARE) {
+			dg_db_rollback(c->db);
+			*stop = true;
+			c->failed += b->n;
+			return dg_exit_worst(worst, r);
+		}
+		worst = dg_exit_worst(worst, r);
+		if (r && opt->strict) {
+			*stop = true;
+			i++;
+			break;
+		}
+	}
+	if (!opt->record) {
+		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	} else if ((ret = dg_db_commit(c->db))) {
+		dg_db_rollback(c->db);
+		*stop = true;
+		c->failed += b->n;
+		return dg_exit_worst(worst, ret);
+	}
+	for (k = 0; k < i; k++) {
+		if (!b->has_row[k]) {
+			c->failed++;
+			continue;
+		}
+		if (!strcmp(b->rows[k].status, "existing"))
+			c->existing++;
+		else if (!strcmp(b->rows[k].status, "recorded"))
+			c->recorded++;
+		else
+			c->computed++;
+		if ((ret = write_row(out, &b->rows[k]))) {
+			*stop = true;
+			return dg_exit_worst(worst, ret);
+		}
+	}
+	if (fflush(stdout)) {
+		dg_error("cannot write: %s", strerror(errno));
+		*stop = true;
+		return dg_exit_worst(worst, DG_EXIT_IOERR);
+	}
+	return worst;
+}
+
+static void batch_clear(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		request_free(&b->reqs[i]);
+	b->n = 0;
+}
+
+static const char *get(struct dg_input *in, struct request *q,
+		       const char *name)
+{
+	bool bad = false;
+	const char *v = dg_input_get(in, name, &bad);
+
+	if (bad && !q->status && strcmp(name, "lines"))
+		q->status = field_error(q->where, name,
+					"not a string or a whole number");
+	return v;
+}
+
+static int truth(struct request *q, const char *v, bool *out)
+{
+	static const char *const yes[] = {"true", "1", "yes"};
+	static const char *const no[] = {"false", "0", "no", ""};
+	size_t i;
+
+	*out = false;
+	if (!v)
+		return 0;
+	for (i = 0; i < 3; i++)
+		if (!strcmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+	for (i = 0; i < 4; i++)
+		if (!strcmp(v, no[i]))
+			return 0;
+	return field_error(q->where, "all", "'%s' is not true or false", v);
+}
+
+/* Validate what can be checked before the order is read. */
+static int build_request(struct request *q, const char *id,
+			 const char *refund_id, bool all, const char *lines,
+			 json_t *jlines, const char *amount,
+			 const char *charge_amount, const char *order_amount,
+			 const char *currency, const char *charge,
+			 bool need_refund_id)
+{
+	int kinds = all + (lines || jlines) + (amount != NULL) +
+		    (charge_amount != NULL);
+	int ret;
+
+	if (!id)
+		return field_error(q->where, "order_id", "missing");
+	if (!valid_id(id))
+		return field_error(q->where, "order_id",
+				   "'%s' is not an order id (1 to 64 printable "
+				   "characters, no spaces, commas or quotes)",
+				   id);
+	memcpy(q->order_id, id, strlen(id) + 1);
+	if (refund_id) {
+		if (!valid_id(refund_id))
+			return field_error(q->where, "refund_id",
+					   "'%s' is not a refund id (1 to 64 "
+					   "printable characters, no spaces, "
+					   "commas or quotes)",
+					   refund_id);
+		memcpy(q->refund_id, refund_id, strlen(refund_id) + 1);
+	} else if (need_refund_id) {
+		return field_error(q->where, "refund_id",
+				   "missing: --record needs an id for every "
+				   "refund");
+	}
+	if (kinds == 0) {
+		dg_error("%sorder '%s': say what to refund: all, lines, amount "
+			 "or charge_amount",
+			 q->where, id);
+		return DG_EXIT_DATAERR;
+	}
+	if (kinds > 1) {
+		dg_error("%sorder '%s': give only one of all, lines, amount "
+			 "and charge_amount",
+			 q->where, id);
+		return DG_EXIT_DATAERR;
+	}
+	if ((ret = set_currency(q, "currency", currency, q->currency)) ||
+	    (ret = set_currency(q, "charge_currency", charge, q->charge)))
+		return ret;
+	if (order_amount)
+		q->order_amount = dg_xstrdup(order_amount);
+	if (all) {
+		q->kind = K_ALL;
+	} else if (jlines) {
+		q->kind = K_LINES;
+		return parse_lines_json(q, jlines);
+	} else if (lines) {
+		q->kind = K_LINES;
+		return parse_lines_spec(q, "lines", lines);
+	} else {
+		q->kind = amount ? K_AMOUNT : K_CHARGE;
+		q->amount = dg_xstrdup(amount ? amount : charge_amount);
+	}
+	return 0;
+}
+
+static void read_record(struct dg_input *in, struct batch *b,
+			const struct options *opt)
+{
+	struct request *q = &b->reqs[b->n];
+	const char *id, *rid, *all, *lines, *amount, *charge, *oamount, *ccy,
+	    *cc;
+	json_t *jlines = NULL;
+	bool is_all = false;
+
+	memset(q, 0, sizeof(*q));
+	dg_xsnprintf(q->where, sizeof(q->where), "%s:%lu: ",
+		     dg_input_name(in), dg_input_line(in));
+	id = get(in, q, "order_id");
+	rid = get(in, q, "refund_id");
+	all = get(in, q, "all");
+	lines = get(in, q, "lines");
+	amount = get(in, q, "amount");
+	charge = get(in, q, "charge_amount");
+	oamount = get(in, q, "order_amount");
+	ccy = get(in, q, "currency");
+	cc = get(in, q, "charge_currency");
+	if (dg_input_is_json(in)) {
+		json_t *v = json_object_get(dg_input_json(in), "lines");
+
+		if (v && json_is_array(v)) {
+			jlines = v;
+			lines = NULL;
+		} else if (v && !json_is_null(v) && !json_is_string(v) &&
+			   !q->status) {
+			q->status = field_error(q->where, "lines",
+						"not a string or an array");
+		}
+	}
+	if (!q->status)
+		q->status = truth(q, all, &is_all);
+	if (!q->status)
+		q->status = build_request(q, id, rid, is_all, lines, jlines,
+					  amount, charge, oamount, ccy, cc,
+					  opt->record);
+	b->n++;
+}
+
+static void summary_line(const struct ctx *c)
+{
+	size_t n = c->recorded + c->existing + c->computed + c->failed;
+
+	dg_info("%zu refund%s: %zu recorded, %zu existing, %zu computed, %zu "
+		"failed",
+		n, n == 1 ? "" : "s", c->recorded, c->existing, c->computed,
+		c->failed);
+}
+
+static int run(struct ctx *c, int nfiles, char **files)
+{
+	static const char *const req[] = {"order_id"};
+	const struct options *opt = c->opt;
+	struct batch b = {0};
+	struct dg_out *out;
+	bool stop = false;
+	int worst = 0, ret, i, r;
+
+	b.cap = opt->one ? 1 : (size_t)opt->batch;
+	b.reqs = dg_xcalloc(b.cap, sizeof(*b.reqs));
+	b.rows = dg_xcalloc(b.cap, sizeof(*b.rows));
+	b.has_row = dg_xcalloc(b.cap, sizeof(*b.has_row));
+	out = dg_out_new(stdout, opt->common.json, out_cols, NCOLS);
+	if ((ret = time_now(c))) {
+		worst = ret;
+		goto out;
+	}
+
+	if (opt->one) {
+		struct request *q = &b.reqs[0];
+
+		q->status = build_request(q, files[0], opt->refund_id, opt->all,
+					  opt->lines, NULL, opt->amount,
+					  opt->charge_amount, opt->order_amount,
+					  opt->currency, opt->charge_currency,
+					  opt->record);
+		b.n = 1;
+		worst = run_batch(c, &b, out, &stop);
+		batch_clear(&b);
+		goto out;
+	}
+
+	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
+		struct dg_input *in;
+		int status = 0;
+
+		in = dg_input_open(nfiles ? files[i] : "-", opt->in_fmt,
+				   &status);
+		if (!in) {
+			worst = dg_exit_worst(worst, status);
+			if (opt->strict)
+				break;
+			continue;
+		}
+		if ((ret = dg_input_require(in, req, 1))) {
+			worst = dg_exit_worst(worst, ret);
+			dg_input_close(in);
+			if (opt->strict)
+				break;
+			continue;
+		}
+		while (!stop && (r = dg_input_next(in)) != 0) {
+			if (r < 0) {
+				worst = dg_exit_worst(worst,
+						      dg_input_status(in));
+				c->failed++;
+				if (opt->strict && b.n) {
+					worst = dg_exit_worst(
+						worst,
+						run_batch(c, &b, out, &stop));
+					batch_clear(&b);
+				}
+				if (opt->strict)
+					stop = true;
+				continue;
+			}
+			read_record(in, &b, opt);
+			if (b.n == b.cap) {
+				worst = dg_exit_worst(
+					worst, run_batch(c, &b, out, &stop));
+				batch_clear(&b);
+				if (!stop && (ret = time_now(c))) {
+					worst = dg_exit_worst(worst, ret);
+					stop = true;
+				}
+			}
+		}
+		if (!stop && dg_input_status(in))
+			worst = dg_exit_worst(worst, dg_input_status(in));
+		dg_input_close(in);
+	}
+	if (!stop && b.n)
+		worst = dg_exit_worst(worst, run_batch(c, &b, out, &stop));
+	batch_clear(&b);
+	summary_line(c);
+out:
+	worst = dg_exit_worst(worst, dg_out_close(out));
+	free(b.reqs);
+	free(b.rows);
+	free(b.has_row);
+	return worst;
+}
+
+/* ------------------------------------------------------------ summary */
+
+/* pct (millionths of a percent) of refunded, rounded half-up. */
+static int buffer_of(int64_t refunded, int64_t pct, int64_t *buffer)
+{
+	__int128 x = (__int128)refunded * pct;
+	__int128 q = x / 100000000, r = x % 100000000;
+
+	if (r < 0) {
+		r = -r;
+		if (2 * r >= 100000000)
+			q--;
+	} else if (2 * r >= 100000000) {
+		q++;
+	}
+	if (q > INT64_MAX || q < INT64_MIN)
+		return -1;
+	*buffer = (int64_t)q;
+	return 0;
+}
+
+static int run_summary(struct ctx *c)
+{
+	static const char sql[] =
+		"SELECT charge_currency, count(*), "
+		"sum(rate_source = 'fallback'), sum(charge_refund), "
+		"sum(coalesce(fx_difference, 0)) FROM refunds "
+		"WHERE created_at >= ?1 AND created_at < ?2 "
+		"GROUP BY charge_currency ORDER BY charge_currency";
+	static const char *const cols[] = {
+		"charge_currency", "refunds", "fallback_refunds",
+		"refunded",	   "fx_difference", "buffer_pct",
+		"buffer",	   "buffer_left",   "status",
+	};
+	const struct options *opt = c->opt;
+	char from[DG_RFC3339_SIZE + 4] = "0000-01-01T00:00:00Z";
+	char to[DG_RFC3339_SIZE + 4] = "9999-12-31T23:59:59Z~";
+	struct dg_out *out;
+	sqlite3_stmt *st = NULL;
+	int rc, ret, worst = 0;
+
+	if (opt->from)
+		dg_xsnprintf(from, sizeof(from), "%sT00:00:00Z", opt->from);
+	if (opt->to) {
+		char next[DG_DATE_SIZE];
+
+		dg_format_date(opt->to_day + 1, next);
+		dg_xsnprintf(to, sizeof(to), "%sT00:00:00Z", next);
+	}
+	if ((ret = dg_db_prepare(c->db, sql, &st)))
+		return ret;
+	out = dg_out_new(stdout, opt->common.json, cols,
+			 sizeof(cols) / sizeof(cols[0]));
+	rc = bind_text(st, 1, from);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, to);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ccy = col_text(st, 0);
+		int exp = ccy ? dg_currency_exponent(ccy) : -1;
+		int64_t refunded = sqlite3_column_int64(st, 3);
+		int64_t fx = sqlite3_column_int64(st, 4), buffer, left;
+		char n[24], nf[24], a[DG_AMOUNT_SIZE], f[DG_AMOUNT_SIZE],
+		    bu[DG_AMOUNT_SIZE], l[DG_AMOUNT_SIZE];
+		const char *status;
+
+		rc = SQLITE_OK;
+		if (exp < 0 || buffer_of(refunded, opt->pct, &buffer) ||
+		    dg_sub(buffer, fx, &left)) {
+			dg_error("cannot total the refunds in '%s'",
+				 ccy ? ccy : "");
+			worst = dg_exit_worst(worst, DG_EXIT_SOFTWARE);
+			continue;
+		}
+		status = fx > buffer ? "shortfall" : "ok";
+		if (fx > buffer)
+			worst = dg_exit_worst(worst, DG_EXIT_FINDING);
+		dg_xsnprintf(n, sizeof(n), "%lld",
+			     (long long)sqlite3_column_int64(st, 1));
+		dg_xsnprintf(nf, sizeof(nf), "%lld",
+			     (long long)sqlite3_column_int64(st, 2));
+		dg_amount_format(refunded, exp, a);
+		dg_amount_format(fx, exp, f);
+		dg_amount_format(buffer, exp, bu);
+		dg_amount_format(left, exp, l);
+		{
+			const char *v[] = {ccy, n,		 nf, a, f,
+					   opt->buffer_pct, bu, l, status};
+
+			if ((ret = dg_out_row(out, v))) {
+				worst = dg_exit_worst(worst, ret);
+				break;
+			}
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		worst = dg_exit_worst(worst,
+				      dg_db_fail(c->db, rc,
+						 "cannot read refunds"));
+	sqlite3_finalize(st);
+	return dg_exit_worst(worst, dg_out_close(out));
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct ctx c = {0};
+	const char *path;
+	int ret;
+
+	dg_set_progname(argv[0]);
+	parse_options(argc, argv, &o);
+	path = dg_db_path(o.common.db_path);
+	ret = o.record ? dg_db_open(path, &c.db) : dg_db_open_ro(path, &c.db);
+	if (ret)
+		return ret;
+	c.opt = &o;
+	if (o.summary) {
+		ret = run_summary(&c);
+	} else {
+		if (!(ret = prepare_all(&c)))
+			ret = run(&c, argc - optind, argv + optind);
+		finalize_all(&c);
+	}
+	dg_db_close(c.db);
+	return ret;
+}
