@@ -276,6 +276,27 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* ------------------------------------------------------------ messages */
 
+/* While a batch is read, a record's first message is kept here and
+ * printed when the batch reaches that record, so that messages come in
+ * input order and --strict stops before the later ones. */
+static char *deferred;
+static size_t deferred_size;
+
+static void report(const char *fmt, ...) DG_PRINTF(1, 2);
+static void report(const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!deferred)
+		dg_error("%s", msg);
+	else if (!deferred[0])
+		dg_xsnprintf(deferred, deferred_size, "%s", msg);
+}
+
 static int field_error(const char *where, const char *field, const char *fmt,
 		       ...) DG_PRINTF(3, 4);
 static int field_error(const char *where, const char *field, const char *fmt,
@@ -287,7 +308,7 @@ static int field_error(const char *where, const char *field, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dg_error("%s%s: %s", where, field, msg);
+	report("%s%s: %s", where, field, msg);
 	return DG_EXIT_DATAERR;
 }
 
@@ -347,7 +368,8 @@ struct request {
 	char *order_amount; /* for a fallback, or NULL */
 	char currency[4], charge[4]; /* "" when not given */
 	char where[64];
-	int status; /* a failure found while reading, message printed */
+	int status;	 /* a failure found while reading */
+	char error[800]; /* its message, printed in turn */
 };
 
 static void request_free(struct request *q)
@@ -1119,13 +1141,18 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 			r->seller = left_s;
 			/* earlier amount refunds took part of these lines'
 			 * shares: the remainder is split in proportion */
-			if (charge != left_c && q->nlines > 1 &&
-			    dg_allocate(left_c,
-					charge ? r->line_charge : r->line_qty,
-					q->nlines, r->line_charge))
-				return corrupt(q->order_id, "lines");
-			if (charge != left_c && q->nlines == 1)
-				r->line_charge[0] = left_c;
+			if (charge != left_c) {
+				int64_t *w = dg_xcalloc(q->nlines, sizeof(*w));
+				enum dg_merr e2;
+
+				memcpy(w, charge ? r->line_charge : r->line_qty,
+				       q->nlines * sizeof(*w));
+				e2 = dg_allocate(left_c, w, q->nlines,
+						 r->line_charge);
+				free(w);
+				if (e2)
+					return corrupt(q->order_id, "lines");
+			}
 			return 0;
 		}
 		if (charge > left_c)
@@ -1674,6 +1701,8 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
 		r = b->reqs[i].status;
+		if (r && b->reqs[i].error[0])
+			dg_error("%s", b->reqs[i].error);
 		if (!r) {
 			r = refund_one(c, &b->reqs[i], &b->rows[i]);
 			b->has_row[i] = r == 0;
@@ -1799,13 +1828,13 @@ static int build_request(struct request *q, const char *id,
 				   "refund");
 	}
 	if (kinds == 0) {
-		dg_error("%sorder '%s': say what to refund: all, lines, amount "
+		report("%sorder '%s': say what to refund: all, lines, amount "
 			 "or charge_amount",
 			 q->where, id);
 		return DG_EXIT_DATAERR;
 	}
 	if (kinds > 1) {
-		dg_error("%sorder '%s': give only one of all, lines, amount "
+		report("%sorder '%s': give only one of all, lines, amount "
 			 "and charge_amount",
 			 q->where, id);
 		return DG_EXIT_DATAERR;
@@ -1842,6 +1871,8 @@ static void read_record(struct dg_input *in, struct batch *b,
 	memset(q, 0, sizeof(*q));
 	dg_xsnprintf(q->where, sizeof(q->where), "%s:%lu: ",
 		     dg_input_name(in), dg_input_line(in));
+	deferred = q->error;
+	deferred_size = sizeof(q->error);
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");
 	all = get(in, q, "all");
@@ -1869,6 +1900,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 		q->status = build_request(q, id, rid, is_all, lines, jlines,
 					  amount, charge, oamount, ccy, cc,
 					  opt->record);
+	deferred = NULL;
 	b->n++;
 }
 

@@ -29,67 +29,6 @@ AGE=$TRASH/age.db
 DAIGOU_NOW=2026-04-13T18:00:00Z
 export DAIGOU_NOW
 
-# expect_convert AMOUNT_MINOR FROM_EXP TO_EXP MUL DIV MODE: the amount
-# AMOUNT_MINOR / 10^FROM_EXP * MUL / DIV as a decimal with TO_EXP digits,
-# rounded once by MODE (half-up: ties away from zero; half-even).
-expect_convert() {
-    "$PYTHON3" -c '
-import sys
-from fractions import Fraction as F
-a, fe, te, mul, div, mode = sys.argv[1:]
-fe, te = int(fe), int(te)
-x = F(int(a), 10 ** fe) * F(mul) / F(div) * 10 ** te
-n, r = divmod(x.numerator, x.denominator)
-if 2 * r > x.denominator or (2 * r == x.denominator and
-                             (mode == "half-up" or n % 2 == 1)):
-    n += 1
-s = str(n).rjust(te + 1, "0")
-print(s[:len(s) - te] + ("." + s[len(s) - te:] if te else ""))
-' "$@"
-}
-
-# expect_rate MUL DIV: the effective rate MUL / DIV as the rate column
-# shows it: exact when it terminates within 18 significant digits, else
-# rounded half-up to 15 significant digits (trailing zeros kept).
-expect_rate() {
-    "$PYTHON3" -c '
-import sys
-from fractions import Fraction as F
-q = F(sys.argv[1]) / F(sys.argv[2])
-def plain(n, scale):
-    if scale <= 0:
-        return str(n * 10 ** -scale)
-    s = str(n).rjust(scale + 1, "0")
-    return s[:-scale] + "." + s[-scale:]
-d = q.denominator
-for p in (2, 5):
-    while d % p == 0:
-        d //= p
-if d == 1:
-    k = 0
-    while (q * 10 ** k).denominator != 1:
-        k += 1
-    n = int(q * 10 ** k)
-    if len(str(n).rstrip("0")) <= 18:
-        print(plain(n, k))
-        sys.exit(0)
-e = 0
-while q >= F(10) ** (e + 1):
-    e += 1
-while q < F(10) ** e:
-    e -= 1
-scale = 14 - e
-m = q * F(10) ** scale
-r = m.numerator // m.denominator
-if m - r >= F(1, 2):
-    r += 1
-if r == 10 ** 15:
-    r //= 10
-    scale -= 1
-print(plain(r, scale))
-' "$@"
-}
-
 # check_rate PRINTED MUL DIV: the contract alone: PRINTED is MUL / DIV
 # exactly, or has at least 12 significant digits and is within half a
 # unit of its last digit.
