@@ -222,11 +222,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_BUFFER_PCT:
 			if (parse_pct(optarg, &o->pct))
-				dg_usage_error(usage,
-					       "--buffer-pct needs a percentage "
-					       "from 0 to 100 such as 0.6, not "
-					       "'%s'",
-					       optarg);
+				dg_usage_error(
+					usage,
+					"--buffer-pct needs a percentage "
+					"from 0 to 100 such as 0.6, not "
+					"'%s'",
+					optarg);
 			o->buffer_pct = optarg;
 			o->pct_given = true;
 			break;
@@ -344,8 +345,8 @@ static int parse_amount(const char *where, const char *field, const char *v,
 		return field_error(where, field, "'%s' is not an amount", v);
 	}
 	if (*out <= 0)
-		return field_error(where, field, "'%s' must be greater than zero",
-				   v);
+		return field_error(where, field,
+				   "'%s' must be greater than zero", v);
 	return 0;
 }
 
@@ -508,9 +509,9 @@ static int parse_lines_json(struct request *q, json_t *arr)
 			dg_xsnprintf(field, sizeof(field), "lines[%zu].line",
 				     i);
 			if (!l || !(line = json_number(l, MAX_LINE)))
-				return field_error(q->where, field,
-						   "%s", l ? "not a line number"
-							   : "missing");
+				return field_error(q->where, field, "%s",
+						   l ? "not a line number"
+						     : "missing");
 			if (k && !json_is_null(k) &&
 			    !(qty = json_number(k, MAX_QTY))) {
 				dg_xsnprintf(field, sizeof(field),
@@ -545,8 +546,8 @@ static int set_currency(struct request *q, const char *field, const char *v,
 
 /* The request's canonical text, stored in refunds.request: what tells a
  * repeated request from a conflicting one. */
-static void canonical(const struct request *q, int64_t amount,
-		      const char *ccy, char *buf, size_t len)
+static void canonical(const struct request *q, int64_t amount, const char *ccy,
+		      char *buf, size_t len)
 {
 	char a[DG_AMOUNT_SIZE];
 	size_t i, n;
@@ -586,18 +587,10 @@ static void canonical(const struct request *q, int64_t amount,
 /* ------------------------------------------------------------ output */
 
 static const char *const out_cols[] = {
-	"order_id",
-	"refund_id",
-	"refund_amount",
-	"currency",
-	"charge_refund",
-	"charge_currency",
-	"pinned_rate",
-	"live_rate",
-	"charge_refund_at_live",
-	"fx_difference",
-	"refunded_total",
-	"refundable_remaining",
+	"order_id",	 "refund_id",	   "refund_amount",
+	"currency",	 "charge_refund",  "charge_currency",
+	"pinned_rate",	 "live_rate",	   "charge_refund_at_live",
+	"fx_difference", "refunded_total", "refundable_remaining",
 	"rate_source",
 };
 #define NCOLS (sizeof(out_cols) / sizeof(out_cols[0]))
@@ -621,10 +614,12 @@ static const char *nz(const char *s)
 static int write_row(struct dg_out *out, const struct row *r)
 {
 	const char *v[NCOLS] = {
-		r->order_id,	     nz(r->refund_id),	   r->refund_amount,
-		r->currency,	     r->charge_refund,	   r->charge_currency,
-		r->pinned_rate,	     nz(r->live_rate),	   nz(r->at_live),
-		nz(r->fx_difference), r->refunded_total,   nz(r->remaining),
+		r->order_id,	   nz(r->refund_id),
+		r->refund_amount,  r->currency,
+		r->charge_refund,  r->charge_currency,
+		r->pinned_rate,	   nz(r->live_rate),
+		nz(r->at_live),	   nz(r->fx_difference),
+		r->refunded_total, nz(r->remaining),
 		r->source,
 	};
 
@@ -665,10 +660,9 @@ struct ctx {
 		struct dg_fx_finder *f;
 	} finders[MAX_FINDERS];
 	size_t nfinders;
-	sqlite3_stmt *get_order, *get_pin, *get_items, *get_totals,
-	    *get_units, *get_refund, *get_total_at;
-	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order,
-	    *ins_item;
+	sqlite3_stmt *get_order, *get_pin, *get_items, *get_totals, *get_units,
+		*get_refund, *get_total_at;
+	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order, *ins_item;
 	struct order o;
 	dg_time now;
 	int32_t today;
@@ -716,9 +710,8 @@ static int prepare_all(struct ctx *c)
 		"INSERT INTO order_items (order_id, line, qty, amount) VALUES "
 		"(?1, 1, 1, ?2)",
 	};
-	sqlite3_stmt **rst[] = {&c->get_order,	&c->get_pin,
-				&c->get_items,	&c->get_totals,
-				&c->get_units,	&c->get_refund,
+	sqlite3_stmt **rst[] = {&c->get_order,	 &c->get_pin,	&c->get_items,
+				&c->get_totals,	 &c->get_units, &c->get_refund,
 				&c->get_total_at};
 	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
 				&c->ins_order, &c->ins_item};
@@ -738,10 +731,10 @@ static int prepare_all(struct ctx *c)
 
 static void finalize_all(struct ctx *c)
 {
-	sqlite3_stmt *all[] = {c->get_order,  c->get_pin,    c->get_items,
-			       c->get_totals, c->get_units,  c->get_refund,
+	sqlite3_stmt *all[] = {c->get_order,	c->get_pin,    c->get_items,
+			       c->get_totals,	c->get_units,  c->get_refund,
 			       c->get_total_at, c->ins_refund, c->ins_line,
-			       c->upd_state,  c->ins_order,  c->ins_item};
+			       c->upd_state,	c->ins_order,  c->ins_item};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -852,8 +845,7 @@ static int load_order(struct ctx *c, const char *id)
 		o->has_mul = mul != NULL;
 		o->has_div = div != NULL;
 		if ((mul && dg_rate_parse(mul, &o->mul)) ||
-		    (div && dg_rate_parse(div, &o->div)) ||
-		    !col_text(st, 3) ||
+		    (div && dg_rate_parse(div, &o->div)) || !col_text(st, 3) ||
 		    dg_rounding_parse(col_text(st, 3), &o->rounding) ||
 		    !col_text(st, 5) || !to || strcmp(to, o->charge)) {
 			done(st);
@@ -997,8 +989,7 @@ static enum dg_merr conv(const struct order *o, int64_t amount, bool back,
 	if (back)
 		return dg_convert(amount, o->cexp, o->sexp, div, mul,
 				  o->rounding, out);
-	return dg_convert(amount, o->sexp, o->cexp, mul, div, o->rounding,
-			  out);
+	return dg_convert(amount, o->sexp, o->cexp, mul, div, o->rounding, out);
 }
 
 /* The latest quotes for the order's pair on or before today. 0, 69 (no
@@ -1092,9 +1083,11 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 			const struct oline *l = NULL;
 			int64_t k, left;
 
-			while (j < o->nlines && o->lines[j].line < q->lines[i].line)
+			while (j < o->nlines &&
+			       o->lines[j].line < q->lines[i].line)
 				j++;
-			if (j < o->nlines && o->lines[j].line == q->lines[i].line)
+			if (j < o->nlines &&
+			    o->lines[j].line == q->lines[i].line)
 				l = &o->lines[j];
 			if (!l) {
 				dg_error("%sorder '%s' has no line %lld",
@@ -1129,9 +1122,11 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 		for (j = 0, i = 0; j < o->nlines && closing; j++) {
 			int64_t after = o->lines[j].refunded;
 
-			while (i < q->nlines && q->lines[i].line < o->lines[j].line)
+			while (i < q->nlines &&
+			       q->lines[i].line < o->lines[j].line)
 				i++;
-			if (i < q->nlines && q->lines[i].line == o->lines[j].line)
+			if (i < q->nlines &&
+			    q->lines[i].line == o->lines[j].line)
 				after += r->line_qty[i];
 			if (after < o->lines[j].qty)
 				closing = false;
@@ -1259,9 +1254,9 @@ static void fallback_hash(const struct request *q, const struct order *o,
 	char buf[160];
 	int len, i;
 
-	len = snprintf(buf, sizeof(buf), "fallback order v1\n%s\n%lld\n%s\n%s\n",
-		       q->order_id, (long long)o->amount, o->currency,
-		       o->charge);
+	len = snprintf(buf, sizeof(buf),
+		       "fallback order v1\n%s\n%lld\n%s\n%s\n", q->order_id,
+		       (long long)o->amount, o->currency, o->charge);
 	if (!EVP_Digest(buf, (size_t)len, md, &n, EVP_sha256(), NULL))
 		dg_die(DG_EXIT_SOFTWARE, "cannot compute SHA-256");
 	for (i = 0; i < 32; i++) {
@@ -1271,8 +1266,7 @@ static void fallback_hash(const struct request *q, const struct order *o,
 	hex[64] = '\0';
 }
 
-static int step_done(struct ctx *c, sqlite3_stmt *st, int rc,
-		     const char *what)
+static int step_done(struct ctx *c, sqlite3_stmt *st, int rc, const char *what)
 {
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
@@ -1350,7 +1344,8 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 		for (i = 0; i < q->nlines; i++) {
 			rc = bind_text(st, 1, q->refund_id);
 			if (rc == SQLITE_OK)
-				rc = sqlite3_bind_int64(st, 2, q->lines[i].line);
+				rc = sqlite3_bind_int64(st, 2,
+							q->lines[i].line);
 			if (rc == SQLITE_OK)
 				rc = sqlite3_bind_int64(st, 3, r->line_qty[i]);
 			if (rc == SQLITE_OK)
@@ -1485,8 +1480,8 @@ static int check_given(const struct request *q, const char *field,
 {
 	if (given[0] && strcmp(given, stored))
 		return field_error(q->where, field,
-				   "'%s' is not order '%s''s %s", given,
-				   q->order_id, stored);
+				   "'%s' is not the %s of order '%s' (%s)",
+				   given, field, q->order_id, stored);
 	return 0;
 }
 
@@ -1549,7 +1544,8 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 		if (given_amount != o->amount) {
 			dg_amount_format(o->amount, o->sexp, a);
 			return field_error(q->where, "order_amount",
-					   "'%s' is not order '%s''s %s %s",
+					   "'%s' is not the amount of order "
+					   "'%s' (%s %s)",
 					   q->order_amount, q->order_id, a,
 					   o->currency);
 		}
@@ -1559,8 +1555,8 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 				&amount)))
 		return ret;
 	if (q->kind == K_CHARGE &&
-	    (ret = parse_amount(q->where, "charge_amount", q->amount,
-				o->charge, &amount)))
+	    (ret = parse_amount(q->where, "charge_amount", q->amount, o->charge,
+				&amount)))
 		return ret;
 	request = dg_xmalloc(reqlen);
 	canonical(q, amount, q->kind == K_AMOUNT ? o->currency : o->charge,
@@ -1762,8 +1758,7 @@ static void batch_clear(struct batch *b)
 	b->n = 0;
 }
 
-static const char *get(struct dg_input *in, struct request *q,
-		       const char *name)
+static const char *get(struct dg_input *in, struct request *q, const char *name)
 {
 	bool bad = false;
 	const char *v = dg_input_get(in, name, &bad);
@@ -1829,14 +1824,14 @@ static int build_request(struct request *q, const char *id,
 	}
 	if (kinds == 0) {
 		report("%sorder '%s': say what to refund: all, lines, amount "
-			 "or charge_amount",
-			 q->where, id);
+		       "or charge_amount",
+		       q->where, id);
 		return DG_EXIT_DATAERR;
 	}
 	if (kinds > 1) {
 		report("%sorder '%s': give only one of all, lines, amount "
-			 "and charge_amount",
-			 q->where, id);
+		       "and charge_amount",
+		       q->where, id);
 		return DG_EXIT_DATAERR;
 	}
 	if ((ret = set_currency(q, "currency", currency, q->currency)) ||
@@ -1864,13 +1859,13 @@ static void read_record(struct dg_input *in, struct batch *b,
 {
 	struct request *q = &b->reqs[b->n];
 	const char *id, *rid, *all, *lines, *amount, *charge, *oamount, *ccy,
-	    *cc;
+		*cc;
 	json_t *jlines = NULL;
 	bool is_all = false;
 
 	memset(q, 0, sizeof(*q));
-	dg_xsnprintf(q->where, sizeof(q->where), "%s:%lu: ",
-		     dg_input_name(in), dg_input_line(in));
+	dg_xsnprintf(q->where, sizeof(q->where), "%s:%lu: ", dg_input_name(in),
+		     dg_input_line(in));
 	deferred = q->error;
 	deferred_size = sizeof(q->error);
 	id = get(in, q, "order_id");
@@ -1897,9 +1892,9 @@ static void read_record(struct dg_input *in, struct batch *b,
 	if (!q->status)
 		q->status = truth(q, all, &is_all);
 	if (!q->status)
-		q->status = build_request(q, id, rid, is_all, lines, jlines,
-					  amount, charge, oamount, ccy, cc,
-					  opt->record);
+		q->status =
+			build_request(q, id, rid, is_all, lines, jlines, amount,
+				      charge, oamount, ccy, cc, opt->record);
 	deferred = NULL;
 	b->n++;
 }
@@ -1936,11 +1931,10 @@ static int run(struct ctx *c, int nfiles, char **files)
 	if (opt->one) {
 		struct request *q = &b.reqs[0];
 
-		q->status = build_request(q, files[0], opt->refund_id, opt->all,
-					  opt->lines, NULL, opt->amount,
-					  opt->charge_amount, opt->order_amount,
-					  opt->currency, opt->charge_currency,
-					  opt->record);
+		q->status = build_request(
+			q, files[0], opt->refund_id, opt->all, opt->lines, NULL,
+			opt->amount, opt->charge_amount, opt->order_amount,
+			opt->currency, opt->charge_currency, opt->record);
 		b.n = 1;
 		worst = run_batch(c, &b, out, &stop);
 		batch_clear(&b);
@@ -2038,7 +2032,7 @@ static int run_summary(struct ctx *c)
 		"WHERE created_at >= ?1 AND created_at < ?2 "
 		"GROUP BY charge_currency ORDER BY charge_currency";
 	static const char *const cols[] = {
-		"charge_currency", "refunds", "fallback_refunds",
+		"charge_currency", "refunds",	    "fallback_refunds",
 		"refunded",	   "fx_difference", "buffer_pct",
 		"buffer",	   "buffer_left",   "status",
 	};
@@ -2070,7 +2064,7 @@ static int run_summary(struct ctx *c)
 		int64_t refunded = sqlite3_column_int64(st, 3);
 		int64_t fx = sqlite3_column_int64(st, 4), buffer, left;
 		char n[24], nf[24], a[DG_AMOUNT_SIZE], f[DG_AMOUNT_SIZE],
-		    bu[DG_AMOUNT_SIZE], l[DG_AMOUNT_SIZE];
+			bu[DG_AMOUNT_SIZE], l[DG_AMOUNT_SIZE];
 		const char *status;
 
 		rc = SQLITE_OK;
@@ -2093,8 +2087,8 @@ static int run_summary(struct ctx *c)
 		dg_amount_format(buffer, exp, bu);
 		dg_amount_format(left, exp, l);
 		{
-			const char *v[] = {ccy, n,		 nf, a, f,
-					   opt->buffer_pct, bu, l, status};
+			const char *v[] = {ccy, n, nf,	  a, f, opt->buffer_pct,
+					   bu,	l, status};
 
 			if ((ret = dg_out_row(out, v))) {
 				worst = dg_exit_worst(worst, ret);
@@ -2103,9 +2097,8 @@ static int run_summary(struct ctx *c)
 		}
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_OK)
-		worst = dg_exit_worst(worst,
-				      dg_db_fail(c->db, rc,
-						 "cannot read refunds"));
+		worst = dg_exit_worst(
+			worst, dg_db_fail(c->db, rc, "cannot read refunds"));
 	sqlite3_finalize(st);
 	return dg_exit_worst(worst, dg_out_close(out));
 }

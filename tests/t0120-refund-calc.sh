@@ -343,7 +343,10 @@ test_expect_success '--allow-fallback --record: stored as fallback, an event, la
     echo "refund-calc: order ${SQ}B9${SQ}: refund of 5001 JPY exceeds the refundable remainder 5000 JPY" >expect &&
     test_cmp expect err &&
     test_expect_code 65 refund-calc --allow-fallback --currency CNY B9 --all 2>err &&
-    echo "refund-calc: currency: ${SQ}CNY${SQ} is not order ${SQ}B9${SQ}${SQ}s JPY" >expect &&
+    echo "refund-calc: currency: ${SQ}CNY${SQ} is not the currency of order ${SQ}B9${SQ} (JPY)" >expect &&
+    test_cmp expect err &&
+    test_expect_code 65 refund-calc --allow-fallback --order-amount 8001 B9 --all 2>err &&
+    echo "refund-calc: order_amount: ${SQ}8001${SQ} is not the amount of order ${SQ}B9${SQ} (8000 JPY)" >expect &&
     test_cmp expect err &&
     test_expect_code 65 refund-calc --allow-fallback B9 --lines 1 2>err &&
     echo "refund-calc: order ${SQ}B9${SQ} has no pinned rate and so no charge to allocate over lines: refund --all or an amount" >expect &&
