@@ -39,7 +39,7 @@ static const char usage[] =
 	"                      [FILE ...]\n"
 	"       order-rate-pin --version\n";
 
-#define MAX_ID	  64
+#define MAX_ID	  DG_ID_MAX
 #define MAX_SKU	  256
 #define MAX_LINES 10000
 
@@ -289,27 +289,8 @@ static int write_row(struct dg_out *out, const struct row *r)
 
 /* Messages name the place: "FILE:LINE: field: reason", or for an order
  * from the arguments "field: reason". */
-static bool valid_id(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > MAX_ID)
-		return false;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~' || *s == ',' || *s == '"' ||
-		    *s == '\'')
-			return false;
-	return true;
-}
-
 static int field_error(const char *where, const char *field, const char *fmt,
 		       ...) DG_PRINTF(3, 4);
-/* While a batch is read, a record's first message is kept here and
- * printed when the batch reaches that record, so that messages come in
- * input order whatever --batch is, and --strict stops before them. */
-static char *deferred;
-static size_t deferred_size;
-
 static int field_error(const char *where, const char *field, const char *fmt,
 		       ...)
 {
@@ -319,13 +300,8 @@ static int field_error(const char *where, const char *field, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (deferred) {
-		if (!deferred[0])
-			dg_xsnprintf(deferred, deferred_size, "%s%s: %s", where,
-				     field, msg);
-	} else {
-		dg_error("%s%s: %s", where, field, msg);
-	}
+	/* in a batch, kept for its turn: see dg_defer */
+	dg_report("%s%s: %s", where, field, msg);
 	return DG_EXIT_DATAERR;
 }
 
@@ -582,7 +558,7 @@ static int load_lines(const char *path, struct ext_lines *el)
 		dg_xsnprintf(where, sizeof(where),
 			     "%s:%lu: ", dg_input_name(in), dg_input_line(in));
 		id = dg_input_get(in, "order_id", &bad);
-		if (!id || !valid_id(id)) {
+		if (!id || !dg_valid_id(id)) {
 			ret = dg_exit_worst(
 				ret, field_error(where, "order_id",
 						 id ? "'%s' is not an order id"
@@ -688,7 +664,7 @@ static int build_order(struct order *o, const char *where, const char *id,
 	dg_xsnprintf(o->where, sizeof(o->where), "%s", where);
 	if (!id)
 		return field_error(where, "order_id", "missing");
-	if (!valid_id(id))
+	if (!dg_valid_id(id))
 		return field_error(where, "order_id",
 				   "'%s' is not an order id (1 to 64 "
 				   "printable characters, no spaces, commas "
@@ -1330,9 +1306,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 
 	dg_xsnprintf(where, sizeof(where), "%s:%lu: ", dg_input_name(in),
 		     dg_input_line(in));
-	o->error[0] = '\0';
-	deferred = o->error;
-	deferred_size = sizeof(o->error);
+	dg_defer(o->error, sizeof(o->error));
 	id = get(in, "order_id", where, &ret);
 	amount = get(in, "amount", where, &ret);
 	ccy = get(in, "currency", where, &ret);
@@ -1355,7 +1329,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 		ret = attach_lines(o, el, where);
 	if (!ret)
 		ret = check_lines(o, where);
-	deferred = NULL;
+	dg_defer(NULL, 0);
 	b->status[b->n] = ret;
 	b->n++;
 }
@@ -1370,6 +1344,47 @@ static void summary(const struct pinner *p)
 		p->refused, p->failed);
 }
 
+/* The batch loop's callbacks (dg_batch_files) and what they share. */
+struct runner {
+	struct pinner *p;
+	struct batch *b;
+	struct dg_out *out;
+	struct ext_lines *el;
+	dg_time now;
+};
+
+static bool on_read(void *ctx, struct dg_input *in)
+{
+	struct runner *r = ctx;
+
+	read_record(in, r->b, r->p->opt, r->el, r->now);
+	return r->b->n == r->b->cap;
+}
+
+static int on_run(void *ctx, bool *stop)
+{
+	struct runner *r = ctx;
+	int ret;
+
+	if (!r->b->n)
+		return 0;
+	ret = run_batch(r->p, r->b, r->out, stop);
+	batch_clear(r->b);
+	return ret;
+}
+
+static int on_tick(void *ctx)
+{
+	struct runner *r = ctx;
+
+	return time_now(r->p, &r->now);
+}
+
+static void on_unreadable(void *ctx)
+{
+	((struct runner *)ctx)->p->failed++;
+}
+
 static int run(struct pinner *p, int nfiles, char **files)
 {
 	static const char *const req[] = {"order_id", "amount", "currency",
@@ -1380,7 +1395,7 @@ static int run(struct pinner *p, int nfiles, char **files)
 	struct dg_out *out;
 	bool stop = false;
 	dg_time now;
-	int worst = 0, ret, i, r;
+	int worst = 0, ret;
 
 	if (opt->lines_path && (ret = load_lines(opt->lines_path, &el)))
 		return ret;
@@ -1408,63 +1423,22 @@ static int run(struct pinner *p, int nfiles, char **files)
 		goto done;
 	}
 
-	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
-		struct dg_input *in;
-		int status = 0;
+	{
+		struct runner rn = {.p = p, .b = &b, .out = out, .el = &el};
+		const struct dg_batch_ops ops = {
+			.ctx = &rn,
+			.format = opt->in_fmt,
+			.required = req,
+			.nrequired = sizeof(req) / sizeof(req[0]),
+			.strict = opt->strict,
+			.read = on_read,
+			.run = on_run,
+			.tick = on_tick,
+			.unreadable = on_unreadable,
+		};
 
-		in = dg_input_open(nfiles ? files[i] : "-", opt->in_fmt,
-				   &status);
-		if (!in) {
-			worst = dg_exit_worst(worst, status);
-			if (opt->strict)
-				break;
-			continue;
-		}
-		if ((ret = dg_input_require(in, req, 4))) {
-			worst = dg_exit_worst(worst, ret);
-			dg_input_close(in);
-			if (opt->strict)
-				break;
-			continue;
-		}
-		if ((ret = time_now(p, &now))) {
-			dg_input_close(in);
-			worst = dg_exit_worst(worst, ret);
-			break;
-		}
-		while (!stop && (r = dg_input_next(in)) != 0) {
-			if (r < 0) {
-				worst = dg_exit_worst(worst,
-						      dg_input_status(in));
-				p->failed++;
-				if (opt->strict && b.n) {
-					/* the rows before it still count */
-					worst = dg_exit_worst(
-						worst,
-						run_batch(p, &b, out, &stop));
-					batch_clear(&b);
-				}
-				if (opt->strict)
-					stop = true;
-				continue;
-			}
-			read_record(in, &b, opt, &el, now);
-			if (b.n == b.cap) {
-				worst = dg_exit_worst(
-					worst, run_batch(p, &b, out, &stop));
-				batch_clear(&b);
-				if (!stop && (ret = time_now(p, &now))) {
-					worst = dg_exit_worst(worst, ret);
-					stop = true;
-				}
-			}
-		}
-		if (!stop && dg_input_status(in))
-			worst = dg_exit_worst(worst, dg_input_status(in));
-		dg_input_close(in);
+		worst = dg_batch_files(&ops, nfiles, files, &stop);
 	}
-	if (!stop && b.n)
-		worst = dg_exit_worst(worst, run_batch(p, &b, out, &stop));
 	batch_clear(&b);
 	if (el.n) {
 		size_t k, unused = 0;

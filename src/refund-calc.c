@@ -43,7 +43,7 @@ static const char usage[] =
 	"                   [--to DATE] [--buffer-pct PCT]\n"
 	"       refund-calc --version\n";
 
-#define MAX_ID	     64
+#define MAX_ID	     DG_ID_MAX
 #define MAX_LINE     1000000
 #define MAX_QTY	     1000000000
 #define MAX_REQ_LINE 10000
@@ -277,27 +277,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* ------------------------------------------------------------ messages */
 
-/* While a batch is read, a record's first message is kept here and
- * printed when the batch reaches that record, so that messages come in
- * input order and --strict stops before the later ones. */
-static char *deferred;
-static size_t deferred_size;
-
-static void report(const char *fmt, ...) DG_PRINTF(1, 2);
-static void report(const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (!deferred)
-		dg_error("%s", msg);
-	else if (!deferred[0])
-		dg_xsnprintf(deferred, deferred_size, "%s", msg);
-}
-
 static int field_error(const char *where, const char *field, const char *fmt,
 		       ...) DG_PRINTF(3, 4);
 static int field_error(const char *where, const char *field, const char *fmt,
@@ -309,21 +288,8 @@ static int field_error(const char *where, const char *field, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	report("%s%s: %s", where, field, msg);
+	dg_report("%s%s: %s", where, field, msg);
 	return DG_EXIT_DATAERR;
-}
-
-static bool valid_id(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > MAX_ID)
-		return false;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~' || *s == ',' || *s == '"' ||
-		    *s == '\'')
-			return false;
-	return true;
 }
 
 /* An amount of currency ccy, greater than zero. */
@@ -1803,14 +1769,14 @@ static int build_request(struct request *q, const char *id,
 
 	if (!id)
 		return field_error(q->where, "order_id", "missing");
-	if (!valid_id(id))
+	if (!dg_valid_id(id))
 		return field_error(q->where, "order_id",
 				   "'%s' is not an order id (1 to 64 printable "
 				   "characters, no spaces, commas or quotes)",
 				   id);
 	memcpy(q->order_id, id, strlen(id) + 1);
 	if (refund_id) {
-		if (!valid_id(refund_id))
+		if (!dg_valid_id(refund_id))
 			return field_error(q->where, "refund_id",
 					   "'%s' is not a refund id (1 to 64 "
 					   "printable characters, no spaces, "
@@ -1823,15 +1789,16 @@ static int build_request(struct request *q, const char *id,
 				   "refund");
 	}
 	if (kinds == 0) {
-		report("%sorder '%s': say what to refund: all, lines, amount "
-		       "or charge_amount",
-		       q->where, id);
+		dg_report(
+			"%sorder '%s': say what to refund: all, lines, amount "
+			"or charge_amount",
+			q->where, id);
 		return DG_EXIT_DATAERR;
 	}
 	if (kinds > 1) {
-		report("%sorder '%s': give only one of all, lines, amount "
-		       "and charge_amount",
-		       q->where, id);
+		dg_report("%sorder '%s': give only one of all, lines, amount "
+			  "and charge_amount",
+			  q->where, id);
 		return DG_EXIT_DATAERR;
 	}
 	if ((ret = set_currency(q, "currency", currency, q->currency)) ||
@@ -1866,8 +1833,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 	memset(q, 0, sizeof(*q));
 	dg_xsnprintf(q->where, sizeof(q->where), "%s:%lu: ", dg_input_name(in),
 		     dg_input_line(in));
-	deferred = q->error;
-	deferred_size = sizeof(q->error);
+	dg_defer(q->error, sizeof(q->error));
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");
 	all = get(in, q, "all");
@@ -1895,7 +1861,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 		q->status =
 			build_request(q, id, rid, is_all, lines, jlines, amount,
 				      charge, oamount, ccy, cc, opt->record);
-	deferred = NULL;
+	dg_defer(NULL, 0);
 	b->n++;
 }
 
@@ -1909,6 +1875,43 @@ static void summary_line(const struct ctx *c)
 		c->failed);
 }
 
+/* The batch loop's callbacks (dg_batch_files) and what they share. */
+struct runner {
+	struct ctx *c;
+	struct batch *b;
+	struct dg_out *out;
+};
+
+static bool on_read(void *ctx, struct dg_input *in)
+{
+	struct runner *r = ctx;
+
+	read_record(in, r->b, r->c->opt);
+	return r->b->n == r->b->cap;
+}
+
+static int on_run(void *ctx, bool *stop)
+{
+	struct runner *r = ctx;
+	int ret;
+
+	if (!r->b->n)
+		return 0;
+	ret = run_batch(r->c, r->b, r->out, stop);
+	batch_clear(r->b);
+	return ret;
+}
+
+static int on_tick(void *ctx)
+{
+	return time_now(((struct runner *)ctx)->c);
+}
+
+static void on_unreadable(void *ctx)
+{
+	((struct runner *)ctx)->c->failed++;
+}
+
 static int run(struct ctx *c, int nfiles, char **files)
 {
 	static const char *const req[] = {"order_id"};
@@ -1916,7 +1919,7 @@ static int run(struct ctx *c, int nfiles, char **files)
 	struct batch b = {0};
 	struct dg_out *out;
 	bool stop = false;
-	int worst = 0, ret, i, r;
+	int worst = 0, ret;
 
 	b.cap = opt->one ? 1 : (size_t)opt->batch;
 	b.reqs = dg_xcalloc(b.cap, sizeof(*b.reqs));
@@ -1941,57 +1944,22 @@ static int run(struct ctx *c, int nfiles, char **files)
 		goto out;
 	}
 
-	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
-		struct dg_input *in;
-		int status = 0;
+	{
+		struct runner rn = {.c = c, .b = &b, .out = out};
+		const struct dg_batch_ops ops = {
+			.ctx = &rn,
+			.format = opt->in_fmt,
+			.required = req,
+			.nrequired = sizeof(req) / sizeof(req[0]),
+			.strict = opt->strict,
+			.read = on_read,
+			.run = on_run,
+			.tick = on_tick,
+			.unreadable = on_unreadable,
+		};
 
-		in = dg_input_open(nfiles ? files[i] : "-", opt->in_fmt,
-				   &status);
-		if (!in) {
-			worst = dg_exit_worst(worst, status);
-			if (opt->strict)
-				break;
-			continue;
-		}
-		if ((ret = dg_input_require(in, req, 1))) {
-			worst = dg_exit_worst(worst, ret);
-			dg_input_close(in);
-			if (opt->strict)
-				break;
-			continue;
-		}
-		while (!stop && (r = dg_input_next(in)) != 0) {
-			if (r < 0) {
-				worst = dg_exit_worst(worst,
-						      dg_input_status(in));
-				c->failed++;
-				if (opt->strict && b.n) {
-					worst = dg_exit_worst(
-						worst,
-						run_batch(c, &b, out, &stop));
-					batch_clear(&b);
-				}
-				if (opt->strict)
-					stop = true;
-				continue;
-			}
-			read_record(in, &b, opt);
-			if (b.n == b.cap) {
-				worst = dg_exit_worst(
-					worst, run_batch(c, &b, out, &stop));
-				batch_clear(&b);
-				if (!stop && (ret = time_now(c))) {
-					worst = dg_exit_worst(worst, ret);
-					stop = true;
-				}
-			}
-		}
-		if (!stop && dg_input_status(in))
-			worst = dg_exit_worst(worst, dg_input_status(in));
-		dg_input_close(in);
+		worst = dg_batch_files(&ops, nfiles, files, NULL);
 	}
-	if (!stop && b.n)
-		worst = dg_exit_worst(worst, run_batch(c, &b, out, &stop));
 	batch_clear(&b);
 	summary_line(c);
 out:

@@ -357,6 +357,46 @@ unsigned long dg_input_line(const struct dg_input *in);
 bool dg_input_is_json(const struct dg_input *in);
 
 /* ------------------------------------------------------------------ */
+/* batch.c: the loop over input records shared by the batch tools      */
+
+/* Ids of orders, refunds and the like: 1 to DG_ID_MAX printable ASCII
+ * characters, no spaces, commas or quotes. */
+#define DG_ID_MAX 64
+bool dg_valid_id(const char *s);
+
+/* Messages while a batch is read: between dg_defer(buf, size) and
+ * dg_defer(NULL, 0), dg_report keeps the first message in buf (cleared
+ * by dg_defer) instead of printing it, for the tool to print when it
+ * processes that record, so that messages come out in input order.
+ * Otherwise dg_report is dg_error. */
+void dg_defer(char *buf, size_t size);
+void dg_report(const char *fmt, ...) DG_PRINTF(1, 2);
+
+struct dg_batch_ops {
+	void *ctx;
+	enum dg_input_format format;
+	const char *const *required; /* columns every file must have */
+	size_t nrequired;
+	bool strict; /* stop at the first failed record or file */
+	/* Take the current record into the batch (a bad one too, with its
+	 * status and message kept for run); true when the batch is full. */
+	bool (*read)(void *ctx, struct dg_input *in);
+	/* Process and empty the batch (nothing when it is empty); the worst
+	 * status; sets *stop to end the run (--strict, a database error). */
+	int (*run)(void *ctx, bool *stop);
+	/* Before each file's records and after each batch (NULL: none):
+	 * for example, read the clock. 0, or a status that ends the run. */
+	int (*tick)(void *ctx);
+	/* A record the input could not read (its message printed). */
+	void (*unreadable)(void *ctx);
+};
+/* Every file in turn ("-" or none: stdin), records into batches, the
+ * last batch run at the end. Returns the worst status; *stopped (when
+ * not NULL) tells whether the run ended early. */
+int dg_batch_files(const struct dg_batch_ops *ops, int nfiles,
+		   char *const *files, bool *stopped);
+
+/* ------------------------------------------------------------------ */
 /* http.c: libcurl with the house policy                               */
 
 struct dg_http_opts {

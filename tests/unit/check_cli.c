@@ -202,6 +202,56 @@ START_TEST(test_xstrndup)
 }
 END_TEST
 
+/* dg_valid_id (batch.c): the ids of orders and refunds. */
+static const struct {
+	const char *id;
+	bool valid;
+} ids[] = {
+	{"A1001", true},
+	{"R-2026/04#7_x.y", true},
+	{"~", true},
+	{"1234567890123456789012345678901234567890123456789012345678901234",
+	 true},
+	{"12345678901234567890123456789012345678901234567890123456789012345",
+	 false},
+	{"", false},
+	{"A 1", false},
+	{"A,1", false},
+	{"A\"1", false},
+	{"A'1", false},
+	{"A\t1", false},
+	{"A\x7f", false},
+	{"\xc3\xa9", false},
+};
+
+START_TEST(test_valid_id)
+{
+	ck_assert_msg(dg_valid_id(ids[_i].id) == ids[_i].valid, "id '%s'",
+		      ids[_i].id);
+}
+END_TEST
+
+/* dg_defer / dg_report (batch.c): the first message is kept (cut to the
+ * buffer), the buffer cleared when deferring starts, nothing kept once it
+ * ends. */
+START_TEST(test_defer)
+{
+	char buf[16] = "stale";
+
+	dg_defer(buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	dg_report("first %d", 1);
+	dg_report("second %d", 2);
+	ck_assert_str_eq(buf, "first 1");
+	dg_defer(buf, sizeof(buf));
+	dg_report("a message longer than the buffer");
+	ck_assert_str_eq(buf, "a message longe");
+	dg_defer(NULL, 0);
+	dg_report("printed, not kept");
+	ck_assert_str_eq(buf, "a message longe");
+}
+END_TEST
+
 Suite *dg_test_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -217,6 +267,8 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_progname);
 	tcase_add_test(tc, test_xstrndup);
+	tcase_add_loop_test(tc, test_valid_id, 0, DG_NELEM(ids));
+	tcase_add_test(tc, test_defer);
 	suite_add_tcase(s, tc);
 	return s;
 }
