@@ -795,13 +795,6 @@ static void content_hash(const struct order *o, char hex[65])
 	hex[64] = '\0';
 }
 
-/* Every bound text outlives the statement's step and reset. */
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
-		 : sqlite3_bind_null(st, i);
-}
-
 static int step_done(struct pinner *p, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -895,40 +888,43 @@ static int insert_rate(struct pinner *p, const struct order *o,
 	int rc;
 
 	dg_format_date(fx->as_of, as_of);
-	rc = bind_text(st, 1, o->id);
+	rc = dg_db_bind_text(st, 1, o->id);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, kind);
+		rc = dg_db_bind_text(st, 2, kind);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 3, o->currency);
+		rc = dg_db_bind_text(st, 3, o->currency);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 4, fx->to);
+		rc = dg_db_bind_text(st, 4, fx->to);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 5, o->amount);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 6, c->converted);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 7, dg_fx_method_name(fx->method));
+		rc = dg_db_bind_text(st, 7, dg_fx_method_name(fx->method));
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 8,
-			       fx->method == DG_FX_IDENTITY ? NULL
-							    : fx->provider);
+		rc = dg_db_bind_text(
+			st, 8,
+			fx->method == DG_FX_IDENTITY ? NULL : fx->provider);
 	if (rc == SQLITE_OK && fx->has_mul)
 		rc = sqlite3_bind_int64(st, 9, fx->mul.rate_id);
 	if (rc == SQLITE_OK && fx->has_div)
 		rc = sqlite3_bind_int64(st, 10, fx->div.rate_id);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 11, fx->has_mul ? fx->mul.rate.text : NULL);
+		rc = dg_db_bind_text(st, 11,
+				     fx->has_mul ? fx->mul.rate.text : NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 12, fx->has_div ? fx->div.rate.text : NULL);
+		rc = dg_db_bind_text(st, 12,
+				     fx->has_div ? fx->div.rate.text : NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 13, c->effective);
+		rc = dg_db_bind_text(st, 13, c->effective);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 14, dg_rounding_name(p->opt->rounding));
+		rc = dg_db_bind_text(st, 14,
+				     dg_rounding_name(p->opt->rounding));
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 15,
-			       fx->method == DG_FX_IDENTITY ? NULL : as_of);
+		rc = dg_db_bind_text(
+			st, 15, fx->method == DG_FX_IDENTITY ? NULL : as_of);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 16, p->now_text);
+		rc = dg_db_bind_text(st, 16, p->now_text);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -946,19 +942,19 @@ static int insert_order(struct pinner *p, const struct order *o,
 	int rc, ret;
 
 	dg_format_rfc3339(o->created_at, created);
-	rc = bind_text(st, 1, o->id);
+	rc = dg_db_bind_text(st, 1, o->id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, o->amount);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 3, o->currency);
+		rc = dg_db_bind_text(st, 3, o->currency);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 4, o->charge);
+		rc = dg_db_bind_text(st, 4, o->charge);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 5, o->base[0] ? o->base : NULL);
+		rc = dg_db_bind_text(st, 5, o->base[0] ? o->base : NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 6, created);
+		rc = dg_db_bind_text(st, 6, created);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 7, hash);
+		rc = dg_db_bind_text(st, 7, hash);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
 		return dg_db_fail(p->db, rc, "cannot store the order");
@@ -969,11 +965,11 @@ static int insert_order(struct pinner *p, const struct order *o,
 	for (i = 0; i < o->nlines; i++) {
 		const struct line *l = &o->lines[i];
 
-		rc = bind_text(st, 1, o->id);
+		rc = dg_db_bind_text(st, 1, o->id);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int64(st, 2, l->line);
 		if (rc == SQLITE_OK)
-			rc = bind_text(st, 3, l->sku);
+			rc = dg_db_bind_text(st, 3, l->sku);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int64(st, 4, l->qty);
 		if (rc == SQLITE_OK)
@@ -995,7 +991,7 @@ static int read_pin(struct pinner *p, const struct order *o, struct row *r)
 	bool have_base = false;
 	int rc;
 
-	rc = bind_text(st, 1, o->id);
+	rc = dg_db_bind_text(st, 1, o->id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 0);
 		const char *to = (const char *)sqlite3_column_text(st, 1);
@@ -1066,7 +1062,7 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 	int rc, ret;
 
 	content_hash(o, hash);
-	rc = bind_text(p->get_order, 1, o->id);
+	rc = dg_db_bind_text(p->get_order, 1, o->id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(p->get_order);
 	if (rc == SQLITE_ROW) {
@@ -1202,16 +1198,13 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 	size_t i;
 	int worst = 0, ret = 0, r;
 
-	if (!opt->preview) {
-		if ((ret = dg_db_begin(p->db))) {
-			*stop = true;
-			p->failed += b->n;
-			return ret;
-		}
-	} else if ((ret = sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL))) {
-		/* one read transaction for the batch, not one per statement */
+	/* --preview: one read transaction for the batch, not one per
+	 * statement */
+	ret = opt->preview ? dg_db_begin_read(p->db) : dg_db_begin(p->db);
+	if (ret) {
 		*stop = true;
-		return dg_db_fail(p->db, ret, "cannot read the database");
+		p->failed += b->n;
+		return ret;
 	}
 	dg_fx_finder_reset(p->fx);
 	for (i = 0; i < b->n; i++) {
@@ -1239,10 +1232,7 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 			break;
 		}
 	}
-	if (opt->preview)
-		sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
-	else if ((ret = dg_db_commit(p->db))) {
-		dg_db_rollback(p->db);
+	if ((ret = dg_db_commit(p->db))) {
 		*stop = true;
 		p->failed += b->n;
 		return dg_exit_worst(worst, ret);

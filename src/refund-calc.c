@@ -739,12 +739,6 @@ static void reset_finders(struct ctx *c)
 		dg_fx_finder_reset(c->finders[i].f);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
-		 : sqlite3_bind_null(st, i);
-}
-
 static void done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
@@ -778,7 +772,7 @@ static int load_order(struct ctx *c, const char *id)
 	o->nlines = 0;
 	o->rc = o->rs = 0;
 	st = c->get_order;
-	rc = bind_text(st, 1, id);
+	rc = dg_db_bind_text(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -800,7 +794,7 @@ static int load_order(struct ctx *c, const char *id)
 		return corrupt(id, "order");
 
 	st = c->get_pin;
-	rc = bind_text(st, 1, id);
+	rc = dg_db_bind_text(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -827,7 +821,7 @@ static int load_order(struct ctx *c, const char *id)
 		return dg_db_fail(c->db, rc, "cannot read order_rates");
 
 	st = c->get_items;
-	rc = bind_text(st, 1, id);
+	rc = dg_db_bind_text(st, 1, id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct oline *l;
 
@@ -849,7 +843,7 @@ static int load_order(struct ctx *c, const char *id)
 		return dg_db_fail(c->db, rc, "cannot read order_items");
 
 	st = c->get_totals;
-	rc = bind_text(st, 1, id);
+	rc = dg_db_bind_text(st, 1, id);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		o->rc = sqlite3_column_int64(st, 0);
 		o->rs = sqlite3_column_int64(st, 1);
@@ -860,7 +854,7 @@ static int load_order(struct ctx *c, const char *id)
 		return dg_db_fail(c->db, rc, "cannot read refunds");
 
 	st = c->get_units;
-	rc = bind_text(st, 1, id);
+	rc = dg_db_bind_text(st, 1, id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t line = sqlite3_column_int64(st, 0);
 		size_t i;
@@ -1254,42 +1248,42 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 	if (r->fallback && !o->stored) {
 		fallback_hash(q, o, hash);
 		st = c->ins_order;
-		rc = bind_text(st, 1, q->order_id);
+		rc = dg_db_bind_text(st, 1, q->order_id);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int64(st, 2, o->amount);
 		if (rc == SQLITE_OK)
-			rc = bind_text(st, 3, o->currency);
+			rc = dg_db_bind_text(st, 3, o->currency);
 		if (rc == SQLITE_OK)
-			rc = bind_text(st, 4, o->charge);
+			rc = dg_db_bind_text(st, 4, o->charge);
 		if (rc == SQLITE_OK)
-			rc = bind_text(st, 5, c->now_text);
+			rc = dg_db_bind_text(st, 5, c->now_text);
 		if (rc == SQLITE_OK)
-			rc = bind_text(st, 6, hash);
+			rc = dg_db_bind_text(st, 6, hash);
 		if ((ret = step_done(c, st, rc, "cannot store the order")))
 			return ret;
 		st = c->ins_item;
-		rc = bind_text(st, 1, q->order_id);
+		rc = dg_db_bind_text(st, 1, q->order_id);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int64(st, 2, o->amount);
 		if ((ret = step_done(c, st, rc, "cannot store the order")))
 			return ret;
 	}
 	st = c->ins_refund;
-	rc = bind_text(st, 1, q->refund_id);
+	rc = dg_db_bind_text(st, 1, q->refund_id);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, q->order_id);
+		rc = dg_db_bind_text(st, 2, q->order_id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, r->seller);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 4, o->currency);
+		rc = dg_db_bind_text(st, 4, o->currency);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 5, r->charge);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 6, o->charge);
+		rc = dg_db_bind_text(st, 6, o->charge);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 7, r->rate_used);
+		rc = dg_db_bind_text(st, 7, r->rate_used);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 8, r->has_live ? r->live_rate : NULL);
+		rc = dg_db_bind_text(st, 8, r->has_live ? r->live_rate : NULL);
 	if (rc == SQLITE_OK)
 		rc = r->has_live ? sqlite3_bind_int64(st, 9, r->at_live)
 				 : sqlite3_bind_null(st, 9);
@@ -1298,17 +1292,18 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 						      r->charge - r->at_live)
 				 : sqlite3_bind_null(st, 10);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 11, r->fallback ? "fallback" : "pinned");
+		rc = dg_db_bind_text(st, 11,
+				     r->fallback ? "fallback" : "pinned");
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 12, request);
+		rc = dg_db_bind_text(st, 12, request);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 13, c->now_text);
+		rc = dg_db_bind_text(st, 13, c->now_text);
 	if ((ret = step_done(c, st, rc, "cannot store the refund")))
 		return ret;
 	if (q->kind == K_LINES && !r->fallback) {
 		st = c->ins_line;
 		for (i = 0; i < q->nlines; i++) {
-			rc = bind_text(st, 1, q->refund_id);
+			rc = dg_db_bind_text(st, 1, q->refund_id);
 			if (rc == SQLITE_OK)
 				rc = sqlite3_bind_int64(st, 2,
 							q->lines[i].line);
@@ -1323,10 +1318,10 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 		}
 	}
 	st = c->upd_state;
-	rc = bind_text(st, 1, q->order_id);
+	rc = dg_db_bind_text(st, 1, q->order_id);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2,
-			       closed ? "refunded" : "partially_refunded");
+		rc = dg_db_bind_text(
+			st, 2, closed ? "refunded" : "partially_refunded");
 	if ((ret = step_done(c, st, rc, "cannot update the order")))
 		return ret;
 	if (r->fallback) {
@@ -1354,7 +1349,7 @@ static int stored_refund(struct ctx *c, const struct request *q,
 	int rc, ret = 0;
 
 	*found = false;
-	rc = bind_text(st, 1, q->refund_id);
+	rc = dg_db_bind_text(st, 1, q->refund_id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -1422,7 +1417,7 @@ static int stored_refund(struct ctx *c, const struct request *q,
 		done(st);
 
 		st = c->get_total_at;
-		rc = bind_text(st, 1, q->order_id);
+		rc = dg_db_bind_text(st, 1, q->order_id);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int64(st, 2, id);
 		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1648,16 +1643,12 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	size_t i, k;
 	int worst = 0, ret, r;
 
-	if (opt->record) {
-		if ((ret = dg_db_begin(c->db))) {
-			*stop = true;
-			c->failed += b->n;
-			return ret;
-		}
-	} else if ((ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL))) {
+	/* without --record: one read transaction for the batch */
+	ret = opt->record ? dg_db_begin(c->db) : dg_db_begin_read(c->db);
+	if (ret) {
 		*stop = true;
 		c->failed += b->n;
-		return dg_db_fail(c->db, ret, "cannot read the database");
+		return ret;
 	}
 	reset_finders(c);
 	for (i = 0; i < b->n; i++) {
@@ -1683,10 +1674,7 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 			break;
 		}
 	}
-	if (!opt->record) {
-		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-	} else if ((ret = dg_db_commit(c->db))) {
-		dg_db_rollback(c->db);
+	if ((ret = dg_db_commit(c->db))) {
 		*stop = true;
 		c->failed += b->n;
 		return dg_exit_worst(worst, ret);
@@ -1926,13 +1914,14 @@ static int run(struct ctx *c, int nfiles, char **files)
 	b.rows = dg_xcalloc(b.cap, sizeof(*b.rows));
 	b.has_row = dg_xcalloc(b.cap, sizeof(*b.has_row));
 	out = dg_out_new(stdout, opt->common.json, out_cols, NCOLS);
-	if ((ret = time_now(c))) {
-		worst = ret;
-		goto out;
-	}
 
 	if (opt->one) {
 		struct request *q = &b.reqs[0];
+
+		if ((ret = time_now(c))) {
+			worst = ret;
+			goto out;
+		}
 
 		q->status = build_request(
 			q, files[0], opt->refund_id, opt->all, opt->lines, NULL,
@@ -2023,9 +2012,9 @@ static int run_summary(struct ctx *c)
 		return ret;
 	out = dg_out_new(stdout, opt->common.json, cols,
 			 sizeof(cols) / sizeof(cols[0]));
-	rc = bind_text(st, 1, from);
+	rc = dg_db_bind_text(st, 1, from);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, to);
+		rc = dg_db_bind_text(st, 2, to);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *ccy = col_text(st, 0);
 		int exp = ccy ? dg_currency_exponent(ccy) : -1;

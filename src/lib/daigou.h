@@ -238,10 +238,16 @@ void dg_db_close(sqlite3 *db);
 /* BEGIN IMMEDIATE, retried while busy up to the busy timeout. Returns 0,
  * 75 (busy), or 74. */
 int dg_db_begin(sqlite3 *db);
+/* BEGIN (deferred): one read transaction for many statements, so that
+ * they see one state of the file. 0 or 74/75 (message printed). */
+int dg_db_begin_read(sqlite3 *db);
 int dg_db_commit(sqlite3 *db);
 void dg_db_rollback(sqlite3 *db);
 /* Prepare or die-with-message helpers: return 0 or 74 (message printed). */
 int dg_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+/* Bind text, or NULL when v is NULL; v must outlive the statement's next
+ * step and reset (SQLITE_STATIC). Returns the sqlite3 result code. */
+int dg_db_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Map a failed sqlite3 result code to an exit status, printing
  * "what: sqlite message". BUSY/LOCKED -> 75, others -> 74. */
 int dg_db_fail(sqlite3 *db, int rc, const char *what);

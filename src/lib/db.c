@@ -610,6 +610,21 @@ int dg_db_begin(sqlite3 *db)
 	return fail_on_file(db, rc, "cannot start a transaction on");
 }
 
+int dg_db_begin_read(sqlite3 *db)
+{
+	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	return fail_on_file(db, rc, "cannot read");
+}
+
+int dg_db_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+		 : sqlite3_bind_null(st, i);
+}
+
 /* A failed COMMIT is rolled back here, so the caller's own rollback on
  * its error path finds nothing left to do. */
 int dg_db_commit(sqlite3 *db)
