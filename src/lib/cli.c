@@ -153,6 +153,56 @@ char *dg_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/*
+ * Untrusted text in messages. Eight rotating slots, so that one message
+ * can quote several texts; each slot is bounded because the text is cut
+ * at DG_QUOTE_MAX bytes, whatever its length.
+ */
+#define QUOTE_SLOTS 8
+#define QUOTE_SIZE (DG_QUOTE_MAX * 4 + 64)
+
+const char *dg_quotedn(const char *s, size_t len)
+{
+	static char slots[QUOTE_SLOTS][QUOTE_SIZE];
+	static unsigned next;
+	static const char hex[] = "0123456789abcdef";
+	char *out = slots[next++ % QUOTE_SLOTS], *p = out;
+	size_t i, n = len > DG_QUOTE_MAX ? DG_QUOTE_MAX : len;
+
+	if (!s)
+		return "(none)";
+	*p++ = '\'';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\' || c == '\'') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			*p++ = '\\';
+			*p++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20 || c >= 0x7f) {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	if (n < len)
+		snprintf(p, QUOTE_SIZE - (size_t)(p - out), "... (%zu bytes)",
+			 len);
+	return out;
+}
+
+const char *dg_quoted(const char *s)
+{
+	return dg_quotedn(s, s ? strlen(s) : 0);
+}
+
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;

@@ -67,6 +67,15 @@ void *dg_xcalloc(size_t n, size_t size);
 void *dg_xrealloc(void *p, size_t n);
 char *dg_xstrdup(const char *s);
 char *dg_xstrndup(const char *s, size_t n);
+/* Untrusted text (an id, a field, a path) for a message: in single
+ * quotes, with backslash, quote, control characters and bytes outside
+ * printable ASCII escaped (\n, \t, \r, \xHH), and cut after DG_QUOTE_MAX
+ * bytes with its length shown: 'abc'... (10000 bytes). The result lives
+ * in one of eight rotating static slots: use it in one message, at most
+ * eight to a message. NULL gives "(none)". */
+#define DG_QUOTE_MAX 64
+const char *dg_quoted(const char *s);
+const char *dg_quotedn(const char *s, size_t len);
 /* snprintf that dies (70) on truncation. */
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...) DG_PRINTF(3, 4);
 

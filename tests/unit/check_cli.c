@@ -234,6 +234,49 @@ END_TEST
 /* dg_defer / dg_report (batch.c): the first message is kept (cut to the
  * buffer), the buffer cleared when deferring starts, nothing kept once it
  * ends. */
+static const struct {
+	const char *in;
+	const char *out;
+} quotes[] = {
+	{"A1001", "'A1001'"},
+	{"", "''"},
+	{"it's", "'it\\'s'"},
+	{"a\\b", "'a\\\\b'"},
+	{"l1\nl2\tx\r", "'l1\\nl2\\tx\\r'"},
+	{"\033[31mred", "'\\x1b[31mred'"},
+	{"caf\xc3\xa9\x7f", "'caf\\xc3\\xa9\\x7f'"},
+	{"0123456789012345678901234567890123456789012345678901234567890123",
+	 "'0123456789012345678901234567890123456789012345678901234567890123'"},
+	{"01234567890123456789012345678901234567890123456789012345678901234",
+	 "'0123456789012345678901234567890123456789012345678901234567890123'"
+	 "... (65 bytes)"},
+};
+
+START_TEST(test_quoted)
+{
+	ck_assert_str_eq(dg_quoted(quotes[_i].in), quotes[_i].out);
+}
+END_TEST
+
+START_TEST(test_quoted_long)
+{
+	size_t n = 10000;
+	char *s = dg_xmalloc(n + 1);
+	const char *a, *b;
+
+	memset(s, '\n', n);
+	s[n] = '\0';
+	a = dg_quoted(s);
+	b = dg_quoted("second");
+	ck_assert_uint_eq(strlen(a), 2 + 64 * 2 + strlen("... (10000 bytes)"));
+	ck_assert(strstr(a, "... (10000 bytes)") != NULL);
+	ck_assert_str_eq(b, "'second'");
+	ck_assert_str_eq(dg_quotedn("abcdef", 3), "'abc'");
+	ck_assert_str_eq(dg_quoted(NULL), "(none)");
+	free(s);
+}
+END_TEST
+
 START_TEST(test_defer)
 {
 	char buf[16] = "stale";
@@ -269,6 +312,8 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_xstrndup);
 	tcase_add_loop_test(tc, test_valid_id, 0, DG_NELEM(ids));
 	tcase_add_test(tc, test_defer);
+	tcase_add_loop_test(tc, test_quoted, 0, DG_NELEM(quotes));
+	tcase_add_test(tc, test_quoted_long);
 	suite_add_tcase(s, tc);
 	return s;
 }
