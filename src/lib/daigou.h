@@ -173,6 +173,10 @@ enum dg_merr dg_amount_parse(const char *s, int exponent, int64_t *minor);
 /* Exactly `exponent` fraction digits: 102.30, 16500, 1.250, -0.05. */
 #define DG_AMOUNT_SIZE 32
 void dg_amount_format(int64_t minor, int exponent, char buf[DG_AMOUNT_SIZE]);
+/* A total of many amounts, which int64 may not hold (128 bits hold the
+ * sum of 2^64 of them), written as dg_amount_format writes an amount. */
+#define DG_TOTAL_SIZE 48
+void dg_total_format(__int128 minor, int exponent, char buf[DG_TOTAL_SIZE]);
 
 /* Rates: value = coef / 10^scale, > 0, at most DG_RATE_MAX_DIGITS
  * significant digits, the published text kept verbatim. */

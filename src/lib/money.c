@@ -151,11 +151,12 @@ enum dg_merr dg_amount_parse(const char *s, int exponent, int64_t *minor)
 	return DG_M_OK;
 }
 
-/* An exponent outside 0..18 is a caller bug: it gives an empty string. */
-void dg_amount_format(int64_t minor, int exponent, char buf[DG_AMOUNT_SIZE])
+/* mag with exactly `exponent` fraction digits, '-' first when neg; buf
+ * holds DG_TOTAL_SIZE, and DG_AMOUNT_SIZE when mag fits 64 bits. An
+ * exponent outside 0..18 is a caller bug: it gives an empty string. */
+static void format_minor(u128 mag, bool neg, int exponent, char *buf)
 {
-	char digits[MAX_EXP + 4]; /* least significant first */
-	uint64_t mag = magnitude(minor);
+	char digits[48]; /* least significant first: 39 at most */
 	char *p = buf;
 	int n = 0;
 
@@ -164,12 +165,12 @@ void dg_amount_format(int64_t minor, int exponent, char buf[DG_AMOUNT_SIZE])
 		return;
 	}
 	do {
-		digits[n++] = '0' + mag % 10;
+		digits[n++] = '0' + (int)(mag % 10);
 		mag /= 10;
 	} while (mag);
 	while (n <= exponent)
 		digits[n++] = '0';
-	if (minor < 0)
+	if (neg)
 		*p++ = '-';
 	while (n-- > 0) {
 		*p++ = digits[n];
@@ -177,6 +178,18 @@ void dg_amount_format(int64_t minor, int exponent, char buf[DG_AMOUNT_SIZE])
 			*p++ = '.';
 	}
 	*p = '\0';
+}
+
+void dg_amount_format(int64_t minor, int exponent, char buf[DG_AMOUNT_SIZE])
+{
+	format_minor(magnitude(minor), minor < 0, exponent, buf);
+}
+
+void dg_total_format(__int128 minor, int exponent, char buf[DG_TOTAL_SIZE])
+{
+	u128 mag = minor < 0 ? -(u128)minor : (u128)minor;
+
+	format_minor(mag, minor < 0, exponent, buf);
 }
 
 /*

@@ -182,6 +182,34 @@ START_TEST(test_amount_round_trip)
 }
 END_TEST
 
+/* totals past int64: the extremes of 128 bits, exactly */
+#define I128_MAX ((__int128)(~(unsigned __int128)0 >> 1))
+static const struct {
+	__int128 minor;
+	int exp;
+	const char *want;
+} total_fmt[] = {
+	{0, 2, "0.00"},
+	{-5, 2, "-0.05"},
+	{10230, 2, "102.30"},
+	{(__int128)INT64_MAX + 1, 2, "92233720368547758.08"},
+	{(__int128)INT64_MAX * 3, 0, "27670116110564327421"},
+	{-(__int128)INT64_MAX * 3, 3, "-27670116110564327.421"},
+	{I128_MAX, 2, "1701411834604692317316873037158841057.27"},
+	{-I128_MAX - 1, 18, "-170141183460469231731.687303715884105728"},
+	{I128_MAX, 0, "170141183460469231731687303715884105727"},
+	{5, 19, ""},
+};
+
+START_TEST(test_total_format)
+{
+	char buf[DG_TOTAL_SIZE];
+
+	dg_total_format(total_fmt[_i].minor, total_fmt[_i].exp, buf);
+	ck_assert_str_eq(buf, total_fmt[_i].want);
+}
+END_TEST
+
 /* ------------------------------------------------------------ rates */
 
 static const struct {
@@ -761,6 +789,7 @@ Suite *dg_test_suite(void)
 	tcase_add_loop_test(tc, test_amount_parse_bad, 0, DG_NELEM(amount_bad));
 	tcase_add_loop_test(tc, test_amount_format, 0, DG_NELEM(amount_fmt));
 	tcase_add_loop_test(tc, test_amount_round_trip, 0, 19);
+	tcase_add_loop_test(tc, test_total_format, 0, DG_NELEM(total_fmt));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rates");
