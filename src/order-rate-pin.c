@@ -1399,7 +1399,7 @@ static int run(struct pinner *p, int nfiles, char **files)
 	if (opt->to) {
 		char *const *a = files;
 
-		if ((ret = time_now(p, &now)))
+		if ((worst = time_now(p, &now)))
 			goto done;
 		ret = build_order(&b.orders[0], "", a[0], a[1], a[2], opt->to,
 				  opt->base, opt->preview_rate, opt->created_at,
@@ -1457,10 +1457,15 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct pinner p = {0};
 	const char *path;
+	dg_time now;
 	int ret;
 
 	dg_set_progname(argv[0]);
 	parse_options(argc, argv, &o);
+	/* a malformed DAIGOU_NOW is a usage error in every mode: refused
+	 * before the database is opened and anything is written */
+	if ((ret = dg_now(&now)))
+		return ret;
 	path = dg_db_path(o.common.db_path);
 	ret = o.preview ? dg_db_open_ro(path, &p.db) : dg_db_open(path, &p.db);
 	if (ret)
