@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -114,6 +115,21 @@ static const struct option longopts[] = {
 };
 
 /* ------------------------------------------------------------ options */
+
+/*
+ * Batch mode's one operand, when it is an order id given without a
+ * refund kind rather than a file: no file of that name exists, and it
+ * is a valid id with no '/' or '.', which file names have and order ids
+ * seldom do. Anything else stays a FILE, so a missing batch file is 66.
+ */
+static bool order_without_kind(const char *arg)
+{
+	struct stat st;
+
+	if (!strcmp(arg, "-") || !dg_valid_id(arg) || strpbrk(arg, "/."))
+		return false;
+	return stat(arg, &st) != 0 && errno == ENOENT;
+}
 
 /* A percentage from 0 to 100 with at most 6 decimals, in millionths of a
  * percent: "0.6" is 600000. */
@@ -272,6 +288,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			       "--charge-currency go with one refund (--all, "
 			       "--lines, --amount or --charge-amount); a batch "
 			       "has columns for them");
+	} else if (argc - optind == 1 && order_without_kind(argv[optind])) {
+		dg_usage_error(usage,
+			       "no refund asked for order %s: give --all, "
+			       "--lines, --amount or --charge-amount",
+			       dg_quoted(argv[optind]));
 	}
 }
 
@@ -2065,10 +2086,16 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct ctx c = {0};
 	const char *path;
+	dg_time now;
 	int ret;
 
 	dg_set_progname(argv[0]);
 	parse_options(argc, argv, &o);
+	/* a malformed DAIGOU_NOW is a usage error in every mode, --summary
+	 * too: refused before the database is opened and anything is
+	 * written */
+	if ((ret = dg_now(&now)))
+		return ret;
 	path = dg_db_path(o.common.db_path);
 	ret = o.record ? dg_db_open(path, &c.db) : dg_db_open_ro(path, &c.db);
 	if (ret)
