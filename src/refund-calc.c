@@ -1982,101 +1982,128 @@ out:
 
 /* ------------------------------------------------------------ summary */
 
-/* pct (millionths of a percent) of refunded, rounded half-up. */
-static int buffer_of(int64_t refunded, int64_t pct, int64_t *buffer)
+/*
+ * The sums of a currency's refunds. Each refund is an int64 and a
+ * database holds fewer than 2^63 rows, so a sum stays below 2^126 in
+ * magnitude and buffer - fx_difference below 2^127: 128 bits hold every
+ * figure of the report, and no sum can stop it.
+ */
+struct totals {
+	char *ccy;
+	int64_t refunds, fallback;
+	__int128 refunded, fx;
+};
+
+/* pct (millionths of a percent) of refunded, rounded half-up (away
+ * from zero on a tie). With refunded = hi * 10^8 + lo, hi * pct is no
+ * larger than refunded, as pct is at most 100 %, and lo * pct below
+ * 10^16: no intermediate is wider than the sum itself. */
+static __int128 buffer_of(__int128 refunded, int64_t pct)
 {
-	__int128 x = (__int128)refunded * pct;
-	__int128 q = x / 100000000, r = x % 100000000;
+	__int128 hi = refunded / 100000000, lo = refunded % 100000000;
+	__int128 x = lo * pct;
+	__int128 q = hi * pct + x / 100000000, r = x % 100000000;
 
 	if (r < 0) {
-		r = -r;
-		if (2 * r >= 100000000)
+		if (-2 * r >= 100000000)
 			q--;
 	} else if (2 * r >= 100000000) {
 		q++;
 	}
-	if (q > INT64_MAX || q < INT64_MIN)
-		return -1;
-	*buffer = (int64_t)q;
-	return 0;
+	return q;
 }
 
+/* One currency's row: 0, 1 for a shortfall, or an exit status. */
+static int summary_row(struct dg_out *out, const struct options *opt,
+		       const struct totals *t)
+{
+	int exp = dg_currency_exponent(t->ccy);
+	__int128 buffer, left;
+	char n[24], nf[24], a[DG_TOTAL_SIZE], f[DG_TOTAL_SIZE],
+		bu[DG_TOTAL_SIZE], l[DG_TOTAL_SIZE];
+	const char *v[] = {t->ccy, n, nf, a, f, opt->buffer_pct, bu, l, NULL};
+	int ret;
+
+	if (exp < 0) {
+		dg_error("cannot total the refunds in %s", dg_quoted(t->ccy));
+		return DG_EXIT_SOFTWARE;
+	}
+	buffer = buffer_of(t->refunded, opt->pct);
+	left = buffer - t->fx;
+	dg_xsnprintf(n, sizeof(n), "%lld", (long long)t->refunds);
+	dg_xsnprintf(nf, sizeof(nf), "%lld", (long long)t->fallback);
+	dg_total_format(t->refunded, exp, a);
+	dg_total_format(t->fx, exp, f);
+	dg_total_format(buffer, exp, bu);
+	dg_total_format(left, exp, l);
+	v[8] = t->fx > buffer ? "shortfall" : "ok";
+	if ((ret = dg_out_row(out, v)))
+		return ret;
+	return t->fx > buffer ? DG_EXIT_FINDING : 0;
+}
+
+/*
+ * The sums are taken here, row by row, not by SQL: SQLite's sum() of
+ * integers fails with "integer overflow" past 64 bits, and total() is a
+ * double, which never holds money.
+ */
 static int run_summary(struct ctx *c)
 {
 	static const char sql[] =
-		"SELECT charge_currency, count(*), "
-		"sum(rate_source = 'fallback'), sum(charge_refund), "
-		"sum(coalesce(fx_difference, 0)) FROM refunds "
-		"WHERE created_at >= ?1 AND created_at < ?2 "
-		"GROUP BY charge_currency ORDER BY charge_currency";
+		"SELECT charge_currency, rate_source = 'fallback', "
+		"charge_refund, coalesce(fx_difference, 0) FROM refunds "
+		"WHERE (?1 IS NULL OR substr(created_at, 1, 10) >= ?1) "
+		"AND (?2 IS NULL OR substr(created_at, 1, 10) <= ?2) "
+		"ORDER BY charge_currency";
 	static const char *const cols[] = {
 		"charge_currency", "refunds",	    "fallback_refunds",
 		"refunded",	   "fx_difference", "buffer_pct",
 		"buffer",	   "buffer_left",   "status",
 	};
 	const struct options *opt = c->opt;
-	char from[DG_RFC3339_SIZE + 4] = "0000-01-01T00:00:00Z";
-	char to[DG_RFC3339_SIZE + 4] = "9999-12-31T23:59:59Z~";
+	struct totals t = {0};
 	struct dg_out *out;
 	sqlite3_stmt *st = NULL;
 	int rc, ret, worst = 0;
 
-	if (opt->from)
-		dg_xsnprintf(from, sizeof(from), "%sT00:00:00Z", opt->from);
-	if (opt->to) {
-		char next[DG_DATE_SIZE];
-
-		dg_format_date(opt->to_day + 1, next);
-		dg_xsnprintf(to, sizeof(to), "%sT00:00:00Z", next);
-	}
 	if ((ret = dg_db_prepare(c->db, sql, &st)))
 		return ret;
 	out = dg_out_new(stdout, opt->common.json, cols,
 			 sizeof(cols) / sizeof(cols[0]));
-	rc = dg_db_bind_text(st, 1, from);
+	/* the days of created_at, both ends inclusive, as YYYY-MM-DD (the
+	 * only form dg_parse_date takes); without --from or --to the period
+	 * is open on that side: every recorded refund counts, whatever the
+	 * clock says */
+	rc = dg_db_bind_text(st, 1, opt->from);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 2, to);
+		rc = dg_db_bind_text(st, 2, opt->to);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *ccy = col_text(st, 0);
-		int exp = ccy ? dg_currency_exponent(ccy) : -1;
-		int64_t refunded = sqlite3_column_int64(st, 3);
-		int64_t fx = sqlite3_column_int64(st, 4), buffer, left;
-		char n[24], nf[24], a[DG_AMOUNT_SIZE], f[DG_AMOUNT_SIZE],
-			bu[DG_AMOUNT_SIZE], l[DG_AMOUNT_SIZE];
-		const char *status;
 
 		rc = SQLITE_OK;
-		if (exp < 0 || buffer_of(refunded, opt->pct, &buffer) ||
-		    dg_sub(buffer, fx, &left)) {
-			dg_error("cannot total the refunds in '%s'",
-				 ccy ? ccy : "");
-			worst = dg_exit_worst(worst, DG_EXIT_SOFTWARE);
-			continue;
-		}
-		status = fx > buffer ? "shortfall" : "ok";
-		if (fx > buffer)
-			worst = dg_exit_worst(worst, DG_EXIT_FINDING);
-		dg_xsnprintf(n, sizeof(n), "%lld",
-			     (long long)sqlite3_column_int64(st, 1));
-		dg_xsnprintf(nf, sizeof(nf), "%lld",
-			     (long long)sqlite3_column_int64(st, 2));
-		dg_amount_format(refunded, exp, a);
-		dg_amount_format(fx, exp, f);
-		dg_amount_format(buffer, exp, bu);
-		dg_amount_format(left, exp, l);
-		{
-			const char *v[] = {ccy, n, nf,	  a, f, opt->buffer_pct,
-					   bu,	l, status};
-
-			if ((ret = dg_out_row(out, v))) {
+		if (!ccy)
+			ccy = "";
+		if (!t.ccy || strcmp(t.ccy, ccy)) {
+			if (t.ccy) {
+				ret = summary_row(out, opt, &t);
 				worst = dg_exit_worst(worst, ret);
-				break;
+				if (ret == DG_EXIT_IOERR)
+					break;
 			}
+			free(t.ccy);
+			t = (struct totals){.ccy = dg_xstrdup(ccy)};
 		}
+		t.refunds++;
+		t.fallback += sqlite3_column_int(st, 1) != 0;
+		t.refunded += sqlite3_column_int64(st, 2);
+		t.fx += sqlite3_column_int64(st, 3);
 	}
+	if (rc == SQLITE_DONE && t.ccy)
+		worst = dg_exit_worst(worst, summary_row(out, opt, &t));
 	if (rc != SQLITE_DONE && rc != SQLITE_OK)
 		worst = dg_exit_worst(
 			worst, dg_db_fail(c->db, rc, "cannot read refunds"));
+	free(t.ccy);
 	sqlite3_finalize(st);
 	return dg_exit_worst(worst, dg_out_close(out));
 }
