@@ -472,6 +472,33 @@ test_expect_success 'JSON refused: too precise, negative, not a number, no provi
     test_cmp expect actual
 '
 
+test_expect_success 'JSON refused: a number written with an exponent, as in a string' '
+    seed &&
+    for r in 1e3 1E3 1.5e-3 11684E-4 1e+0 -1e3 0e0; do
+        printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"rates\": {\"USD\": 1.17, \"JPY\": %s}}\n" "$r" >exp.json &&
+        refused exp.json "rate-fetch: exp.json: bad rate ${SQ}$r${SQ} for ${SQ}JPY${SQ} on 2026-04-14: not a plain decimal" \
+            --provider json || return 1
+    done &&
+    printf "{\"base\": \"EUR\", \"rates\": {\"2026-04-14\": {\"USD\": 1.17}, \"2026-04-15\": {\"USD\": 1.18e0}}}\n" >series.json &&
+    refused series.json "rate-fetch: series.json: bad rate ${SQ}1.18e0${SQ} for ${SQ}USD${SQ} on 2026-04-15: not a plain decimal" \
+        --provider frankfurter &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"rates\": {\"USD\": 1.17, \"JPY\": 0}}\n" >zero.json &&
+    refused zero.json "rate-fetch: zero.json: bad rate 0 for ${SQ}JPY${SQ} on 2026-04-14: must be positive" \
+        --provider json &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"rates\": {\"USD\": 1.17, \"JPY\": 0.0}}\n" >zero.json &&
+    refused zero.json "rate-fetch: zero.json: bad rate 0.0 for ${SQ}JPY${SQ} on 2026-04-14: must be positive" \
+        --provider json &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"note\": 1e3, \"rates\": {\"USD\": 1170e-3}}\n" >first.json &&
+    refused first.json "rate-fetch: first.json: bad rate ${SQ}1170e-3${SQ} for ${SQ}USD${SQ} on 2026-04-14: not a plain decimal" \
+        --provider json &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"note\": 1e3, \"rates\": {\"USD\": 1.1700}}\n" >plain.json &&
+    rate-fetch -q --provider json --file plain.json &&
+    echo "json|USD|1.17" >expect &&
+    test_sql daigou.db "SELECT provider, quote, rate FROM rates
+        WHERE as_of = ${SQ}2026-04-14${SQ}" >actual &&
+    test_cmp expect actual
+'
+
 test_expect_success '--symbols stores only those quote currencies' '
     rate-fetch --symbols USD,JPY,CNY --file "$DAILY_CSV" 2>err &&
     echo "rate-fetch: ecb 2026-04-13: 3 quotes, 3 new" >expect &&

@@ -503,7 +503,7 @@ void dg_quotes_free(struct dg_quotes *q);
 /* Parse a whole document (the ECB feeds are small enough to hold). The
  * document is all or nothing: on any error (malformed or truncated
  * document, a rate that is zero, negative, non-numeric or has an
- * exponent, an unknown currency, an impossible date, no quotes at all)
+ * exponent (a JSON number's text included), an unknown currency, an impossible date, no quotes at all)
  * a message naming `name` (and the line where known) is printed,
  * q is left empty and 65 is returned. A JSON number rate is turned back
  * into the shortest decimal text that round-trips to the same double;
