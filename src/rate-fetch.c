@@ -260,6 +260,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	check_date_arg("--date", o->date);
 	check_date_arg("--from", o->from);
 	check_date_arg("--to", o->to);
+	dg_date_range_arg(usage, o->from, o->to);
 	if (o->base)
 		dg_currency_arg(usage, "--base", o->base);
 	if (o->pair) {

@@ -129,6 +129,9 @@ void dg_format_date(int32_t days, char buf[DG_DATE_SIZE]);
 int dg_weekday(int32_t days);
 /* Durations like "90", "90s", "15m", "2h", "5d" into seconds. 0 or -1. */
 int dg_parse_duration(const char *s, int64_t *seconds);
+/* --from and --to, each a valid date or NULL: a usage error when from
+ * is after to, the same message in every tool. */
+void dg_date_range_arg(const char *usage, const char *from, const char *to);
 
 /* ------------------------------------------------------------------ */
 /* currency.c: the ISO 4217 table                                      */
