@@ -347,12 +347,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* ------------------------------------------------------------ sources */
 
-/* The whole of a file or stdin, capped. 0, 66 (missing) or 65/74. */
-static int read_all(const char *path, size_t max, char **out, size_t *len)
+/*
+ * The whole of a file or stdin, capped at max bytes. 0, or 66 (missing,
+ * unreadable or a directory), 74 (a read error), or over the cap 69 for
+ * a rate document, as for one over HTTP, and 65 for a secret file.
+ */
+static int read_all(const char *path, size_t max, bool secret, char **out,
+		    size_t *len)
 {
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	FILE *fp = stdin;
 	size_t cap = 65536, n = 0, got;
-	char *buf;
+	struct stat st;
+	char *buf = NULL;
 	int ret = 0;
 
 	if (strcmp(path, "-")) {
@@ -362,14 +369,27 @@ static int read_all(const char *path, size_t max, char **out, size_t *len)
 			return DG_EXIT_NOINPUT;
 		}
 	}
+	/* fopen opens a directory; reading it fails with EISDIR (74) */
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		dg_error("cannot open '%s': %s", name, strerror(EISDIR));
+		ret = DG_EXIT_NOINPUT;
+		goto out;
+	}
 	buf = dg_xmalloc(cap + 1);
 	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
 		n += got;
 		if (n > max) {
-			dg_error("'%s' is larger than %zu bytes (see "
-				 "--max-size)",
-				 path, max);
-			ret = DG_EXIT_DATAERR;
+			if (secret) {
+				dg_error("secret file '%s' is larger than %zu "
+					 "bytes",
+					 name, max);
+				ret = DG_EXIT_DATAERR;
+			} else {
+				dg_error("'%s' is larger than %zu bytes (see "
+					 "--max-size)",
+					 name, max);
+				ret = DG_EXIT_UNAVAILABLE;
+			}
 			goto out;
 		}
 		if (n == cap) {
@@ -378,7 +398,7 @@ static int read_all(const char *path, size_t max, char **out, size_t *len)
 		}
 	}
 	if (ferror(fp)) {
-		dg_error("cannot read '%s': %s", path, strerror(errno));
+		dg_error("cannot read '%s': %s", name, strerror(errno));
 		ret = DG_EXIT_IOERR;
 		goto out;
 	}
@@ -403,7 +423,8 @@ static char *read_secret(const struct options *o, int *status)
 
 	*status = 0;
 	if (o->secret_file) {
-		if ((*status = read_all(o->secret_file, 4096, &buf, &len)))
+		if ((*status =
+			     read_all(o->secret_file, 4096, true, &buf, &len)))
 			return NULL;
 		buf[strcspn(buf, "\r\n")] = '\0';
 		if (!*buf) {
@@ -1009,7 +1030,7 @@ static int fetch_file(sqlite3 *db, const struct options *o)
 	size_t len;
 	int ret;
 
-	if ((ret = read_all(o->file, o->http.max_size, &buf, &len)))
+	if ((ret = read_all(o->file, o->http.max_size, false, &buf, &len)))
 		return ret;
 	provider = stored_provider(o, buf, len, name);
 	ret = provider ? load(db, o, provider, buf, len, name, name, NULL, NULL)

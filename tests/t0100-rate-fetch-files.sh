@@ -539,6 +539,45 @@ test_expect_success 'a missing --file: 66, the path named' '
     test_must_be_empty out
 '
 
+test_expect_success 'a directory as --file: 66, said so, as in the other tools' '
+    mkdir dir &&
+    test_expect_code 66 rate-fetch --file dir >out 2>err &&
+    echo "rate-fetch: cannot open ${SQ}dir${SQ}: Is a directory" >expect &&
+    test_cmp expect err &&
+    test_must_be_empty out &&
+    test_expect_code 66 rate-fetch --file - <dir 2>err &&
+    echo "rate-fetch: cannot open ${SQ}<stdin>${SQ}: Is a directory" >expect &&
+    test_cmp expect err &&
+    test_expect_code 66 order-rate-pin --db daigou.db dir >out 2>err &&
+    echo "order-rate-pin: cannot open ${SQ}dir${SQ}: Is a directory" >expect &&
+    sed -n 1p err >actual &&
+    test_cmp expect actual &&
+    test_expect_code 66 rate-fetch --provider json --secret-file dir \
+        --url "http://127.0.0.1:9/?k={key}" 2>err &&
+    echo "rate-fetch: cannot open ${SQ}dir${SQ}: Is a directory" >expect &&
+    test_cmp expect err
+'
+
+test_expect_success 'an unreadable --file: 66' '
+    echo "<x/>" >locked.xml &&
+    chmod 000 locked.xml &&
+    if cat locked.xml >/dev/null 2>&1; then
+        say "skipped: files are readable whatever their mode (root)"
+    else
+        test_expect_code 66 rate-fetch --file locked.xml 2>err &&
+        echo "rate-fetch: cannot open ${SQ}locked.xml${SQ}: Permission denied" >expect &&
+        test_cmp expect err
+    fi
+'
+
+test_expect_success 'a secret file over 4096 bytes: 65, said so' '
+    awk "BEGIN { for (i = 0; i < 5000; i++) printf \"k\" }" >big-key &&
+    test_expect_code 65 rate-fetch --provider json --secret-file big-key \
+        --url "http://127.0.0.1:9/?k={key}" 2>err &&
+    echo "rate-fetch: secret file ${SQ}big-key${SQ} is larger than 4096 bytes" >expect &&
+    test_cmp expect err
+'
+
 test_expect_success '-q stores without a summary; errors still show' '
     rate-fetch -q --file "$DAILY_CSV" >out 2>err &&
     test_must_be_empty err &&
@@ -552,10 +591,17 @@ test_expect_success '-q stores without a summary; errors still show' '
     test_line_count = 1 err
 '
 
-test_expect_success '--max-size applies to files as well' '
-    test_expect_code 65 rate-fetch --max-size 1k --file "$DAILY_XML" 2>err &&
+test_expect_success '--max-size applies to files as well: 69, as over HTTP' '
+    test_expect_code 69 rate-fetch --max-size 1k --file "$DAILY_XML" >out 2>err &&
     echo "rate-fetch: ${SQ}$DAILY_XML${SQ} is larger than 1024 bytes (see --max-size)" >expect &&
     test_cmp expect err &&
+    test_must_be_empty out &&
+    test_expect_code 69 rate-fetch --max-size 1k --file - <"$DAILY_XML" 2>err &&
+    echo "rate-fetch: ${SQ}<stdin>${SQ} is larger than 1024 bytes (see --max-size)" >expect &&
+    test_cmp expect err &&
+    echo 0 >expect &&
+    count >actual &&
+    test_cmp expect actual &&
     rate-fetch -q --max-size 2k --file "$DAILY_XML" &&
     echo 31 >expect &&
     count >actual &&
