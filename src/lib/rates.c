@@ -639,7 +639,9 @@ static struct exp_rate *find_exp_rate(const char *buf, size_t len)
 			i++; /* blanks, ':', true, false, null */
 			continue;
 		}
-		for (j = i; j < len && strchr("+-.0123456789eE", buf[j]); j++)
+		for (j = i;
+		     j < len && buf[j] && strchr("+-.0123456789eE", buf[j]);
+		     j++)
 			;
 		if ((depth == 2 || depth == 3) && obj[1] && obj[2] &&
 		    obj[depth] && key[1] &&
