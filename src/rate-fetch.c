@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -260,6 +262,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	check_date_arg("--date", o->date);
 	check_date_arg("--from", o->from);
 	check_date_arg("--to", o->to);
+	dg_date_range_arg(usage, o->from, o->to);
 	if (o->base)
 		dg_currency_arg(usage, "--base", o->base);
 	if (o->pair) {
@@ -344,12 +347,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* ------------------------------------------------------------ sources */
 
-/* The whole of a file or stdin, capped. 0, 66 (missing) or 65/74. */
-static int read_all(const char *path, size_t max, char **out, size_t *len)
+/*
+ * The whole of a file or stdin, capped at max bytes. 0, or 66 (missing,
+ * unreadable or a directory), 74 (a read error), or over the cap 69 for
+ * a rate document, as for one over HTTP, and 65 for a secret file.
+ */
+static int read_all(const char *path, size_t max, bool secret, char **out,
+		    size_t *len)
 {
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	FILE *fp = stdin;
 	size_t cap = 65536, n = 0, got;
-	char *buf;
+	struct stat st;
+	char *buf = NULL;
 	int ret = 0;
 
 	if (strcmp(path, "-")) {
@@ -359,14 +369,27 @@ static int read_all(const char *path, size_t max, char **out, size_t *len)
 			return DG_EXIT_NOINPUT;
 		}
 	}
+	/* fopen opens a directory; reading it fails with EISDIR (74) */
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		dg_error("cannot open '%s': %s", name, strerror(EISDIR));
+		ret = DG_EXIT_NOINPUT;
+		goto out;
+	}
 	buf = dg_xmalloc(cap + 1);
 	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
 		n += got;
 		if (n > max) {
-			dg_error("'%s' is larger than %zu bytes (see "
-				 "--max-size)",
-				 path, max);
-			ret = DG_EXIT_DATAERR;
+			if (secret) {
+				dg_error("secret file '%s' is larger than %zu "
+					 "bytes",
+					 name, max);
+				ret = DG_EXIT_DATAERR;
+			} else {
+				dg_error("'%s' is larger than %zu bytes (see "
+					 "--max-size)",
+					 name, max);
+				ret = DG_EXIT_UNAVAILABLE;
+			}
 			goto out;
 		}
 		if (n == cap) {
@@ -375,7 +398,7 @@ static int read_all(const char *path, size_t max, char **out, size_t *len)
 		}
 	}
 	if (ferror(fp)) {
-		dg_error("cannot read '%s': %s", path, strerror(errno));
+		dg_error("cannot read '%s': %s", name, strerror(errno));
 		ret = DG_EXIT_IOERR;
 		goto out;
 	}
@@ -400,7 +423,8 @@ static char *read_secret(const struct options *o, int *status)
 
 	*status = 0;
 	if (o->secret_file) {
-		if ((*status = read_all(o->secret_file, 4096, &buf, &len)))
+		if ((*status =
+			     read_all(o->secret_file, 4096, true, &buf, &len)))
 			return NULL;
 		buf[strcspn(buf, "\r\n")] = '\0';
 		if (!*buf) {
@@ -599,7 +623,42 @@ struct newest {
 struct store_stats {
 	size_t quotes, fresh, days, jumps;
 	int32_t first, last;
+	/* "EUR/USD: ecb moved more than ...", one per jump: warned only
+	 * once the document is committed. */
+	char **jump_msgs;
 };
+
+static void stats_free(struct store_stats *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->jumps; i++)
+		free(s->jump_msgs[i]);
+	free(s->jump_msgs);
+	s->jump_msgs = NULL;
+	s->jumps = 0;
+}
+
+/* printf into a string of its own size (malloc'd). */
+static char *text_printf(const char *fmt, ...) DG_PRINTF(1, 2);
+
+static char *text_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		dg_die(DG_EXIT_SOFTWARE, "internal error: cannot format text");
+	s = dg_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
 
 static bool symbol_wanted(const char *symbols, const char *code)
 {
@@ -648,16 +707,19 @@ static void note_newest(struct newest **v, size_t *n, const struct dg_quote *q)
 }
 
 /* The valve: the newest stored quote of each pair against the same pair's
- * previous as_of quote of the provider. Inside the store transaction. */
+ * previous as_of quote of the provider. Inside the store transaction: the
+ * events are written in it, the warnings kept in stats for after the
+ * commit, so that a document that is not stored warns of nothing. */
 static int check_jumps(sqlite3 *db, const char *provider, const char *pct,
-		       const struct newest *v, size_t n, size_t *jumps)
+		       const struct newest *v, size_t n,
+		       struct store_stats *stats)
 {
 	static const char sql[] =
 		"SELECT rate, as_of FROM rates WHERE provider = ?1 AND "
 		"base = ?2 AND quote = ?3 AND as_of < ?4 "
 		"ORDER BY as_of DESC LIMIT 1";
 	sqlite3_stmt *st = NULL;
-	char day[DG_DATE_SIZE], subject[8], detail[256];
+	char day[DG_DATE_SIZE], subject[8], *detail;
 	struct dg_rate prev;
 	size_t i;
 	int rc, ret;
@@ -688,16 +750,22 @@ static int check_jumps(sqlite3 *db, const char *provider, const char *pct,
 			continue;
 		dg_xsnprintf(subject, sizeof(subject), "%s/%s", v[i].base,
 			     v[i].quote);
-		dg_xsnprintf(
-			detail, sizeof(detail),
+		detail = text_printf(
 			"%s moved more than %s %% from %s on %s to %s on %s",
 			provider, pct, prev.text,
 			(const char *)sqlite3_column_text(st, 1),
 			v[i].rate->text, day);
-		dg_warn("rate jump %s: %s", subject, detail);
-		if ((ret = dg_db_event(db, "rate_jump", subject, detail)))
+		ret = dg_db_event(db, "rate_jump", subject, detail);
+		if (!ret) {
+			stats->jump_msgs = dg_xrealloc(
+				stats->jump_msgs,
+				(stats->jumps + 1) * sizeof(*stats->jump_msgs));
+			stats->jump_msgs[stats->jumps++] =
+				text_printf("%s: %s", subject, detail);
+		}
+		free(detail);
+		if (ret)
 			goto out;
-		(*jumps)++;
 	}
 	ret = 0;
 out:
@@ -791,7 +859,7 @@ static int store(sqlite3 *db, const char *provider, const char *source,
 		ret = DG_EXIT_DATAERR;
 		goto out;
 	}
-	ret = check_jumps(db, provider, pct, newest, nnewest, &stats->jumps);
+	ret = check_jumps(db, provider, pct, newest, nnewest, stats);
 out:
 	free(newest);
 	sqlite3_finalize(ins);
@@ -901,6 +969,7 @@ static int load(sqlite3 *db, const struct options *o, const char *provider,
 	struct dg_quotes q = {0};
 	char now_text[DG_RFC3339_SIZE];
 	dg_time now;
+	size_t i;
 	int ret;
 
 	if ((ret = dg_now(&now)))
@@ -920,9 +989,12 @@ static int load(sqlite3 *db, const struct options *o, const char *provider,
 		dg_db_rollback(db);
 		goto out;
 	}
+	for (i = 0; i < stats.jumps; i++)
+		dg_warn("rate jump %s", stats.jump_msgs[i]);
 	report(provider, &stats);
 	ret = stats.jumps ? DG_EXIT_FINDING : 0;
 out:
+	stats_free(&stats);
 	dg_quotes_free(&q);
 	return ret;
 }
@@ -958,7 +1030,7 @@ static int fetch_file(sqlite3 *db, const struct options *o)
 	size_t len;
 	int ret;
 
-	if ((ret = read_all(o->file, o->http.max_size, &buf, &len)))
+	if ((ret = read_all(o->file, o->http.max_size, false, &buf, &len)))
 		return ret;
 	provider = stored_provider(o, buf, len, name);
 	ret = provider ? load(db, o, provider, buf, len, name, name, NULL, NULL)

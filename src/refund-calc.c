@@ -259,9 +259,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 					      "--to and --buffer-pct");
 		if (optind != argc)
 			dg_usage_error(usage, "--summary takes no arguments");
-		if (o->from && o->to && o->from_day > o->to_day)
-			dg_usage_error(usage, "--from %s is after --to %s",
-				       o->from, o->to);
+		dg_date_range_arg(usage, o->from, o->to);
 		return;
 	}
 	if (o->from || o->to || o->pct_given)

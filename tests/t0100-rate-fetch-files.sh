@@ -472,6 +472,33 @@ test_expect_success 'JSON refused: too precise, negative, not a number, no provi
     test_cmp expect actual
 '
 
+test_expect_success 'JSON refused: a number written with an exponent, as in a string' '
+    seed &&
+    for r in 1e3 1E3 1.5e-3 11684E-4 1e+0 -1e3 0e0; do
+        printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"rates\": {\"USD\": 1.17, \"JPY\": %s}}\n" "$r" >exp.json &&
+        refused exp.json "rate-fetch: exp.json: bad rate ${SQ}$r${SQ} for ${SQ}JPY${SQ} on 2026-04-14: not a plain decimal" \
+            --provider json || return 1
+    done &&
+    printf "{\"base\": \"EUR\", \"rates\": {\"2026-04-14\": {\"USD\": 1.17}, \"2026-04-15\": {\"USD\": 1.18e0}}}\n" >series.json &&
+    refused series.json "rate-fetch: series.json: bad rate ${SQ}1.18e0${SQ} for ${SQ}USD${SQ} on 2026-04-15: not a plain decimal" \
+        --provider frankfurter &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"rates\": {\"USD\": 1.17, \"JPY\": 0}}\n" >zero.json &&
+    refused zero.json "rate-fetch: zero.json: bad rate 0 for ${SQ}JPY${SQ} on 2026-04-14: must be positive" \
+        --provider json &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"rates\": {\"USD\": 1.17, \"JPY\": 0.0}}\n" >zero.json &&
+    refused zero.json "rate-fetch: zero.json: bad rate 0.0 for ${SQ}JPY${SQ} on 2026-04-14: must be positive" \
+        --provider json &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"note\": 1e3, \"rates\": {\"USD\": 1170e-3}}\n" >first.json &&
+    refused first.json "rate-fetch: first.json: bad rate ${SQ}1170e-3${SQ} for ${SQ}USD${SQ} on 2026-04-14: not a plain decimal" \
+        --provider json &&
+    printf "{\"base\": \"EUR\", \"date\": \"2026-04-14\", \"note\": 1e3, \"rates\": {\"USD\": 1.1700}}\n" >plain.json &&
+    rate-fetch -q --provider json --file plain.json &&
+    echo "json|USD|1.17" >expect &&
+    test_sql daigou.db "SELECT provider, quote, rate FROM rates
+        WHERE as_of = ${SQ}2026-04-14${SQ}" >actual &&
+    test_cmp expect actual
+'
+
 test_expect_success '--symbols stores only those quote currencies' '
     rate-fetch --symbols USD,JPY,CNY --file "$DAILY_CSV" 2>err &&
     echo "rate-fetch: ecb 2026-04-13: 3 quotes, 3 new" >expect &&
@@ -512,6 +539,45 @@ test_expect_success 'a missing --file: 66, the path named' '
     test_must_be_empty out
 '
 
+test_expect_success 'a directory as --file: 66, said so, as in the other tools' '
+    mkdir dir &&
+    test_expect_code 66 rate-fetch --file dir >out 2>err &&
+    echo "rate-fetch: cannot open ${SQ}dir${SQ}: Is a directory" >expect &&
+    test_cmp expect err &&
+    test_must_be_empty out &&
+    test_expect_code 66 rate-fetch --file - <dir 2>err &&
+    echo "rate-fetch: cannot open ${SQ}<stdin>${SQ}: Is a directory" >expect &&
+    test_cmp expect err &&
+    test_expect_code 66 order-rate-pin --db daigou.db dir >out 2>err &&
+    echo "order-rate-pin: cannot open ${SQ}dir${SQ}: Is a directory" >expect &&
+    sed -n 1p err >actual &&
+    test_cmp expect actual &&
+    test_expect_code 66 rate-fetch --provider json --secret-file dir \
+        --url "http://127.0.0.1:9/?k={key}" 2>err &&
+    echo "rate-fetch: cannot open ${SQ}dir${SQ}: Is a directory" >expect &&
+    test_cmp expect err
+'
+
+test_expect_success 'an unreadable --file: 66' '
+    echo "<x/>" >locked.xml &&
+    chmod 000 locked.xml &&
+    if cat locked.xml >/dev/null 2>&1; then
+        say "skipped: files are readable whatever their mode (root)"
+    else
+        test_expect_code 66 rate-fetch --file locked.xml 2>err &&
+        echo "rate-fetch: cannot open ${SQ}locked.xml${SQ}: Permission denied" >expect &&
+        test_cmp expect err
+    fi
+'
+
+test_expect_success 'a secret file over 4096 bytes: 65, said so' '
+    awk "BEGIN { for (i = 0; i < 5000; i++) printf \"k\" }" >big-key &&
+    test_expect_code 65 rate-fetch --provider json --secret-file big-key \
+        --url "http://127.0.0.1:9/?k={key}" 2>err &&
+    echo "rate-fetch: secret file ${SQ}big-key${SQ} is larger than 4096 bytes" >expect &&
+    test_cmp expect err
+'
+
 test_expect_success '-q stores without a summary; errors still show' '
     rate-fetch -q --file "$DAILY_CSV" >out 2>err &&
     test_must_be_empty err &&
@@ -525,10 +591,17 @@ test_expect_success '-q stores without a summary; errors still show' '
     test_line_count = 1 err
 '
 
-test_expect_success '--max-size applies to files as well' '
-    test_expect_code 65 rate-fetch --max-size 1k --file "$DAILY_XML" 2>err &&
+test_expect_success '--max-size applies to files as well: 69, as over HTTP' '
+    test_expect_code 69 rate-fetch --max-size 1k --file "$DAILY_XML" >out 2>err &&
     echo "rate-fetch: ${SQ}$DAILY_XML${SQ} is larger than 1024 bytes (see --max-size)" >expect &&
     test_cmp expect err &&
+    test_must_be_empty out &&
+    test_expect_code 69 rate-fetch --max-size 1k --file - <"$DAILY_XML" 2>err &&
+    echo "rate-fetch: ${SQ}<stdin>${SQ} is larger than 1024 bytes (see --max-size)" >expect &&
+    test_cmp expect err &&
+    echo 0 >expect &&
+    count >actual &&
+    test_cmp expect actual &&
     rate-fetch -q --max-size 2k --file "$DAILY_XML" &&
     echo 31 >expect &&
     count >actual &&

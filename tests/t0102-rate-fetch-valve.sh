@@ -108,6 +108,41 @@ test_expect_success 'a bad --max-jump is a usage error' '
     done
 '
 
+test_expect_success 'a jump in a document whose commit fails: no warning, no event' '
+    # A deferred foreign key that the rate_jump event breaks: the
+    # statements succeed, the COMMIT fails.
+    db=$PWD/trap.db &&
+    test_ecb_xml @2026-04-13 USD 1.1000 >a.xml &&
+    test_ecb_xml @2026-04-14 USD 1.2000 JPY 180.00 >b.xml &&
+    rate-fetch -q --db "$db" --file a.xml &&
+    test_sql "$db" "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY);
+        CREATE TABLE trap_child (parent INTEGER REFERENCES trap_parent (id)
+            DEFERRABLE INITIALLY DEFERRED);
+        CREATE TRIGGER trap AFTER INSERT ON events
+            WHEN NEW.kind = ${SQ}rate_jump${SQ}
+            BEGIN INSERT INTO trap_child VALUES (1); END" &&
+    test_expect_code 74 rate-fetch --db "$db" --file b.xml >out 2>err &&
+    test_must_be_empty out &&
+    # one line, the failed commit (the path as SQLite names it)
+    test_line_count = 1 err &&
+    grep "^rate-fetch: cannot commit a transaction on ${SQ}.*/trap.db${SQ}: FOREIGN KEY constraint failed\$" err &&
+    echo "0|0" >expect &&
+    test_sql "$db" "SELECT (SELECT count(*) FROM rates WHERE as_of = ${SQ}2026-04-14${SQ}),
+        (SELECT count(*) FROM events WHERE kind = ${SQ}rate_jump${SQ})" >actual &&
+    test_cmp expect actual &&
+    test_sql "$db" "DROP TRIGGER trap" &&
+    test_expect_code 1 rate-fetch --db "$db" --file b.xml 2>err &&
+    cat >expect <<-\EOF &&
+	rate-fetch: warning: rate jump EUR/USD: ecb moved more than 2 % from 1.1000 on 2026-04-13 to 1.2000 on 2026-04-14
+	rate-fetch: ecb 2026-04-14: 2 quotes, 2 new
+	EOF
+    test_cmp expect err &&
+    echo "2|1" >expect &&
+    test_sql "$db" "SELECT (SELECT count(*) FROM rates WHERE as_of = ${SQ}2026-04-14${SQ}),
+        (SELECT count(*) FROM events WHERE kind = ${SQ}rate_jump${SQ})" >actual &&
+    test_cmp expect actual
+'
+
 test_expect_success 'a history loaded at once checks only its newest day' '
     unset DAIGOU_DB &&
     {

@@ -499,3 +499,12 @@ void dg_currency_arg(const char *usage, const char *opt, const char *code)
 	if (!dg_currency_lookup(code))
 		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
 }
+
+void dg_date_range_arg(const char *usage, const char *from, const char *to)
+{
+	int32_t a, b;
+
+	if (from && to && !dg_parse_date(from, &a) && !dg_parse_date(to, &b) &&
+	    a > b)
+		dg_usage_error(usage, "--from %s is after --to %s", from, to);
+}

@@ -129,6 +129,9 @@ void dg_format_date(int32_t days, char buf[DG_DATE_SIZE]);
 int dg_weekday(int32_t days);
 /* Durations like "90", "90s", "15m", "2h", "5d" into seconds. 0 or -1. */
 int dg_parse_duration(const char *s, int64_t *seconds);
+/* --from and --to, each a valid date or NULL: a usage error when from
+ * is after to, the same message in every tool. */
+void dg_date_range_arg(const char *usage, const char *from, const char *to);
 
 /* ------------------------------------------------------------------ */
 /* currency.c: the ISO 4217 table                                      */
@@ -507,7 +510,7 @@ void dg_quotes_free(struct dg_quotes *q);
 /* Parse a whole document (the ECB feeds are small enough to hold). The
  * document is all or nothing: on any error (malformed or truncated
  * document, a rate that is zero, negative, non-numeric or has an
- * exponent, an unknown currency, an impossible date, no quotes at all)
+ * exponent (a JSON number's text included), an unknown currency, an impossible date, no quotes at all)
  * a message naming `name` (and the line where known) is printed,
  * q is left empty and 65 is returned. A JSON number rate is turned back
  * into the shortest decimal text that round-trips to the same double;

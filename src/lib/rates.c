@@ -139,6 +139,15 @@ int dg_rate_from_json_number(json_t *num, char *buf, size_t len)
 
 /* ------------------------------------------------------------ builder */
 
+/* JSON: a rate written with an exponent, as found in the text. */
+struct exp_rate {
+	char *day;	  /* its series day's key, NULL in a one-day document */
+	char *code;	  /* its currency's key */
+	const char *text; /* the number as written, in the document */
+	size_t len;
+	bool seen; /* the walk over the parsed document reached it */
+};
+
 /* Quotes of one document as they are read, day by day. */
 struct builder {
 	struct dg_quotes *q;
@@ -155,6 +164,10 @@ struct builder {
 	int32_t *days;
 	size_t ndays, days_cap;
 	int32_t dmin, dmax;
+	/* JSON: the key of the series day being read (NULL in a one-day
+	 * document), and the first rate written with an exponent. */
+	const char *day_key;
+	struct exp_rate *exp;
 };
 
 static void fail(struct builder *b, const char *fmt, ...) DG_PRINTF(2, 3);
@@ -547,6 +560,128 @@ static char *show_json(json_t *v, int digits)
 	return s ? s : dg_xstrdup("?");
 }
 
+/*
+ * jansson hands 1e3 over as the double 1000, the text it was written as
+ * gone; a rate written with an exponent is refused, as it is in the CSV
+ * and in a JSON string, so the text is read once more for one. The
+ * document is well-formed JSON (jansson has read it): only strings,
+ * numbers and the nesting need telling apart. Rates sit at
+ * "rates": {CODE: n} and "rates": {DAY: {CODE: n}}; the first number
+ * with an exponent there is kept with its keys, for add_json_rate to
+ * report when the walk over the parsed document reaches it.
+ */
+
+/* A key as jansson reads it: s is its text, quotes included. */
+static char *json_key(const char *s, size_t n)
+{
+	json_t *v;
+	char *k;
+
+	if (!memchr(s, '\\', n))
+		return dg_xstrndup(s + 1, n - 2);
+	v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+	k = dg_xstrdup(json_is_string(v) ? json_string_value(v) : "");
+	json_decref(v);
+	return k;
+}
+
+static bool key_is(const char *s, size_t n, const char *want)
+{
+	char *k = json_key(s, n);
+	bool same = !strcmp(k, want);
+
+	free(k);
+	return same;
+}
+
+/* The first rate written with an exponent in the JSON text, or NULL. */
+static struct exp_rate *find_exp_rate(const char *buf, size_t len)
+{
+	/* Per depth 1 to 3: an object or not, and the key being read. */
+	bool obj[4] = {false};
+	const char *key[4] = {NULL};
+	size_t klen[4] = {0}, depth = 0, i = 0, j;
+	bool want_key = false;
+	struct exp_rate *x;
+
+	while (i < len) {
+		switch (buf[i]) {
+		case '{':
+		case '[':
+			if (++depth < 4)
+				obj[depth] = buf[i] == '{';
+			want_key = buf[i] == '{';
+			i++;
+			continue;
+		case '}':
+		case ']':
+			depth--;
+			i++;
+			continue;
+		case ',':
+			want_key = depth > 0 && depth < 4 && obj[depth];
+			i++;
+			continue;
+		case '"':
+			for (j = i + 1; j < len && buf[j] != '"'; j++)
+				if (buf[j] == '\\')
+					j++;
+			j++;
+			if (want_key && depth < 4) {
+				key[depth] = buf + i;
+				klen[depth] = j - i;
+			}
+			want_key = false;
+			i = j;
+			continue;
+		}
+		if (buf[i] != '-' && (buf[i] < '0' || buf[i] > '9')) {
+			i++; /* blanks, ':', true, false, null */
+			continue;
+		}
+		for (j = i;
+		     j < len && buf[j] && strchr("+-.0123456789eE", buf[j]);
+		     j++)
+			;
+		if ((depth == 2 || depth == 3) && obj[1] && obj[2] &&
+		    obj[depth] && key[1] &&
+		    (memchr(buf + i, 'e', j - i) ||
+		     memchr(buf + i, 'E', j - i)) &&
+		    key_is(key[1], klen[1], "rates")) {
+			x = dg_xcalloc(1, sizeof(*x));
+			if (depth == 3)
+				x->day = json_key(key[2], klen[2]);
+			x->code = json_key(key[depth], klen[depth]);
+			x->text = buf + i;
+			x->len = j - i;
+			return x;
+		}
+		i = j;
+	}
+	return NULL;
+}
+
+static void free_exp_rate(struct exp_rate *x)
+{
+	if (!x)
+		return;
+	free(x->day);
+	free(x->code);
+	free(x);
+}
+
+/* Is code of the day being read the rate written with an exponent? */
+static bool is_exp_rate(struct builder *b, const char *code)
+{
+	struct exp_rate *x = b->exp;
+
+	if (!x || strcmp(x->code, code) || (x->day == NULL) != !b->day_key ||
+	    (x->day && strcmp(x->day, b->day_key)))
+		return false;
+	x->seen = true;
+	return true;
+}
+
 /* One "CODE": rate of the current day: a decimal string, or a JSON
  * number turned back into its shortest decimal text. */
 static int add_json_rate(struct builder *b, const char *code, json_t *v)
@@ -556,6 +691,12 @@ static int add_json_rate(struct builder *b, const char *code, json_t *v)
 
 	if (check_currency(b, code))
 		return -1;
+	if (json_is_real(v) && is_exp_rate(b, code)) {
+		dg_format_date(b->day, d);
+		fail(b, "bad rate %s for '%s' on %s: not a plain decimal",
+		     dg_quotedn(b->exp->text, b->exp->len), code, d);
+		return -1;
+	}
 	if (json_is_string(v))
 		return add_quote(b, code, json_string_value(v));
 	if (json_is_number(v) &&
@@ -597,6 +738,7 @@ static int add_json_day(struct builder *b, json_t *rates)
 static int add_series_day(struct builder *b, const char *key, json_t *rates)
 {
 	int32_t day;
+	int ret;
 
 	if (!json_is_object(rates)) {
 		fail(b, "'rates' mixes days and currencies");
@@ -608,7 +750,10 @@ static int add_series_day(struct builder *b, const char *key, json_t *rates)
 	}
 	if (begin_day(b, day))
 		return -1;
-	return add_json_day(b, rates);
+	b->day_key = key;
+	ret = add_json_day(b, rates);
+	b->day_key = NULL;
+	return ret;
 }
 
 /* The day of a latest-rates document: "date" wins over "timestamp". */
@@ -667,6 +812,7 @@ static void parse_json(const char *buf, size_t len, struct builder *b)
 		fail(b, "not a JSON object");
 		goto out;
 	}
+	b->exp = find_exp_rate(buf, len);
 	if (provider_error(b, doc))
 		goto out;
 	rates = json_object_get(doc, "rates");
@@ -709,7 +855,14 @@ static void parse_json(const char *buf, size_t len, struct builder *b)
 	} else if (!json_day(b, doc, &day) && !begin_day(b, day)) {
 		add_json_day(b, rates);
 	}
+	/* Every rate is visited above: this is a safety net only. */
+	if (b->exp && !b->exp->seen)
+		fail(b, "bad rate %s for %s: not a plain decimal",
+		     dg_quotedn(b->exp->text, b->exp->len),
+		     dg_quoted(b->exp->code));
 out:
+	free_exp_rate(b->exp);
+	b->exp = NULL;
 	json_decref(doc);
 }
 

@@ -202,16 +202,23 @@ static const struct {
 	 "\"PLN\":\"4.2540\",\"USD\":\"1.1684\",\"JPY\":186.750}}",
 	 "2026-04-13 EUR/PLN 4.2540\n2026-04-13 EUR/USD 1.1684\n"
 	 "2026-04-13 EUR/JPY 186.75\n"},
-	/* 13: a JSON number with an exponent is a number too */
+	/* 13: an exponent outside the rates is none of their business */
 	{DG_RF_JSON,
-	 "{\"base\":\"EUR\",\"date\":\"2026-04-13\",\"rates\":{"
-	 "\"IDR\":2.008205e4,\"USD\":11684E-4}}",
+	 "{\"base\":\"EUR\",\"date\":\"2026-04-13\",\"x\":1e3,"
+	 "\"meta\":{\"rates\":{\"USD\":2E-1},\"v\":[1e1,{\"a\":5e5}]},"
+	 "\"rates\":{\"IDR\":20082.05,\"USD\":\"1.1684\"},\"y\":-0.5e-9}",
 	 "2026-04-13 EUR/IDR 20082.05\n2026-04-13 EUR/USD 1.1684\n"},
 	/* 14: an empty day in a series is fine when others have quotes */
 	{DG_RF_JSON,
 	 "{\"base\":\"EUR\",\"rates\":{\"2026-04-10\":{},"
-	 "\"2026-04-13\":{\"USD\":1e0}}}",
+	 "\"2026-04-13\":{\"USD\":1}}}",
 	 "2026-04-13 EUR/USD 1\n"},
+	/* 15: an "e" or a brace in a string or a key is not an exponent */
+	{DG_RF_JSON,
+	 "{\"note\":\"1e3 {\\\"rates\\\":{\\\"USD\\\":1e3}}\",\"base\":\"EUR\","
+	 "\"date\":\"2026-04-13\",\"rates\":{\"USD\":1.5,"
+	 "\"JPY\":186}}",
+	 "2026-04-13 EUR/USD 1.5\n2026-04-13 EUR/JPY 186\n"},
 };
 
 START_TEST(test_good)
@@ -446,12 +453,65 @@ static const struct {
 	{DG_RF_JSON, JDOC("{\"USD\":3.5052000000000003}"),
 	 "t: d: bad rate 3.5052000000000003 for 'USD' on 2026-04-13: more "
 	 "than 15 significant digits\n"},
-	{DG_RF_JSON, JDOC("{\"USD\":1e20}"),
+	{DG_RF_JSON, JDOC("{\"USD\":100000000000000000000.0}"),
 	 "t: d: bad rate '100000000000000000000' for 'USD' on 2026-04-13: "
 	 "too many significant digits\n"},
-	{DG_RF_JSON, JDOC("{\"USD\":1e-50}"),
+	{DG_RF_JSON,
+	 JDOC("{\"USD\":0.00000000000000000000000000000000000000000000000001}"),
 	 "t: d: bad rate '0.0000000000000000000000000000000000000000000000000"
 	 "1' for 'USD' on 2026-04-13: overflow\n"},
+	/* a JSON number written with an exponent, as a string would be */
+	{DG_RF_JSON, JDOC("{\"USD\":1e3}"),
+	 "t: d: bad rate '1e3' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"JPY\":186.75,\"USD\":1E3}"),
+	 "t: d: bad rate '1E3' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"USD\":1.5e-3}"),
+	 "t: d: bad rate '1.5e-3' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"USD\":11684E-4}"),
+	 "t: d: bad rate '11684E-4' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"USD\":1e+0}"),
+	 "t: d: bad rate '1e+0' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"USD\":-1e3}"),
+	 "t: d: bad rate '-1e3' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"USD\":0e0}"),
+	 "t: d: bad rate '0e0' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"EUR\":1e0}"),
+	 "t: d: bad rate '1e0' for 'EUR' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON, JDOC("{\"USD\":1.1684,\"XYZ\":1e3}"),
+	 "t: d: unknown currency 'XYZ' on 2026-04-13\n"},
+	{DG_RF_JSON, JDOC("{\"U\\u0053D\":2.5e1}"),
+	 "t: d: bad rate '2.5e1' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON,
+	 "{\"base\":\"EUR\",\"date\":\"2026-04-13\",\"r\\u0061tes\":{"
+	 "\"USD\":1.2e0}}",
+	 "t: d: bad rate '1.2e0' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON,
+	 "{\"base\":\"EUR\",\"rates\":{\"2026-04-10\":{\"USD\":1.1711},"
+	 "\"2026-04-13\":{\"JPY\":186.75,\"USD\":1.1684e0}}}",
+	 "t: d: bad rate '1.1684e0' for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON,
+	 "{\"base\":\"EUR\",\"rates\":{\"2026-04-10\":{\"USD\":1.1711e0},"
+	 "\"2026-04-13\":{\"USD\":1.1684}}}",
+	 "t: d: bad rate '1.1711e0' for 'USD' on 2026-04-10: not a plain "
+	 "decimal\n"},
+	{DG_RF_JSON,
+	 JDOC("{\"USD\":1."
+	      "000000000000000000000000000000000000000000000000000000000000000"
+	      "00e0}"),
+	 "t: d: bad rate '1.00000000000000000000000000000000000000000000000000"
+	 "000000000000'... (69 bytes) for 'USD' on 2026-04-13: not a plain "
+	 "decimal\n"},
 	{DG_RF_JSON, JDOC("{\"USD\":\"1e5\"}"),
 	 "t: d: bad rate '1e5' for 'USD' on 2026-04-13: not a plain "
 	 "decimal\n"},
