@@ -1188,6 +1188,14 @@ int main(int argc, char **argv)
 
 	dg_set_progname(argv[0]);
 	parse_options(argc, argv, &o);
+	/* a malformed DAIGOU_NOW is a usage error in every mode, as in the
+	 * other tools: refused before the database is opened */
+	{
+		dg_time now;
+
+		if ((ret = dg_now(&now)))
+			return ret;
+	}
 	path = dg_db_path(o.common.db_path);
 
 	if (o.mode != MODE_FETCH) {
