@@ -155,22 +155,23 @@ char *dg_xstrndup(const char *s, size_t n)
 
 /*
  * Untrusted text in messages. Eight rotating slots, so that one message
- * can quote several texts; each slot is bounded because the text is cut
- * at DG_QUOTE_MAX bytes, whatever its length.
+ * can quote several texts; each is allocated to fit, and bounded because
+ * the text is cut at a maximum whatever its length.
  */
 #define QUOTE_SLOTS 8
-#define QUOTE_SIZE (DG_QUOTE_MAX * 4 + 64)
 
-const char *dg_quotedn(const char *s, size_t len)
+static const char *quote_cut(const char *s, size_t len, size_t max)
 {
-	static char slots[QUOTE_SLOTS][QUOTE_SIZE];
+	static char *slots[QUOTE_SLOTS];
 	static unsigned next;
 	static const char hex[] = "0123456789abcdef";
-	char *out = slots[next++ % QUOTE_SLOTS], *p = out;
-	size_t i, n = len > DG_QUOTE_MAX ? DG_QUOTE_MAX : len;
+	size_t i, n = len > max ? max : len, size = n * 4 + 48;
+	char **slot = &slots[next++ % QUOTE_SLOTS], *p;
 
 	if (!s)
 		return "(none)";
+	free(*slot);
+	*slot = p = dg_xmalloc(size);
 	*p++ = '\'';
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -193,14 +194,23 @@ const char *dg_quotedn(const char *s, size_t len)
 	*p++ = '\'';
 	*p = '\0';
 	if (n < len)
-		snprintf(p, QUOTE_SIZE - (size_t)(p - out), "... (%zu bytes)",
-			 len);
-	return out;
+		snprintf(p, size - (size_t)(p - *slot), "... (%zu bytes)", len);
+	return *slot;
+}
+
+const char *dg_quotedn(const char *s, size_t len)
+{
+	return quote_cut(s, len, DG_QUOTE_MAX);
 }
 
 const char *dg_quoted(const char *s)
 {
-	return dg_quotedn(s, s ? strlen(s) : 0);
+	return quote_cut(s, s ? strlen(s) : 0, DG_QUOTE_MAX);
+}
+
+const char *dg_quoted_path(const char *path)
+{
+	return quote_cut(path, path ? strlen(path) : 0, DG_QUOTE_PATH_MAX);
 }
 
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...)

@@ -71,11 +71,15 @@ char *dg_xstrndup(const char *s, size_t n);
  * quotes, with backslash, quote, control characters and bytes outside
  * printable ASCII escaped (\n, \t, \r, \xHH), and cut after DG_QUOTE_MAX
  * bytes with its length shown: 'abc'... (10000 bytes). The result lives
- * in one of eight rotating static slots: use it in one message, at most
- * eight to a message. NULL gives "(none)". */
+ * in one of eight rotating slots: use it in one message, at most eight
+ * to a message. NULL gives "(none)". dg_quoted_path is the same for a
+ * file path, cut only past DG_QUOTE_PATH_MAX bytes, so that a long cron
+ * path is still shown whole. */
 #define DG_QUOTE_MAX 64
+#define DG_QUOTE_PATH_MAX 4096
 const char *dg_quoted(const char *s);
 const char *dg_quotedn(const char *s, size_t len);
+const char *dg_quoted_path(const char *path);
 /* snprintf that dies (70) on truncation. */
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...) DG_PRINTF(3, 4);
 

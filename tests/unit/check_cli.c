@@ -273,6 +273,19 @@ START_TEST(test_quoted_long)
 	ck_assert_str_eq(b, "'second'");
 	ck_assert_str_eq(dg_quotedn("abcdef", 3), "'abc'");
 	ck_assert_str_eq(dg_quoted(NULL), "(none)");
+	/* a path is cut only past DG_QUOTE_PATH_MAX bytes */
+	memset(s, 'p', n);
+	s[200] = '\n';
+	s[201] = '\0';
+	a = dg_quoted_path(s);
+	ck_assert_uint_eq(strlen(a), 2 + 200 + 2);
+	ck_assert_str_eq(a + 199, "pp\\n'");
+	s[201] = 'p';
+	s[5000] = '\0';
+	a = dg_quoted_path(s);
+	/* 4096 bytes shown, the newline among them as two */
+	ck_assert_uint_eq(strlen(a), 2 + 4097 + strlen("... (5000 bytes)"));
+	ck_assert_str_eq(a + 2 + 4097, "... (5000 bytes)");
 	free(s);
 }
 END_TEST
