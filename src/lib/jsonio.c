@@ -61,14 +61,14 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 			r->done = true;
 			if (len == 0)
 				return 0;
-			dg_error("cannot read '%s': %s", r->name,
-				 strerror(errno));
+			dg_report("cannot read '%s': %s", r->name,
+				  strerror(errno));
 			return -1;
 		}
 		r->lineno++;
 		if (len == -2) {
-			dg_error("%s:%lu: line longer than %d bytes", r->name,
-				 r->lineno, JSONL_MAX_LINE);
+			dg_report("%s:%lu: line longer than %d bytes", r->name,
+				  r->lineno, JSONL_MAX_LINE);
 			return -1;
 		}
 		s = r->line;
@@ -82,15 +82,15 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 		r->obj = json_loadb(s, (size_t)len, JSON_REJECT_DUPLICATES,
 				    &err);
 		if (!r->obj) {
-			dg_error("%s:%lu: invalid JSON: %s", r->name, r->lineno,
-				 err.text);
+			dg_report("%s:%lu: invalid JSON: %s", r->name,
+				  r->lineno, err.text);
 			return -1;
 		}
 		if (!json_is_object(r->obj)) {
 			json_decref(r->obj);
 			r->obj = NULL;
-			dg_error("%s:%lu: not a JSON object", r->name,
-				 r->lineno);
+			dg_report("%s:%lu: not a JSON object", r->name,
+				  r->lineno);
 			return -1;
 		}
 		*obj = r->obj;

@@ -115,9 +115,9 @@ static const struct {
 	{"order_id,amount,currency\nA1,1.00,EUR,x\nA2,2.00,EUR\n", DG_IN_AUTO,
 	 false, "error\n3:[A2][2.00][EUR]\nend 65\n",
 	 "t: in.txt:2: 4 fields but the header has 3\n"},
-	/* a broken file stops */
+	/* a stray quote spoils its row only */
 	{"order_id,amount,currency\nA1,1\"00,EUR\nA2,2.00,EUR\n", DG_IN_AUTO,
-	 false, "error\nend 65\n",
+	 false, "error\n3:[A2][2.00][EUR]\nend 65\n",
 	 "t: in.txt:2: malformed CSV: misplaced quote in field 2 "
 	 "('amount')\n"},
 	/* JSON Lines */
