@@ -316,7 +316,8 @@ static int parse_currency(const char *where, const char *field, const char *v,
 		return field_error(where, field, "missing");
 	if (!dg_currency_lookup(v))
 		return field_error(where, field,
-				   "%s is not an ISO 4217 currency", dg_quoted(v));
+				   "%s is not an ISO 4217 currency",
+				   dg_quoted(v));
 	memcpy(out, v, 4);
 	return 0;
 }
@@ -335,8 +336,7 @@ static int parse_amount(const char *where, const char *field, const char *v,
 		break;
 	case DG_M_PRECISION:
 		dg_xsnprintf(extra, sizeof(extra), "%s's %d", ccy, exp);
-		return field_error(where, field,
-				   "%s has more decimals than %s",
+		return field_error(where, field, "%s has more decimals than %s",
 				   dg_quoted(v), extra);
 	case DG_M_OVERFLOW:
 		return field_error(where, field, "%s is too large",
@@ -367,8 +367,7 @@ static int parse_int(const char *where, const char *field, const char *v,
 	if (!*p)
 		return field_error(where, field,
 				   "%s is not a whole number from %s",
-				   dg_quoted(v),
-				   extra);
+				   dg_quoted(v), extra);
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9' || x > (max - (*p - '0')) / 10)
 			return field_error(where, field,
@@ -379,8 +378,7 @@ static int parse_int(const char *where, const char *field, const char *v,
 	if (x < min)
 		return field_error(where, field,
 				   "%s is not a whole number from %s",
-				   dg_quoted(v),
-				   extra);
+				   dg_quoted(v), extra);
 	*out = x;
 	return 0;
 }
@@ -573,9 +571,8 @@ static int load_line(struct dg_input *in, struct ext_lines *el, size_t *cap)
 	else if (!dg_valid_id(id))
 		ret = field_error(where, "order_id", "%s is not an order id",
 				  dg_quoted(id));
-	else if ((ret = parse_int(where, "line",
-				  dg_input_get(in, "line", &bad), 1, 1000000,
-				  &e.l.line)) ||
+	else if ((ret = parse_int(where, "line", dg_input_get(in, "line", &bad),
+				  1, 1000000, &e.l.line)) ||
 		 (ret = parse_int(where, "qty", dg_input_get(in, "qty", &bad),
 				  1, 1000000000, &e.l.qty)))
 		;
@@ -702,7 +699,8 @@ static int build_order(struct order *o, const char *where, const char *id,
 	if (preview) {
 		if (dg_rate_parse(preview, &o->preview))
 			return field_error(where, "preview_rate",
-					   "%s is not a rate", dg_quoted(preview));
+					   "%s is not a rate",
+					   dg_quoted(preview));
 		o->has_preview = true;
 	}
 	if (created) {

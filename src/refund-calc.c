@@ -338,9 +338,9 @@ struct request {
 	char *amount;	    /* K_AMOUNT / K_CHARGE text, parsed later */
 	char *order_amount; /* for a fallback, or NULL */
 	char currency[4], charge[4]; /* "" when not given */
-	char *where;  /* "refunds.csv:12: ", or "" */
-	int status;   /* a failure found while reading */
-	char *error;  /* its message, printed in turn, or NULL */
+	char *where;		     /* "refunds.csv:12: ", or "" */
+	int status;		     /* a failure found while reading */
+	char *error;		     /* its message, printed in turn, or NULL */
 };
 
 static void request_free(struct request *q)
@@ -1337,8 +1337,8 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 				      "latest %s rate %s: the order had no "
 				      "pinned rate",
 				      q->refund_id, row->refund_amount,
-				      o->currency, row->charge_refund, o->charge,
-				      r->provider, r->rate_used);
+				      o->currency, row->charge_refund,
+				      o->charge, r->provider, r->rate_used);
 		ret = dg_db_event(c->db, "refund_fallback", q->order_id,
 				  detail);
 		free(detail);
@@ -1398,10 +1398,10 @@ static int stored_refund(struct ctx *c, const struct request *q,
 					      q->refund_id, q->order_id,
 					      request, oid, req);
 			done(st);
-			ret = c->opt->record ? dg_db_event(c->db,
-							   "refund_conflict",
-							   q->refund_id, detail)
-					     : 0;
+			ret = c->opt->record
+				      ? dg_db_event(c->db, "refund_conflict",
+						    q->refund_id, detail)
+				      : 0;
 			free(detail);
 			return ret ? ret : DG_EXIT_DATAERR;
 		}
@@ -1452,10 +1452,9 @@ static int check_given(const struct request *q, const char *field,
 		       const char *given, const char *stored)
 {
 	if (given[0] && strcmp(given, stored))
-		return field_error(q->where, field,
-				   "%s is not the %s of order '%s' (%s)",
-				   dg_quoted(given), field, q->order_id,
-				   stored);
+		return field_error(
+			q->where, field, "%s is not the %s of order '%s' (%s)",
+			dg_quoted(given), field, q->order_id, stored);
 	return 0;
 }
 
@@ -1836,8 +1835,8 @@ static void read_record(struct dg_input *in, struct batch *b,
 	bool is_all = false;
 
 	memset(q, 0, sizeof(*q));
-	q->where = dg_xasprintf("%s:%lu: ", dg_input_name(in),
-				dg_input_line(in));
+	q->where =
+		dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
 	dg_defer_begin();
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");

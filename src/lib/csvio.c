@@ -321,8 +321,9 @@ static void parse_line(struct dg_csv_reader *r, char *s, size_t len)
 	}
 	done = csv_parse(&r->parser, s, len, on_field, on_row, r);
 	if (done != len) {
-		row_broken(r, csv_error(&r->parser) == CSV_EPARSE ? ROW_QUOTE
-								  : ROW_PARSER,
+		row_broken(r,
+			   csv_error(&r->parser) == CSV_EPARSE ? ROW_QUOTE
+							       : ROW_PARSER,
 			   r->row.n);
 		return;
 	}

@@ -524,7 +524,8 @@ START_TEST(test_out_finish)
 		o = dg_out_new(mem, false, out_columns, 3);
 		ck_assert_int_eq(dg_out_finish(o, statuses[i]), 0);
 		fclose(mem);
-		ck_assert_str_eq(buf, statuses[i] ? "" : "order_id,amount,note\n");
+		ck_assert_str_eq(buf,
+				 statuses[i] ? "" : "order_id,amount,note\n");
 		free(buf);
 
 		mem = open_memstream(&buf, &size);
@@ -532,7 +533,8 @@ START_TEST(test_out_finish)
 		ck_assert_int_eq(dg_out_row(o, out_rows[0]), 0);
 		ck_assert_int_eq(dg_out_finish(o, statuses[i]), 0);
 		fclose(mem);
-		ck_assert_str_eq(buf, "order_id,amount,note\nA1,102.30,plain\n");
+		ck_assert_str_eq(buf,
+				 "order_id,amount,note\nA1,102.30,plain\n");
 		free(buf);
 	}
 }
