@@ -231,6 +231,7 @@ static int report_row_error(const struct dg_csv_reader *r)
 	switch (r->err) {
 	case ROW_OK:
 		free(label);
+		free(at);
 		return 0;
 	case ROW_TOO_MANY:
 		what = dg_xasprintf("more than %d fields", DG_CSV_MAX_FIELDS);
@@ -291,8 +292,8 @@ static bool is_blank(const char *s, size_t len)
 	return strspn(s, " \t\r\n") == len;
 }
 
-/* The end of the input: 1 when it completes the row, 0 when there is no
- * row, -1 for a quote never closed. */
+/* The end of the input: 1 when it ends a row (a bad one, with its quote
+ * never closed, too), 0 when there is no row. */
 static int parse_eof(struct dg_csv_reader *r)
 {
 	if (!r->in_row && !r->skipping)
@@ -341,8 +342,7 @@ static void parse_line(struct dg_csv_reader *r, char *s, size_t len)
 			r->err_field = r->row.n;
 		}
 		r->skipping = true;
-		csv_free(&r->parser);
-		parser_init(r);
+		parser_reset(r);
 		csv_parse(&r->parser, "\"", 1, on_field, on_row, r);
 	}
 }

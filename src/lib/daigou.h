@@ -285,9 +285,12 @@ struct dg_csv_row {
 /* name is used in messages ("orders.csv", "-" shows as "<stdin>"). */
 struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name);
 void dg_csv_close(struct dg_csv_reader *r);
-/* 1 row read, 0 end of input, -1 error (message printed with file:line).
- * After -1 the next call goes on with the next row when the error was
- * confined to one row, or returns 0 when the input cannot be read on. */
+/* 1 row read, 0 end of input, -1 error (message with file:line through
+ * dg_report). After -1 the next call goes on with the next row when the
+ * error was confined to one row, or returns 0 when the input cannot be
+ * read on. A malformed row (a stray quote, a quote never closed, a field
+ * or line over its cap) is confined to itself: reading goes on with the
+ * line after the one where it was found bad. */
 int dg_csv_next(struct dg_csv_reader *r, const struct dg_csv_row **row);
 /* Read the first row as the header (a UTF-8 BOM is stripped). 0 or 65. */
 int dg_csv_read_header(struct dg_csv_reader *r);
@@ -358,9 +361,10 @@ void dg_input_close(struct dg_input *in);
  * checked until a record lacks it). 0 or 65 with "missing required
  * column 'x'". */
 int dg_input_require(struct dg_input *in, const char *const *names, size_t n);
-/* 1 record, 0 end, -1 error (message printed; dg_input_status gives the
- * code). After -1 the next call goes on with the next record when the
- * error was confined to one record, or returns 0. */
+/* 1 record, 0 end, -1 error (message through dg_report, so that a batch
+ * can print it in the record's turn; dg_input_status gives the code).
+ * After -1 the next call goes on with the next record when the error was
+ * confined to one record, or returns 0. */
 int dg_input_next(struct dg_input *in);
 int dg_input_status(const struct dg_input *in);
 /* Field as text: CSV field, or JSON string / integer / true / false as
