@@ -231,8 +231,8 @@ struct order {
 	int32_t day;
 	struct line *lines;
 	size_t nlines;
-	char where[64];	 /* "orders.csv:12: " or "" */
-	char error[640]; /* why it was refused while read, or "" */
+	char *where; /* "orders.csv:12: " or "" */
+	char *error; /* why it was refused while read, or NULL */
 };
 
 static void order_free(struct order *o)
@@ -242,8 +242,11 @@ static void order_free(struct order *o)
 	for (i = 0; i < o->nlines; i++)
 		free(o->lines[i].sku);
 	free(o->lines);
+	free(o->where);
+	free(o->error);
 	o->lines = NULL;
 	o->nlines = 0;
+	o->where = o->error = NULL;
 }
 
 /* What an output row holds. */
@@ -294,14 +297,15 @@ static int field_error(const char *where, const char *field, const char *fmt,
 static int field_error(const char *where, const char *field, const char *fmt,
 		       ...)
 {
-	char msg[512];
 	va_list ap;
+	char *msg;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = dg_xvasprintf(fmt, ap);
 	va_end(ap);
-	/* in a batch, kept for its turn: see dg_defer */
+	/* in a batch, kept for its turn: see dg_defer_begin */
 	dg_report("%s%s: %s", where, field, msg);
+	free(msg);
 	return DG_EXIT_DATAERR;
 }
 
@@ -312,7 +316,8 @@ static int parse_currency(const char *where, const char *field, const char *v,
 		return field_error(where, field, "missing");
 	if (!dg_currency_lookup(v))
 		return field_error(where, field,
-				   "'%s' is not an ISO 4217 currency", v);
+				   "%s is not an ISO 4217 currency",
+				   dg_quoted(v));
 	memcpy(out, v, 4);
 	return 0;
 }
@@ -331,15 +336,17 @@ static int parse_amount(const char *where, const char *field, const char *v,
 		break;
 	case DG_M_PRECISION:
 		dg_xsnprintf(extra, sizeof(extra), "%s's %d", ccy, exp);
-		return field_error(where, field,
-				   "'%s' has more decimals than %s", v, extra);
+		return field_error(where, field, "%s has more decimals than %s",
+				   dg_quoted(v), extra);
 	case DG_M_OVERFLOW:
-		return field_error(where, field, "'%s' is too large", v);
+		return field_error(where, field, "%s is too large",
+				   dg_quoted(v));
 	default:
-		return field_error(where, field, "'%s' is not an amount", v);
+		return field_error(where, field, "%s is not an amount",
+				   dg_quoted(v));
 	}
 	if (*out < 0 || (*out == 0 && !zero_ok))
-		return field_error(where, field, "'%s' must be %s", v,
+		return field_error(where, field, "%s must be %s", dg_quoted(v),
 				   zero_ok ? "zero or more"
 					   : "greater than zero");
 	return 0;
@@ -359,19 +366,19 @@ static int parse_int(const char *where, const char *field, const char *v,
 		     (long long)max);
 	if (!*p)
 		return field_error(where, field,
-				   "'%s' is not a whole number from %s", v,
-				   extra);
+				   "%s is not a whole number from %s",
+				   dg_quoted(v), extra);
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9' || x > (max - (*p - '0')) / 10)
 			return field_error(where, field,
-					   "'%s' is not a whole number from %s",
-					   v, extra);
+					   "%s is not a whole number from %s",
+					   dg_quoted(v), extra);
 		x = x * 10 + (*p - '0');
 	}
 	if (x < min)
 		return field_error(where, field,
-				   "'%s' is not a whole number from %s", v,
-				   extra);
+				   "%s is not a whole number from %s",
+				   dg_quoted(v), extra);
 	*out = x;
 	return 0;
 }
@@ -512,7 +519,7 @@ struct ext_line {
 	char *order_id;
 	struct line l;
 	char *amount; /* parsed once the order's currency is known */
-	char where[64];
+	char *where;  /* "lines.csv:3: " */
 	bool used;
 };
 
@@ -531,11 +538,72 @@ static int cmp_ext(const void *a, const void *b)
 	return (x->l.line > y->l.line) - (x->l.line < y->l.line);
 }
 
+static void free_lines(struct ext_lines *el)
+{
+	size_t i;
+
+	for (i = 0; i < el->n; i++) {
+		free(el->v[i].order_id);
+		free(el->v[i].l.sku);
+		free(el->v[i].amount);
+		free(el->v[i].where);
+	}
+	free(el->v);
+	el->v = NULL;
+	el->n = 0;
+}
+
+/* One row of the --lines file into el. 0 or 65 (message printed). */
+static int load_line(struct dg_input *in, struct ext_lines *el, size_t *cap)
+{
+	struct ext_line e = {0};
+	const char *id, *sku, *amount;
+	bool bad = false;
+	char *where;
+	int ret = 0;
+
+	where = dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
+	id = dg_input_get(in, "order_id", &bad);
+	amount = dg_input_get(in, "amount", &bad);
+	sku = dg_input_get(in, "sku", &bad);
+	if (!id)
+		ret = field_error(where, "order_id", "missing");
+	else if (!dg_valid_id(id))
+		ret = field_error(where, "order_id", "%s is not an order id",
+				  dg_quoted(id));
+	else if ((ret = parse_int(where, "line", dg_input_get(in, "line", &bad),
+				  1, 1000000, &e.l.line)) ||
+		 (ret = parse_int(where, "qty", dg_input_get(in, "qty", &bad),
+				  1, 1000000000, &e.l.qty)))
+		;
+	else if (!amount)
+		ret = field_error(where, "amount", "missing");
+	else if (sku && strlen(sku) > MAX_SKU)
+		ret = field_error(where, "sku", "longer than %d bytes",
+				  MAX_SKU);
+	if (ret) {
+		free(where);
+		return ret;
+	}
+	e.order_id = dg_xstrdup(id);
+	e.l.sku = sku ? dg_xstrdup(sku) : NULL;
+	e.amount = dg_xstrdup(amount);
+	e.where = where;
+	if (el->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		el->v = dg_xrealloc(el->v, *cap * sizeof(*el->v));
+	}
+	el->v[el->n++] = e;
+	return 0;
+}
+
+/* The whole --lines file, or nothing: an order whose lines could not all
+ * be read must not be pinned with the others. 0 or an exit status. */
 static int load_lines(const char *path, struct ext_lines *el)
 {
 	static const char *const req[] = {"order_id", "line", "qty", "amount"};
 	struct dg_input *in;
-	size_t cap = 0;
+	size_t cap = 0, nbad = 0;
 	int status = 0, r, ret = 0;
 
 	if (!(in = dg_input_open(path, DG_IN_AUTO, &status)))
@@ -545,77 +613,23 @@ static int load_lines(const char *path, struct ext_lines *el)
 		return ret;
 	}
 	while ((r = dg_input_next(in)) != 0) {
-		struct ext_line e = {0};
-		char where[64];
-		const char *id, *sku, *amount;
-		bool bad = false;
-		int rr;
+		int rr = r < 0 ? dg_input_status(in) : load_line(in, el, &cap);
 
-		if (r < 0) {
-			ret = dg_exit_worst(ret, dg_input_status(in));
-			continue;
-		}
-		dg_xsnprintf(where, sizeof(where),
-			     "%s:%lu: ", dg_input_name(in), dg_input_line(in));
-		id = dg_input_get(in, "order_id", &bad);
-		if (!id || !dg_valid_id(id)) {
-			ret = dg_exit_worst(
-				ret, field_error(where, "order_id",
-						 id ? "'%s' is not an order id"
-						    : "missing%s",
-						 id ? id : ""));
-			continue;
-		}
-		if ((rr = parse_int(where, "line",
-				    dg_input_get(in, "line", &bad), 1, 1000000,
-				    &e.l.line)) ||
-		    (rr = parse_int(where, "qty", dg_input_get(in, "qty", &bad),
-				    1, 1000000000, &e.l.qty))) {
-			ret = dg_exit_worst(ret, rr);
-			continue;
-		}
-		amount = dg_input_get(in, "amount", &bad);
-		if (!amount) {
-			ret = dg_exit_worst(
-				ret, field_error(where, "amount", "missing"));
-			continue;
-		}
-		sku = dg_input_get(in, "sku", &bad);
-		if (sku && strlen(sku) > MAX_SKU) {
-			ret = dg_exit_worst(ret,
-					    field_error(where, "sku",
-							"longer than %d bytes",
-							MAX_SKU));
-			continue;
-		}
-		e.order_id = dg_xstrdup(id);
-		e.l.sku = sku ? dg_xstrdup(sku) : NULL;
-		e.amount = dg_xstrdup(amount);
-		memcpy(e.where, where, sizeof(where));
-		if (el->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			el->v = dg_xrealloc(el->v, cap * sizeof(*el->v));
-		}
-		el->v[el->n++] = e;
+		nbad += rr != 0;
+		ret = dg_exit_worst(ret, rr);
 	}
 	ret = dg_exit_worst(ret, dg_input_status(in));
+	if (ret && nbad)
+		dg_error("%s: %zu bad row%s: no order read", dg_input_name(in),
+			 nbad, nbad == 1 ? "" : "s");
 	dg_input_close(in);
-	if (ret)
+	if (ret) {
+		free_lines(el);
 		return ret;
-	qsort(el->v, el->n, sizeof(*el->v), cmp_ext);
-	return 0;
-}
-
-static void free_lines(struct ext_lines *el)
-{
-	size_t i;
-
-	for (i = 0; i < el->n; i++) {
-		free(el->v[i].order_id);
-		free(el->v[i].l.sku);
-		free(el->v[i].amount);
 	}
-	free(el->v);
+	if (el->n) /* never qsort(NULL, 0, ...) */
+		qsort(el->v, el->n, sizeof(*el->v), cmp_ext);
+	return 0;
 }
 
 /* The --lines rows of order o, appended to its lines. */
@@ -661,15 +675,15 @@ static int build_order(struct order *o, const char *where, const char *id,
 	int ret;
 
 	memset(o, 0, sizeof(*o));
-	dg_xsnprintf(o->where, sizeof(o->where), "%s", where);
+	o->where = dg_xstrdup(where);
 	if (!id)
 		return field_error(where, "order_id", "missing");
 	if (!dg_valid_id(id))
 		return field_error(where, "order_id",
-				   "'%s' is not an order id (1 to 64 "
+				   "%s is not an order id (1 to 64 "
 				   "printable characters, no spaces, commas "
 				   "or quotes)",
-				   id);
+				   dg_quoted(id));
 	memcpy(o->id, id, strlen(id) + 1);
 	if ((ret = parse_currency(where, "currency", currency, o->currency)))
 		return ret;
@@ -685,14 +699,15 @@ static int build_order(struct order *o, const char *where, const char *id,
 	if (preview) {
 		if (dg_rate_parse(preview, &o->preview))
 			return field_error(where, "preview_rate",
-					   "'%s' is not a rate", preview);
+					   "%s is not a rate",
+					   dg_quoted(preview));
 		o->has_preview = true;
 	}
 	if (created) {
 		if (dg_parse_rfc3339(created, &o->created_at))
 			return field_error(where, "created_at",
-					   "'%s' is not YYYY-MM-DDTHH:MM:SSZ",
-					   created);
+					   "%s is not YYYY-MM-DDTHH:MM:SSZ",
+					   dg_quoted(created));
 	} else {
 		o->created_at = now;
 	}
@@ -711,6 +726,7 @@ struct pinner {
 	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item, *ins_rate;
 	char now_text[DG_RFC3339_SIZE];
 	size_t pinned, existing, refused, failed;
+	size_t files_failed; /* files refused as a whole */
 };
 
 static int prepare_all(struct pinner *p)
@@ -1135,21 +1151,20 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 		}
 		if (dg_rate_moved_more_than(&eff, &o->preview,
 					    opt->max_drift) == 1) {
-			char detail[256];
+			char *detail = dg_xasprintf(
+				"%s/%s moved more than %s %% from the preview "
+				"rate %s to %s",
+				o->currency, o->charge, opt->max_drift,
+				o->preview.text, charge.effective);
 
-			dg_xsnprintf(detail, sizeof(detail),
-				     "%s/%s moved more than %s %% from the "
-				     "preview rate %s to %s",
-				     o->currency, o->charge, opt->max_drift,
-				     o->preview.text, charge.effective);
 			dg_error("%sorder '%s' refused: %s: not pinned",
 				 o->where, o->id, detail);
 			r->status = "refused";
-			if (!opt->preview &&
-			    (ret = dg_db_event(p->db, "pin_refused", o->id,
-					       detail)))
-				return ret;
-			return 0;
+			ret = opt->preview ? 0
+					   : dg_db_event(p->db, "pin_refused",
+							 o->id, detail);
+			free(detail);
+			return ret;
 		}
 	}
 	if (opt->preview)
@@ -1210,16 +1225,19 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
 		if (b->status[i]) {
+			/* refused while read (an input error too): its
+			 * message in its turn, the batch goes on */
 			r = b->status[i];
-			if (b->orders[i].error[0])
+			if (b->orders[i].error)
 				dg_error("%s", b->orders[i].error);
 		} else {
 			r = pin_one(p, &b->orders[i], &b->rows[i]);
 			if (r == 0)
 				b->has_row[i] = true;
 		}
-		if (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
-		    r == DG_EXIT_SOFTWARE) {
+		if (!b->status[i] &&
+		    (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
+		     r == DG_EXIT_SOFTWARE)) {
 			dg_db_rollback(p->db);
 			*stop = true;
 			p->failed += b->n; /* rolled back: none of it stands */
@@ -1290,13 +1308,13 @@ static void read_record(struct dg_input *in, struct batch *b,
 			dg_time now)
 {
 	struct order *o = &b->orders[b->n];
-	char where[64];
 	const char *id, *amount, *ccy, *charge, *base, *preview, *created;
+	char *where;
 	int ret = 0;
 
-	dg_xsnprintf(where, sizeof(where), "%s:%lu: ", dg_input_name(in),
-		     dg_input_line(in));
-	dg_defer(o->error, sizeof(o->error));
+	memset(o, 0, sizeof(*o));
+	where = dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
+	dg_defer_begin();
 	id = get(in, "order_id", where, &ret);
 	amount = get(in, "amount", where, &ret);
 	ccy = get(in, "currency", where, &ret);
@@ -1319,19 +1337,28 @@ static void read_record(struct dg_input *in, struct batch *b,
 		ret = attach_lines(o, el, where);
 	if (!ret)
 		ret = check_lines(o, where);
-	dg_defer(NULL, 0);
+	o->error = dg_defer_end();
+	free(where);
 	b->status[b->n] = ret;
 	b->n++;
 }
 
+/* The counts; a file refused as a whole is counted apart, as its
+ * records were never read. */
 static void summary(const struct pinner *p)
 {
 	size_t n = p->pinned + p->existing + p->refused + p->failed;
+	char *files = NULL;
 
-	dg_info("%zu order%s: %zu %s, %zu existing, %zu refused, %zu failed", n,
-		n == 1 ? "" : "s", p->pinned,
+	if (p->files_failed)
+		files = dg_xasprintf("; %zu file%s failed", p->files_failed,
+				     p->files_failed == 1 ? "" : "s");
+	dg_info("%zu order%s: %zu %s, %zu existing, %zu refused, %zu "
+		"failed%s",
+		n, n == 1 ? "" : "s", p->pinned,
 		p->opt->preview ? "previewed" : "pinned", p->existing,
-		p->refused, p->failed);
+		p->refused, p->failed, files ? files : "");
+	free(files);
 }
 
 /* The batch loop's callbacks (dg_batch_files) and what they share. */
@@ -1370,9 +1397,20 @@ static int on_tick(void *ctx)
 	return time_now(r->p, &r->now);
 }
 
-static void on_unreadable(void *ctx)
+static bool on_unreadable(void *ctx, int status, char *msg)
 {
-	((struct runner *)ctx)->p->failed++;
+	struct runner *r = ctx;
+	struct order *o = &r->b->orders[r->b->n];
+
+	memset(o, 0, sizeof(*o));
+	o->error = msg;
+	r->b->status[r->b->n++] = status ? status : DG_EXIT_DATAERR;
+	return r->b->n == r->b->cap;
+}
+
+static void on_file_failed(void *ctx, int status)
+{
+	((struct runner *)ctx)->p->files_failed++;
 }
 
 static int run(struct pinner *p, int nfiles, char **files)
@@ -1425,6 +1463,7 @@ static int run(struct pinner *p, int nfiles, char **files)
 			.run = on_run,
 			.tick = on_tick,
 			.unreadable = on_unreadable,
+			.file_failed = on_file_failed,
 		};
 
 		worst = dg_batch_files(&ops, nfiles, files, &stop);
@@ -1442,7 +1481,7 @@ static int run(struct pinner *p, int nfiles, char **files)
 	}
 	summary(p);
 done:
-	ret = dg_out_close(out);
+	ret = dg_out_finish(out, worst);
 	worst = dg_exit_worst(worst, ret);
 	free_lines(&el);
 	free(b.orders);

@@ -301,13 +301,15 @@ static int field_error(const char *where, const char *field, const char *fmt,
 static int field_error(const char *where, const char *field, const char *fmt,
 		       ...)
 {
-	char msg[512];
 	va_list ap;
+	char *msg;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = dg_xvasprintf(fmt, ap);
 	va_end(ap);
+	/* in a batch, kept for its turn: see dg_defer_begin */
 	dg_report("%s%s: %s", where, field, msg);
+	free(msg);
 	return DG_EXIT_DATAERR;
 }
 
@@ -322,16 +324,18 @@ static int parse_amount(const char *where, const char *field, const char *v,
 		break;
 	case DG_M_PRECISION:
 		return field_error(where, field,
-				   "'%s' has more decimals than %s's %d", v,
-				   ccy, exp);
+				   "%s has more decimals than %s's %d",
+				   dg_quoted(v), ccy, exp);
 	case DG_M_OVERFLOW:
-		return field_error(where, field, "'%s' is too large", v);
+		return field_error(where, field, "%s is too large",
+				   dg_quoted(v));
 	default:
-		return field_error(where, field, "'%s' is not an amount", v);
+		return field_error(where, field, "%s is not an amount",
+				   dg_quoted(v));
 	}
 	if (*out <= 0)
-		return field_error(where, field,
-				   "'%s' must be greater than zero", v);
+		return field_error(where, field, "%s must be greater than zero",
+				   dg_quoted(v));
 	return 0;
 }
 
@@ -353,9 +357,9 @@ struct request {
 	char *amount;	    /* K_AMOUNT / K_CHARGE text, parsed later */
 	char *order_amount; /* for a fallback, or NULL */
 	char currency[4], charge[4]; /* "" when not given */
-	char where[64];
-	int status;	 /* a failure found while reading */
-	char error[800]; /* its message, printed in turn */
+	char *where;		     /* "refunds.csv:12: ", or "" */
+	int status;		     /* a failure found while reading */
+	char *error;		     /* its message, printed in turn, or NULL */
 };
 
 static void request_free(struct request *q)
@@ -363,6 +367,8 @@ static void request_free(struct request *q)
 	free(q->lines);
 	free(q->amount);
 	free(q->order_amount);
+	free(q->where);
+	free(q->error);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -451,9 +457,9 @@ static int parse_lines_spec(struct request *q, const char *field,
 	return finish_lines(q, field);
 bad:
 	return field_error(q->where, field,
-			   "'%s' is not a list of lines such as 2,5 or 2:1,5:3 "
+			   "%s is not a list of lines such as 2,5 or 2:1,5:3 "
 			   "(line:quantity)",
-			   spec);
+			   dg_quoted(spec));
 }
 
 /* A JSON value that is a whole number from 1 to max, or a string of one. */
@@ -524,7 +530,8 @@ static int set_currency(struct request *q, const char *field, const char *v,
 		return 0;
 	if (!dg_currency_lookup(v))
 		return field_error(q->where, field,
-				   "'%s' is not an ISO 4217 currency", v);
+				   "%s is not an ISO 4217 currency",
+				   dg_quoted(v));
 	memcpy(out, v, 4);
 	return 0;
 }
@@ -653,6 +660,7 @@ struct ctx {
 	int32_t today;
 	char now_text[DG_RFC3339_SIZE];
 	size_t recorded, existing, computed, failed;
+	size_t files_failed; /* files refused as a whole */
 };
 
 static int prepare_all(struct ctx *c)
@@ -1260,7 +1268,7 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 {
 	struct order *o = &c->o;
 	sqlite3_stmt *st;
-	char hash[65], detail[512];
+	char hash[65], *detail;
 	int rc, ret;
 	size_t i;
 
@@ -1344,14 +1352,16 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 	if ((ret = step_done(c, st, rc, "cannot update the order")))
 		return ret;
 	if (r->fallback) {
-		dg_xsnprintf(detail, sizeof(detail),
-			     "refund '%s' of %s %s paid %s %s at the latest %s "
-			     "rate %s: the order had no pinned rate",
-			     q->refund_id, row->refund_amount, o->currency,
-			     row->charge_refund, o->charge, r->provider,
-			     r->rate_used);
-		if ((ret = dg_db_event(c->db, "refund_fallback", q->order_id,
-				       detail)))
+		detail = dg_xasprintf("refund '%s' of %s %s paid %s %s at the "
+				      "latest %s rate %s: the order had no "
+				      "pinned rate",
+				      q->refund_id, row->refund_amount,
+				      o->currency, row->charge_refund,
+				      o->charge, r->provider, r->rate_used);
+		ret = dg_db_event(c->db, "refund_fallback", q->order_id,
+				  detail);
+		free(detail);
+		if (ret)
 			return ret;
 	}
 	return 0;
@@ -1394,23 +1404,25 @@ static int stored_refund(struct ctx *c, const struct request *q,
 			return corrupt(q->order_id, "refund");
 		}
 		if (strcmp(oid, q->order_id) || strcmp(req, request)) {
-			char detail[400];
+			char *detail;
 
 			dg_error("%srefund '%s' is already recorded for order "
-				 "'%s' as '%s': nothing changed",
-				 q->where, q->refund_id, oid, req);
-			dg_xsnprintf(detail, sizeof(detail),
-				     "refund '%s' asked again for order '%s' "
-				     "as '%s' was refused: it is recorded "
-				     "for order '%s' as '%s'",
-				     q->refund_id, q->order_id, request, oid,
-				     req);
+				 "%s as %s: nothing changed",
+				 q->where, q->refund_id, dg_quoted(oid),
+				 dg_quoted(req));
+			detail = dg_xasprintf("refund '%s' asked again for "
+					      "order '%s' as '%s' was refused: "
+					      "it is recorded for order '%s' "
+					      "as '%s'",
+					      q->refund_id, q->order_id,
+					      request, oid, req);
 			done(st);
-			if (c->opt->record &&
-			    (ret = dg_db_event(c->db, "refund_conflict",
-					       q->refund_id, detail)))
-				return ret;
-			return DG_EXIT_DATAERR;
+			ret = c->opt->record
+				      ? dg_db_event(c->db, "refund_conflict",
+						    q->refund_id, detail)
+				      : 0;
+			free(detail);
+			return ret ? ret : DG_EXIT_DATAERR;
 		}
 		memset(row, 0, sizeof(*row));
 		copy(row->order_id, sizeof(row->order_id), oid);
@@ -1459,9 +1471,9 @@ static int check_given(const struct request *q, const char *field,
 		       const char *given, const char *stored)
 {
 	if (given[0] && strcmp(given, stored))
-		return field_error(q->where, field,
-				   "'%s' is not the %s of order '%s' (%s)",
-				   given, field, q->order_id, stored);
+		return field_error(
+			q->where, field, "%s is not the %s of order '%s' (%s)",
+			dg_quoted(given), field, q->order_id, stored);
 	return 0;
 }
 
@@ -1524,10 +1536,10 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 		if (given_amount != o->amount) {
 			dg_amount_format(o->amount, o->sexp, a);
 			return field_error(q->where, "order_amount",
-					   "'%s' is not the amount of order "
+					   "%s is not the amount of order "
 					   "'%s' (%s %s)",
-					   q->order_amount, q->order_id, a,
-					   o->currency);
+					   dg_quoted(q->order_amount),
+					   q->order_id, a, o->currency);
 		}
 	}
 	if (q->kind == K_AMOUNT &&
@@ -1672,15 +1684,18 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	reset_finders(c);
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
+		/* refused while read (an input error too): its message in
+		 * its turn, the batch goes on */
 		r = b->reqs[i].status;
-		if (r && b->reqs[i].error[0])
+		if (r && b->reqs[i].error)
 			dg_error("%s", b->reqs[i].error);
 		if (!r) {
 			r = refund_one(c, &b->reqs[i], &b->rows[i]);
 			b->has_row[i] = r == 0;
 		}
-		if (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
-		    r == DG_EXIT_SOFTWARE) {
+		if (!b->reqs[i].status &&
+		    (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
+		     r == DG_EXIT_SOFTWARE)) {
 			dg_db_rollback(c->db);
 			*stop = true;
 			c->failed += b->n;
@@ -1759,7 +1774,8 @@ static int truth(struct request *q, const char *v, bool *out)
 	for (i = 0; i < 4; i++)
 		if (!strcmp(v, no[i]))
 			return 0;
-	return field_error(q->where, "all", "'%s' is not true or false", v);
+	return field_error(q->where, "all", "%s is not true or false",
+			   dg_quoted(v));
 }
 
 /* Validate what can be checked before the order is read. */
@@ -1778,17 +1794,17 @@ static int build_request(struct request *q, const char *id,
 		return field_error(q->where, "order_id", "missing");
 	if (!dg_valid_id(id))
 		return field_error(q->where, "order_id",
-				   "'%s' is not an order id (1 to 64 printable "
+				   "%s is not an order id (1 to 64 printable "
 				   "characters, no spaces, commas or quotes)",
-				   id);
+				   dg_quoted(id));
 	memcpy(q->order_id, id, strlen(id) + 1);
 	if (refund_id) {
 		if (!dg_valid_id(refund_id))
 			return field_error(q->where, "refund_id",
-					   "'%s' is not a refund id (1 to 64 "
+					   "%s is not a refund id (1 to 64 "
 					   "printable characters, no spaces, "
 					   "commas or quotes)",
-					   refund_id);
+					   dg_quoted(refund_id));
 		memcpy(q->refund_id, refund_id, strlen(refund_id) + 1);
 	} else if (need_refund_id) {
 		return field_error(q->where, "refund_id",
@@ -1838,9 +1854,9 @@ static void read_record(struct dg_input *in, struct batch *b,
 	bool is_all = false;
 
 	memset(q, 0, sizeof(*q));
-	dg_xsnprintf(q->where, sizeof(q->where), "%s:%lu: ", dg_input_name(in),
-		     dg_input_line(in));
-	dg_defer(q->error, sizeof(q->error));
+	q->where =
+		dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
+	dg_defer_begin();
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");
 	all = get(in, q, "all");
@@ -1868,18 +1884,25 @@ static void read_record(struct dg_input *in, struct batch *b,
 		q->status =
 			build_request(q, id, rid, is_all, lines, jlines, amount,
 				      charge, oamount, ccy, cc, opt->record);
-	dg_defer(NULL, 0);
+	q->error = dg_defer_end();
 	b->n++;
 }
 
+/* The counts; a file refused as a whole is counted apart, as its
+ * records were never read. */
 static void summary_line(const struct ctx *c)
 {
 	size_t n = c->recorded + c->existing + c->computed + c->failed;
+	char *files = NULL;
 
+	if (c->files_failed)
+		files = dg_xasprintf("; %zu file%s failed", c->files_failed,
+				     c->files_failed == 1 ? "" : "s");
 	dg_info("%zu refund%s: %zu recorded, %zu existing, %zu computed, %zu "
-		"failed",
+		"failed%s",
 		n, n == 1 ? "" : "s", c->recorded, c->existing, c->computed,
-		c->failed);
+		c->failed, files ? files : "");
+	free(files);
 }
 
 /* The batch loop's callbacks (dg_batch_files) and what they share. */
@@ -1914,9 +1937,20 @@ static int on_tick(void *ctx)
 	return time_now(((struct runner *)ctx)->c);
 }
 
-static void on_unreadable(void *ctx)
+static bool on_unreadable(void *ctx, int status, char *msg)
 {
-	((struct runner *)ctx)->c->failed++;
+	struct runner *r = ctx;
+	struct request *q = &r->b->reqs[r->b->n++];
+
+	memset(q, 0, sizeof(*q));
+	q->status = status ? status : DG_EXIT_DATAERR;
+	q->error = msg;
+	return r->b->n == r->b->cap;
+}
+
+static void on_file_failed(void *ctx, int status)
+{
+	((struct runner *)ctx)->c->files_failed++;
 }
 
 static int run(struct ctx *c, int nfiles, char **files)
@@ -1942,6 +1976,7 @@ static int run(struct ctx *c, int nfiles, char **files)
 			goto out;
 		}
 
+		q->where = dg_xstrdup("");
 		q->status = build_request(
 			q, files[0], opt->refund_id, opt->all, opt->lines, NULL,
 			opt->amount, opt->charge_amount, opt->order_amount,
@@ -1964,6 +1999,7 @@ static int run(struct ctx *c, int nfiles, char **files)
 			.run = on_run,
 			.tick = on_tick,
 			.unreadable = on_unreadable,
+			.file_failed = on_file_failed,
 		};
 
 		worst = dg_batch_files(&ops, nfiles, files, NULL);
@@ -1971,7 +2007,7 @@ static int run(struct ctx *c, int nfiles, char **files)
 	batch_clear(&b);
 	summary_line(c);
 out:
-	worst = dg_exit_worst(worst, dg_out_close(out));
+	worst = dg_exit_worst(worst, dg_out_finish(out, worst));
 	free(b.reqs);
 	free(b.rows);
 	free(b.has_row);

@@ -9,29 +9,66 @@
 
 #include "daigou.h"
 
+static bool deferring;
 static char *deferred;
-static size_t deferred_size;
 
-void dg_defer(char *buf, size_t size)
+char *dg_xvasprintf(const char *fmt, va_list ap)
 {
-	deferred = buf;
-	deferred_size = size;
-	if (buf && size)
-		buf[0] = '\0';
+	va_list again;
+	char *s;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, again);
+	va_end(again);
+	if (n < 0)
+		dg_die(DG_EXIT_SOFTWARE, "internal error: cannot format '%s'",
+		       fmt);
+	s = dg_xmalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+char *dg_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = dg_xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void dg_defer_begin(void)
+{
+	free(deferred);
+	deferred = NULL;
+	deferring = true;
+}
+
+char *dg_defer_end(void)
+{
+	char *msg = deferred;
+
+	deferred = NULL;
+	deferring = false;
+	return msg;
 }
 
 void dg_report(const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
+	char *msg;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = dg_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!deferred)
+	if (!deferring)
 		dg_error("%s", msg);
-	else if (!deferred[0]) /* a message too long is cut, not fatal */
-		snprintf(deferred, deferred_size, "%s", msg);
+	else if (!deferred) /* the first message is the one kept */
+		deferred = msg, msg = NULL;
+	free(msg);
 }
 
 bool dg_valid_id(const char *s)
@@ -47,49 +84,63 @@ bool dg_valid_id(const char *s)
 	return true;
 }
 
+/* A whole file refused (cannot be opened, unreadable header, a missing
+ * column): counted by the tool; with --strict the run ends. */
+static int file_failed(const struct dg_batch_ops *ops, int status, bool *stop)
+{
+	if (ops->file_failed)
+		ops->file_failed(ops->ctx, status);
+	*stop = ops->strict;
+	return status;
+}
+
 /* One file: 0 when the run goes on, or sets *stop. */
 static int one_file(const struct dg_batch_ops *ops, const char *path,
 		    bool *stop)
 {
 	struct dg_input *in;
 	int worst = 0, status = 0, ret, r;
+	bool full;
 
-	if (!(in = dg_input_open(path, ops->format, &status))) {
-		*stop = ops->strict;
-		return status;
-	}
+	/* What the file's failure says comes after the records before it. */
+	worst = ops->run(ops->ctx, stop);
+	if (*stop)
+		return worst;
+	if (!(in = dg_input_open(path, ops->format, &status)))
+		return dg_exit_worst(worst, file_failed(ops, status, stop));
 	if ((ret = dg_input_require(in, ops->required, ops->nrequired))) {
 		dg_input_close(in);
-		*stop = ops->strict;
-		return ret;
+		return dg_exit_worst(worst, file_failed(ops, ret, stop));
 	}
 	if (ops->tick && (ret = ops->tick(ops->ctx))) {
 		dg_input_close(in);
 		*stop = true;
-		return ret;
+		return dg_exit_worst(worst, ret);
 	}
-	while (!*stop && (r = dg_input_next(in)) != 0) {
+	for (;;) {
+		dg_defer_begin();
+		r = dg_input_next(in);
 		if (r < 0) {
-			worst = dg_exit_worst(worst, dg_input_status(in));
-			ops->unreadable(ops->ctx);
-			if (ops->strict) {
-				/* the records before it still count */
-				worst = dg_exit_worst(worst,
-						      ops->run(ops->ctx, stop));
-				*stop = true;
-			}
-			continue;
+			/* kept in the batch, its message printed in turn */
+			full = ops->unreadable(ops->ctx, dg_input_status(in),
+					       dg_defer_end());
+		} else {
+			free(dg_defer_end());
+			if (r == 0)
+				break;
+			full = ops->read(ops->ctx, in);
 		}
-		if (!ops->read(ops->ctx, in))
+		if (!full && !(r < 0 && ops->strict))
 			continue;
 		worst = dg_exit_worst(worst, ops->run(ops->ctx, stop));
-		if (!*stop && ops->tick && (ret = ops->tick(ops->ctx))) {
+		if (*stop)
+			break;
+		if (ops->tick && (ret = ops->tick(ops->ctx))) {
 			worst = dg_exit_worst(worst, ret);
 			*stop = true;
+			break;
 		}
 	}
-	if (!*stop && dg_input_status(in))
-		worst = dg_exit_worst(worst, dg_input_status(in));
 	dg_input_close(in);
 	return worst;
 }

@@ -4,6 +4,14 @@
  * The reader hands libcsv one physical line at a time, so the line a row
  * starts on is known even when a quoted field spans lines, and an
  * over-long line is refused before it is parsed.
+ *
+ * A malformed row (a quote inside an unquoted field, text after a closing
+ * quote, a quote never closed, a field or line over its cap) is reported
+ * with the line it starts on, and reading goes on with the line after the
+ * one where the row was found bad: the reader resynchronises at the next
+ * record rather than guess what the writer meant. A row that ran over
+ * several lines names them all ("lines 4 to 9 skipped"), so nothing is
+ * dropped without a word. Only a read error ends the input.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,8 +23,17 @@
 /* A physical line; a longer one is refused before it is parsed. */
 #define CSV_MAX_LINE (1024 * 1024)
 
-/* A problem confined to one row: reported when the row ends. */
-enum row_err { ROW_OK, ROW_TOO_MANY, ROW_TOO_LONG, ROW_NUL };
+/* What is wrong with the row being read; reported when the row ends. */
+enum row_err {
+	ROW_OK,
+	ROW_TOO_MANY,	  /* more than DG_CSV_MAX_FIELDS fields */
+	ROW_TOO_LONG,	  /* field err_field over DG_CSV_MAX_FIELD */
+	ROW_NUL,	  /* field err_field holds a NUL byte */
+	ROW_QUOTE,	  /* misplaced quote in err_field, on err_line */
+	ROW_UNTERMINATED, /* err_field's quote never closed */
+	ROW_LINE_LONG,	  /* line err_line over CSV_MAX_LINE */
+	ROW_PARSER,	  /* another libcsv error, err_code */
+};
 
 struct dg_csv_reader {
 	FILE *fp;
@@ -26,17 +43,21 @@ struct dg_csv_reader {
 	size_t line_size;
 	unsigned long lineno; /* physical lines read */
 	bool in_row;	      /* the row being built goes on past lineno */
-	bool done;	      /* end of input or a fatal error: no more rows */
+	bool done;	      /* end of input or a read error: no more rows */
 
 	/* The row being built by the libcsv callbacks. */
 	struct dg_csv_row row;
-	size_t *offs; /* where each field starts in text */
+	unsigned long end_line; /* the line the row ends on */
+	size_t *offs;		/* where each field starts in text */
 	size_t row_cap;
 	char *text; /* the fields, each NUL-terminated */
 	size_t text_len, text_size;
 	bool row_done;
+	bool skipping; /* the row is bad: read on to its end, keep nothing */
 	enum row_err err;
 	size_t err_field;
+	unsigned long err_line;
+	int err_code;
 
 	char **columns; /* the header, once read */
 	size_t ncolumns;
@@ -86,12 +107,8 @@ ssize_t dg_read_line(FILE *fp, char **buf, size_t *size, size_t max)
 	return (ssize_t)len;
 }
 
-struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name)
+static void parser_init(struct dg_csv_reader *r)
 {
-	struct dg_csv_reader *r = dg_xcalloc(1, sizeof(*r));
-
-	r->fp = fp;
-	r->name = dg_xstrdup(display_name(name));
 	csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
 	csv_set_space_func(&r->parser, csv_space);
 	csv_set_term_func(&r->parser, csv_term);
@@ -100,6 +117,23 @@ struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name)
 	 * a large block keeps a long field from being copied thousands of
 	 * times. */
 	csv_set_blk_size(&r->parser, 64 * 1024);
+}
+
+/* After an error, a fresh parser: never csv_fini, which would hand the
+ * partial row to the callbacks and clear the error. */
+static void parser_reset(struct dg_csv_reader *r)
+{
+	csv_free(&r->parser);
+	parser_init(r);
+}
+
+struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name)
+{
+	struct dg_csv_reader *r = dg_xcalloc(1, sizeof(*r));
+
+	r->fp = fp;
+	r->name = dg_xstrdup(display_name(name));
+	parser_init(r);
 	return r;
 }
 
@@ -168,13 +202,89 @@ static void on_row(int c, void *data)
 }
 
 /* "field 3" or "field 3 ('amount')" once the header names it. */
-static void field_label(const struct dg_csv_reader *r, size_t i, char *buf,
-			size_t len)
+static char *field_label(const struct dg_csv_reader *r, size_t i)
 {
 	if (i < r->ncolumns && *r->columns[i])
-		snprintf(buf, len, "field %zu ('%s')", i + 1, r->columns[i]);
+		return dg_xasprintf("field %zu (%s)", i + 1,
+				    dg_quoted(r->columns[i]));
+	return dg_xasprintf("field %zu", i + 1);
+}
+
+/* "FILE:LINE: what", LINE the row's first; a row over several lines
+ * names them. Through dg_report: a batch prints it in the row's turn. */
+static void row_report(const struct dg_csv_reader *r, const char *what)
+{
+	if (r->end_line > r->row.line)
+		dg_report("%s:%lu: %s: lines %lu to %lu skipped", r->name,
+			  r->row.line, what, r->row.line, r->end_line);
 	else
-		snprintf(buf, len, "field %zu", i + 1);
+		dg_report("%s:%lu: %s", r->name, r->row.line, what);
+}
+
+/* The message for the row's error; 0, or -1 once reported. */
+static int report_row_error(const struct dg_csv_reader *r)
+{
+	char *label = field_label(r, r->err_field), *what, *at = NULL;
+
+	if (r->err_line && r->err_line != r->row.line)
+		at = dg_xasprintf(" on line %lu", r->err_line);
+	switch (r->err) {
+	case ROW_OK:
+		free(label);
+		free(at);
+		return 0;
+	case ROW_TOO_MANY:
+		what = dg_xasprintf("more than %d fields", DG_CSV_MAX_FIELDS);
+		break;
+	case ROW_TOO_LONG:
+		what = dg_xasprintf("%s longer than %d bytes", label,
+				    DG_CSV_MAX_FIELD);
+		break;
+	case ROW_NUL:
+		what = dg_xasprintf("%s contains a NUL byte", label);
+		break;
+	case ROW_QUOTE:
+		what = dg_xasprintf("malformed CSV: misplaced quote in %s%s",
+				    label, at ? at : "");
+		break;
+	case ROW_UNTERMINATED:
+		what = dg_xasprintf("malformed CSV: unterminated quote in %s",
+				    label);
+		break;
+	case ROW_LINE_LONG:
+		if (at)
+			what = dg_xasprintf("line %lu longer than %d bytes",
+					    r->err_line, CSV_MAX_LINE);
+		else
+			what = dg_xasprintf("line longer than %d bytes",
+					    CSV_MAX_LINE);
+		break;
+	default:
+		what = dg_xasprintf("malformed CSV: %s%s",
+				    csv_strerror(r->err_code), at ? at : "");
+		break;
+	}
+	row_report(r, what);
+	free(what);
+	free(at);
+	free(label);
+	return -1;
+}
+
+/* The row goes wrong at the current line: it ends here, the parser
+ * starts afresh with the next line. */
+static void row_broken(struct dg_csv_reader *r, enum row_err err, size_t field)
+{
+	if (!r->err) { /* else the first reason stays */
+		r->err = err;
+		r->err_field = field;
+		r->err_line = r->lineno;
+		r->err_code = csv_error(&r->parser);
+	}
+	parser_reset(r);
+	r->end_line = r->lineno;
+	r->in_row = false;
+	r->row_done = true;
 }
 
 static bool is_blank(const char *s, size_t len)
@@ -182,111 +292,110 @@ static bool is_blank(const char *s, size_t len)
 	return strspn(s, " \t\r\n") == len;
 }
 
-/* Read lines until libcsv completes a row. 1 row, 0 end of input, -1 an
- * error after which the input cannot be read on (message printed). */
+/* The end of the input: 1 when it ends a row (a bad one, with its quote
+ * never closed, too), 0 when there is no row. */
+static int parse_eof(struct dg_csv_reader *r)
+{
+	if (!r->in_row && !r->skipping)
+		return 0;
+	if (r->skipping || csv_fini(&r->parser, on_field, on_row, r)) {
+		row_broken(r, ROW_UNTERMINATED, r->row.n);
+		return 1;
+	}
+	r->in_row = false;
+	r->end_line = r->lineno;
+	return r->row_done ? 1 : 0;
+}
+
+/* One physical line into the row being built. */
+static void parse_line(struct dg_csv_reader *r, char *s, size_t len)
+{
+	size_t done;
+
+	if (r->lineno == 1 && len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
+		s += 3;
+		len -= 3;
+	}
+	if (!r->in_row && !is_blank(s, len)) {
+		r->in_row = true;
+		r->row.line = r->lineno;
+	}
+	done = csv_parse(&r->parser, s, len, on_field, on_row, r);
+	if (done != len) {
+		row_broken(r,
+			   csv_error(&r->parser) == CSV_EPARSE ? ROW_QUOTE
+							       : ROW_PARSER,
+			   r->row.n);
+		return;
+	}
+	if (r->row_done) {
+		r->in_row = false;
+		r->end_line = r->lineno;
+		return;
+	}
+	/* A quoted field running on over many lines: the row is bad, but
+	 * where it ends is still libcsv's to find. Start a fresh parser
+	 * inside a quoted field, so that the memory stays bounded. */
+	if (csv_get_buffer_size(&r->parser) > DG_CSV_MAX_FIELD + CSV_MAX_LINE) {
+		if (!r->err) {
+			r->err = ROW_TOO_LONG;
+			r->err_field = r->row.n;
+		}
+		r->skipping = true;
+		parser_reset(r);
+		csv_parse(&r->parser, "\"", 1, on_field, on_row, r);
+	}
+}
+
+/* Read lines until a row ends. 1 a row (maybe bad: r->err), 0 the end
+ * of input, -1 a read error (message printed): the input ends. */
 static int parse_row(struct dg_csv_reader *r)
 {
-	char label[128];
 	ssize_t len;
-	size_t done;
-	char *s;
 
 	r->row.n = 0;
 	r->text_len = 0;
 	r->row_done = false;
+	r->skipping = false;
 	r->err = ROW_OK;
+	r->err_line = 0;
 	while (!r->row_done) {
 		len = dg_read_line(r->fp, &r->line, &r->line_size,
 				   CSV_MAX_LINE);
 		if (len == -1) {
-			dg_error("cannot read '%s': %s", r->name,
-				 strerror(errno));
+			dg_report("cannot read '%s': %s", r->name,
+				  strerror(errno));
 			return -1;
 		}
-		if (len == 0) {
-			if (csv_fini(&r->parser, on_field, on_row, r)) {
-				field_label(r, r->row.n, label, sizeof(label));
-				dg_error("%s:%lu: malformed CSV: unterminated "
-					 "quote in %s",
-					 r->name, r->row.line, label);
-				return -1;
-			}
-			if (!r->row_done)
-				return 0;
-			break;
-		}
+		if (len == 0)
+			return parse_eof(r);
 		r->lineno++;
 		if (len == -2) {
-			dg_error("%s:%lu: line longer than %d bytes", r->name,
-				 r->lineno, CSV_MAX_LINE);
-			return -1;
+			if (!r->in_row && !r->skipping)
+				r->row.line = r->lineno;
+			row_broken(r, ROW_LINE_LONG, r->row.n);
+			break;
 		}
-		s = r->line;
-		if (r->lineno == 1 && len >= 3 &&
-		    !memcmp(s, "\xEF\xBB\xBF", 3)) {
-			s += 3;
-			len -= 3;
-		}
-		if (!r->in_row && !is_blank(s, (size_t)len)) {
-			r->in_row = true;
-			r->row.line = r->lineno;
-		}
-		done = csv_parse(&r->parser, s, (size_t)len, on_field, on_row,
-				 r);
-		if (done != (size_t)len) {
-			field_label(r, r->row.n, label, sizeof(label));
-			if (csv_error(&r->parser) == CSV_EPARSE)
-				dg_error("%s:%lu: malformed CSV: misplaced "
-					 "quote in %s",
-					 r->name, r->lineno, label);
-			else
-				dg_error("%s:%lu: malformed CSV: %s", r->name,
-					 r->lineno,
-					 csv_strerror(csv_error(&r->parser)));
-			return -1;
-		}
-		/* A quoted field running on over many lines. */
-		if (csv_get_buffer_size(&r->parser) >
-		    DG_CSV_MAX_FIELD + CSV_MAX_LINE) {
-			field_label(r, r->row.n, label, sizeof(label));
-			dg_error("%s:%lu: %s longer than %d bytes", r->name,
-				 r->row.line, label, DG_CSV_MAX_FIELD);
-			return -1;
-		}
+		parse_line(r, r->line, (size_t)len);
 	}
-	r->in_row = false;
 	return 1;
 }
 
 /* Problems confined to the row just read: 0 or -1 (message printed). */
 static int check_row(struct dg_csv_reader *r)
 {
-	char label[128];
+	char *what;
 	size_t i;
 
-	switch (r->err) {
-	case ROW_OK:
-		break;
-	case ROW_TOO_MANY:
-		dg_error("%s:%lu: more than %d fields", r->name, r->row.line,
-			 DG_CSV_MAX_FIELDS);
-		return -1;
-	case ROW_TOO_LONG:
-		field_label(r, r->err_field, label, sizeof(label));
-		dg_error("%s:%lu: %s longer than %d bytes", r->name,
-			 r->row.line, label, DG_CSV_MAX_FIELD);
-		return -1;
-	case ROW_NUL:
-		field_label(r, r->err_field, label, sizeof(label));
-		dg_error("%s:%lu: %s contains a NUL byte", r->name, r->row.line,
-			 label);
-		return -1;
-	}
+	if (r->err)
+		return report_row_error(r);
 	/* Extra fields are tolerated only when empty (a trailing comma). */
 	for (i = r->ncolumns ? r->ncolumns : r->row.n; i < r->row.n; i++) {
 		if (r->row.lens[i]) {
-			dg_error("%s:%lu: %zu fields but the header has %zu",
-				 r->name, r->row.line, r->row.n, r->ncolumns);
+			what = dg_xasprintf("%zu fields but the header has %zu",
+					    r->row.n, r->ncolumns);
+			row_report(r, what);
+			free(what);
 			return -1;
 		}
 	}
@@ -329,9 +438,10 @@ int dg_csv_read_header(struct dg_csv_reader *r)
 			continue;
 		for (j = 0; j < i; j++) {
 			if (!strcmp(row->fields[i], row->fields[j])) {
-				dg_error("%s:%lu: duplicate column '%s' in "
-					 "the header",
-					 r->name, row->line, row->fields[i]);
+				dg_report("%s:%lu: duplicate column %s in "
+					  "the header",
+					  r->name, row->line,
+					  dg_quoted(row->fields[i]));
 				goto fail;
 			}
 		}
@@ -501,12 +611,17 @@ int dg_out_row(struct dg_out *o, const char *const *values)
 
 int dg_out_close(struct dg_out *o)
 {
+	return dg_out_finish(o, 0);
+}
+
+int dg_out_finish(struct dg_out *o, int status)
+{
 	size_t i;
 	int rc = 0;
 
 	if (!o)
 		return 0;
-	if (!o->failed && !o->header_done)
+	if (!o->failed && !o->header_done && status == 0)
 		rc = write_header(o);
 	if (!rc && (fflush(o->fp) || ferror(o->fp)))
 		rc = write_failed(o);

@@ -14,6 +14,7 @@
 #ifndef DAIGOU_H
 #define DAIGOU_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -295,9 +296,12 @@ struct dg_csv_row {
 /* name is used in messages ("orders.csv", "-" shows as "<stdin>"). */
 struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name);
 void dg_csv_close(struct dg_csv_reader *r);
-/* 1 row read, 0 end of input, -1 error (message printed with file:line).
- * After -1 the next call goes on with the next row when the error was
- * confined to one row, or returns 0 when the input cannot be read on. */
+/* 1 row read, 0 end of input, -1 error (message with file:line through
+ * dg_report). After -1 the next call goes on with the next row when the
+ * error was confined to one row, or returns 0 when the input cannot be
+ * read on. A malformed row (a stray quote, a quote never closed, a field
+ * or line over its cap) is confined to itself: reading goes on with the
+ * line after the one where it was found bad. */
 int dg_csv_next(struct dg_csv_reader *r, const struct dg_csv_row **row);
 /* Read the first row as the header (a UTF-8 BOM is stripped). 0 or 65. */
 int dg_csv_read_header(struct dg_csv_reader *r);
@@ -309,7 +313,8 @@ const char *dg_csv_name(const struct dg_csv_reader *r);
 
 /* Tabular output: CSV with a header row, or JSON Lines. Values are text;
  * NULL is an empty CSV field / JSON null. Every value is a JSON string
- * (money and rates are never JSON numbers). */
+ * (money and rates are never JSON numbers). The CSV header is written
+ * with the first row, or at the end when there was none. */
 struct dg_out;
 struct dg_out *dg_out_new(FILE *fp, bool json, const char *const *columns,
 			  size_t ncolumns);
@@ -318,6 +323,10 @@ struct dg_out *dg_out_new(FILE *fp, bool json, const char *const *columns,
 int dg_out_row(struct dg_out *o, const char *const *values);
 /* Flushes; returns 0 or 74. Frees o. */
 int dg_out_close(struct dg_out *o);
+/* dg_out_close for a run that ends with status: an output without a row
+ * gets its CSV header only when status is 0, so that a failed run never
+ * leaves what looks like an empty result. */
+int dg_out_finish(struct dg_out *o, int status);
 /* RFC 4180 field writer: quoted only when needed. 0, or -1 on a write
  * error (no message). */
 int dg_csv_write_field(FILE *fp, const char *s, size_t len);
@@ -363,9 +372,10 @@ void dg_input_close(struct dg_input *in);
  * checked until a record lacks it). 0 or 65 with "missing required
  * column 'x'". */
 int dg_input_require(struct dg_input *in, const char *const *names, size_t n);
-/* 1 record, 0 end, -1 error (message printed; dg_input_status gives the
- * code). After -1 the next call goes on with the next record when the
- * error was confined to one record, or returns 0. */
+/* 1 record, 0 end, -1 error (message through dg_report, so that a batch
+ * can print it in the record's turn; dg_input_status gives the code).
+ * After -1 the next call goes on with the next record when the error was
+ * confined to one record, or returns 0. */
 int dg_input_next(struct dg_input *in);
 int dg_input_status(const struct dg_input *in);
 /* Field as text: CSV field, or JSON string / integer / true / false as
@@ -390,13 +400,19 @@ bool dg_input_is_json(const struct dg_input *in);
 #define DG_ID_MAX 64
 bool dg_valid_id(const char *s);
 
-/* Messages while a batch is read: between dg_defer(buf, size) and
- * dg_defer(NULL, 0), dg_report keeps the first message in buf (cleared
- * by dg_defer) instead of printing it, for the tool to print when it
- * processes that record, so that messages come out in input order.
- * Otherwise dg_report is dg_error. */
-void dg_defer(char *buf, size_t size);
+/* Messages while a batch is read: between dg_defer_begin() and
+ * dg_defer_end(), dg_report keeps its first message instead of printing
+ * it, and dg_defer_end hands it over (malloc'd, NULL when none) for the
+ * tool to print when it processes that record, so that messages come out
+ * in input order. Otherwise dg_report is dg_error. Messages are never
+ * cut: no fixed buffer holds them. */
+void dg_defer_begin(void);
+char *dg_defer_end(void);
 void dg_report(const char *fmt, ...) DG_PRINTF(1, 2);
+/* A formatted string of any length, malloc'd (dies with 70 only when
+ * memory runs out). */
+char *dg_xasprintf(const char *fmt, ...) DG_PRINTF(1, 2);
+char *dg_xvasprintf(const char *fmt, va_list ap) DG_PRINTF(1, 0);
 
 struct dg_batch_ops {
 	void *ctx;
@@ -407,14 +423,22 @@ struct dg_batch_ops {
 	/* Take the current record into the batch (a bad one too, with its
 	 * status and message kept for run); true when the batch is full. */
 	bool (*read)(void *ctx, struct dg_input *in);
+	/* A record the input could not read: its status and its message
+	 * (malloc'd, now the tool's; NULL when none), to keep in the batch
+	 * as a failed record whose message run prints in its turn; true when
+	 * the batch is full. */
+	bool (*unreadable)(void *ctx, int status, char *msg);
 	/* Process and empty the batch (nothing when it is empty); the worst
-	 * status; sets *stop to end the run (--strict, a database error). */
+	 * status; sets *stop to end the run (--strict, a database error).
+	 * Also called before each file is opened, so that a message about
+	 * the file comes after those of the records before it. */
 	int (*run)(void *ctx, bool *stop);
 	/* Before each file's records and after each batch (NULL: none):
 	 * for example, read the clock. 0, or a status that ends the run. */
 	int (*tick)(void *ctx);
-	/* A record the input could not read (its message printed). */
-	void (*unreadable)(void *ctx);
+	/* A file refused as a whole, its message printed: it cannot be
+	 * opened or read, or lacks a required column (NULL: not counted). */
+	void (*file_failed)(void *ctx, int status);
 };
 /* Every file in turn ("-" or none: stdin), records into batches, the
  * last batch run at the end. Returns the worst status; *stopped (when

@@ -27,6 +27,30 @@ static const char *display_name(const char *name)
 	return name && strcmp(name, "-") ? name : "<stdin>";
 }
 
+/* jansson's error text quotes the input near the error: its control
+ * characters and bytes outside printable ASCII are escaped (\xHH) so
+ * that a message cannot drive the terminal. malloc'd. */
+static char *error_text(const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = dg_xmalloc(strlen(text) * 4 + 1), *p = out;
+
+	for (; *text; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c < 0x20 || c >= 0x7f) {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
 struct dg_jsonl_reader *dg_jsonl_open(FILE *fp, const char *name)
 {
 	struct dg_jsonl_reader *r = dg_xcalloc(1, sizeof(*r));
@@ -61,14 +85,14 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 			r->done = true;
 			if (len == 0)
 				return 0;
-			dg_error("cannot read '%s': %s", r->name,
-				 strerror(errno));
+			dg_report("cannot read '%s': %s", r->name,
+				  strerror(errno));
 			return -1;
 		}
 		r->lineno++;
 		if (len == -2) {
-			dg_error("%s:%lu: line longer than %d bytes", r->name,
-				 r->lineno, JSONL_MAX_LINE);
+			dg_report("%s:%lu: line longer than %d bytes", r->name,
+				  r->lineno, JSONL_MAX_LINE);
 			return -1;
 		}
 		s = r->line;
@@ -82,15 +106,18 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 		r->obj = json_loadb(s, (size_t)len, JSON_REJECT_DUPLICATES,
 				    &err);
 		if (!r->obj) {
-			dg_error("%s:%lu: invalid JSON: %s", r->name, r->lineno,
-				 err.text);
+			char *why = error_text(err.text);
+
+			dg_report("%s:%lu: invalid JSON: %s", r->name,
+				  r->lineno, why);
+			free(why);
 			return -1;
 		}
 		if (!json_is_object(r->obj)) {
 			json_decref(r->obj);
 			r->obj = NULL;
-			dg_error("%s:%lu: not a JSON object", r->name,
-				 r->lineno);
+			dg_report("%s:%lu: not a JSON object", r->name,
+				  r->lineno);
 			return -1;
 		}
 		*obj = r->obj;
@@ -108,12 +135,15 @@ json_t *dg_json_parse(const char *buf, size_t len, const char *name)
 
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (!doc) {
+		char *why = error_text(err.text);
+
 		if (err.line > 0)
 			dg_error("%s:%d: invalid JSON: %s", display_name(name),
-				 err.line, err.text);
+				 err.line, why);
 		else
 			dg_error("%s: invalid JSON: %s", display_name(name),
-				 err.text);
+				 why);
+		free(why);
 	}
 	return doc;
 }

@@ -231,9 +231,6 @@ START_TEST(test_valid_id)
 }
 END_TEST
 
-/* dg_defer / dg_report (batch.c): the first message is kept (cut to the
- * buffer), the buffer cleared when deferring starts, nothing kept once it
- * ends. */
 static const struct {
 	const char *in;
 	const char *out;
@@ -290,21 +287,39 @@ START_TEST(test_quoted_long)
 }
 END_TEST
 
+/* dg_defer_begin / dg_report / dg_defer_end (batch.c): the first message
+ * is kept whole, however long, and handed over; nothing is kept once
+ * deferring ends. */
 START_TEST(test_defer)
 {
-	char buf[16] = "stale";
+	size_t n = 10000;
+	char *big = dg_xmalloc(n + 1), *msg, *err;
 
-	dg_defer(buf, sizeof(buf));
-	ck_assert_str_eq(buf, "");
+	memset(big, 'x', n);
+	big[n] = '\0';
+	dg_defer_begin();
 	dg_report("first %d", 1);
 	dg_report("second %d", 2);
-	ck_assert_str_eq(buf, "first 1");
-	dg_defer(buf, sizeof(buf));
-	dg_report("a message longer than the buffer");
-	ck_assert_str_eq(buf, "a message longe");
-	dg_defer(NULL, 0);
+	msg = dg_defer_end();
+	ck_assert_str_eq(msg, "first 1");
+	free(msg);
+	dg_defer_begin();
+	dg_report("a long message: %s", big);
+	msg = dg_defer_end();
+	ck_assert_uint_eq(strlen(msg), strlen("a long message: ") + n);
+	free(msg);
+	dg_defer_begin();
+	ck_assert_ptr_null(dg_defer_end());
+	test_capture_begin();
 	dg_report("printed, not kept");
-	ck_assert_str_eq(buf, "a message longe");
+	err = test_capture_end();
+	ck_assert_str_eq(err, "t: printed, not kept\n");
+	ck_assert_ptr_null(dg_defer_end());
+	free(err);
+	msg = dg_xasprintf("%s:%d", big, 7);
+	ck_assert_uint_eq(strlen(msg), n + 2);
+	free(msg);
+	free(big);
 }
 END_TEST
 

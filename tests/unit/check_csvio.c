@@ -91,16 +91,27 @@ static const struct {
 	{"Date, USD, JPY, \n13 April 2026, 1.1684, 186.75, \n",
 	 "1:[Date][USD][JPY][]\n2:[13 April 2026][1.1684][186.75][]\nend\n",
 	 ""},
-	{"x\na,b\"c\nz\n", "1:[x]\nerror\nend\n",
+	/* a malformed row is reported, the rows after it are read */
+	{"x\na,b\"c\nz\n", "1:[x]\nerror\n3:[z]\nend\n",
 	 "t: t.csv:2: malformed CSV: misplaced quote in field 2\n"},
-	{"\"ab\"c,d\n", "error\nend\n",
+	{"id,note,amount\n1,customer said \"broken,5\n2,fine,6\n",
+	 "1:[id][note][amount]\nerror\n3:[2][fine][6]\nend\n",
+	 "t: t.csv:2: malformed CSV: misplaced quote in field 2\n"},
+	{"\"ab\"c,d\ne,f\n", "error\n2:[e][f]\nend\n",
 	 "t: t.csv:1: malformed CSV: misplaced quote in field 1\n"},
 	{"\"ab\" \"c\n", "error\nend\n",
 	 "t: t.csv:1: malformed CSV: misplaced quote in field 1\n"},
-	{"1,\"multi\nline\"x\n", "error\nend\n",
-	 "t: t.csv:2: malformed CSV: misplaced quote in field 2\n"},
+	{"1,\"multi\nline\"x\n2,y\n", "error\n3:[2][y]\nend\n",
+	 "t: t.csv:1: malformed CSV: misplaced quote in field 2 on line 2: "
+	 "lines 1 to 2 skipped\n"},
+	/* a stray opening quote runs on until a quote it cannot take: the
+	 * lines it swallowed are named */
+	{"1,\"open\n2,x\n3,\"q\"\n4,y\n", "error\n4:[4][y]\nend\n",
+	 "t: t.csv:1: malformed CSV: misplaced quote in field 2 on line 3: "
+	 "lines 1 to 3 skipped\n"},
 	{"a,\"bc\nd\n", "error\nend\n",
-	 "t: t.csv:1: malformed CSV: unterminated quote in field 2\n"},
+	 "t: t.csv:1: malformed CSV: unterminated quote in field 2: lines 1 "
+	 "to 2 skipped\n"},
 	{"x\n\"abc", "1:[x]\nerror\nend\n",
 	 "t: t.csv:2: malformed CSV: unterminated quote in field 1\n"},
 	{"x\n\"ab\"\"", "1:[x]\nerror\nend\n",
@@ -157,7 +168,8 @@ START_TEST(test_field_cap)
 	fclose(mem);
 	ck_assert_str_eq(out, want);
 	ck_assert_str_eq(err, "t: t.csv:2: field 2 longer than 65536 bytes\n"
-			      "t: t.csv:5: field 1 longer than 65536 bytes\n");
+			      "t: t.csv:5: field 1 longer than 65536 bytes: "
+			      "lines 5 to 6 skipped\n");
 	free(big);
 	free(in);
 	free(out);
@@ -166,7 +178,9 @@ START_TEST(test_field_cap)
 }
 END_TEST
 
-/* An unterminated quote must not swallow the rest of a large file. */
+/* A quoted field over many lines is refused once, with the lines it
+ * took; the memory held stays bounded, and what follows its closing
+ * quote is read. */
 START_TEST(test_field_runaway)
 {
 	char *chunk = repeat('x', 60000);
@@ -182,7 +196,22 @@ START_TEST(test_field_runaway)
 	fclose(mem);
 	out = read_csv(in, len, &err);
 	ck_assert_str_eq(out, "1:[ok]\nerror\nend\n");
-	ck_assert_str_eq(err, "t: t.csv:2: field 1 longer than 65536 bytes\n");
+	ck_assert_str_eq(err, "t: t.csv:2: field 1 longer than 65536 bytes: "
+			      "lines 2 to 41 skipped\n");
+	free(in);
+	free(out);
+	free(err);
+
+	mem = open_memstream(&in, &len);
+	fputs("ok\n\"", mem);
+	for (i = 0; i < 40; i++)
+		fprintf(mem, "%s\n", chunk);
+	fputs("end\",x\nlast\n", mem);
+	fclose(mem);
+	out = read_csv(in, len, &err);
+	ck_assert_str_eq(out, "1:[ok]\nerror\n43:[last]\nend\n");
+	ck_assert_str_eq(err, "t: t.csv:2: field 1 longer than 65536 bytes: "
+			      "lines 2 to 42 skipped\n");
 	free(chunk);
 	free(in);
 	free(out);
@@ -231,8 +260,22 @@ START_TEST(test_line_cap)
 	fputs("b\n", mem);
 	fclose(mem);
 	out = read_csv(in, len, &err);
-	ck_assert_str_eq(out, "1:[a]\nerror\nend\n");
+	ck_assert_str_eq(out, "1:[a]\nerror\n3:[b]\nend\n");
 	ck_assert_str_eq(err, "t: t.csv:2: line longer than 1048576 bytes\n");
+	free(in);
+	free(out);
+	free(err);
+
+	/* inside a quoted field: the row ends there */
+	mem = open_memstream(&in, &len);
+	fputs("a\n\"x\n", mem);
+	fprintf(mem, "%s\n", line);
+	fputs("b\n", mem);
+	fclose(mem);
+	out = read_csv(in, len, &err);
+	ck_assert_str_eq(out, "1:[a]\nerror\n4:[b]\nend\n");
+	ck_assert_str_eq(err, "t: t.csv:2: line 3 longer than 1048576 bytes: "
+			      "lines 2 to 3 skipped\n");
 	free(line);
 	free(in);
 	free(out);
@@ -465,6 +508,38 @@ START_TEST(test_out_empty)
 }
 END_TEST
 
+/* dg_out_finish: a run that failed before its first row leaves nothing
+ * that looks like an empty result; one that succeeded keeps its header;
+ * rows always come with it. */
+START_TEST(test_out_finish)
+{
+	static const int statuses[] = {0, 1, 64, 65, 66, 74};
+	char *buf = NULL;
+	size_t size, i;
+	FILE *mem;
+	struct dg_out *o;
+
+	for (i = 0; i < DG_NELEM(statuses); i++) {
+		mem = open_memstream(&buf, &size);
+		o = dg_out_new(mem, false, out_columns, 3);
+		ck_assert_int_eq(dg_out_finish(o, statuses[i]), 0);
+		fclose(mem);
+		ck_assert_str_eq(buf,
+				 statuses[i] ? "" : "order_id,amount,note\n");
+		free(buf);
+
+		mem = open_memstream(&buf, &size);
+		o = dg_out_new(mem, false, out_columns, 3);
+		ck_assert_int_eq(dg_out_row(o, out_rows[0]), 0);
+		ck_assert_int_eq(dg_out_finish(o, statuses[i]), 0);
+		fclose(mem);
+		ck_assert_str_eq(buf,
+				 "order_id,amount,note\nA1,102.30,plain\n");
+		free(buf);
+	}
+}
+END_TEST
+
 /* What dg_out writes, the reader reads back unchanged (NULL as ""). */
 START_TEST(test_out_roundtrip)
 {
@@ -587,6 +662,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_out_csv);
 	tcase_add_test(tc, test_out_json);
 	tcase_add_test(tc, test_out_empty);
+	tcase_add_test(tc, test_out_finish);
 	tcase_add_test(tc, test_out_roundtrip);
 	tcase_add_test(tc, test_out_bad_utf8);
 	tcase_add_test(tc, test_out_write_error);

@@ -115,9 +115,9 @@ static const struct {
 	{"order_id,amount,currency\nA1,1.00,EUR,x\nA2,2.00,EUR\n", DG_IN_AUTO,
 	 false, "error\n3:[A2][2.00][EUR]\nend 65\n",
 	 "t: in.txt:2: 4 fields but the header has 3\n"},
-	/* a broken file stops */
+	/* a stray quote spoils its row only */
 	{"order_id,amount,currency\nA1,1\"00,EUR\nA2,2.00,EUR\n", DG_IN_AUTO,
-	 false, "error\nend 65\n",
+	 false, "error\n3:[A2][2.00][EUR]\nend 65\n",
 	 "t: in.txt:2: malformed CSV: misplaced quote in field 2 "
 	 "('amount')\n"},
 	/* JSON Lines */
@@ -177,6 +177,55 @@ START_TEST(test_read)
 	ck_assert_str_eq(err, reads[_i].err);
 	dg_input_close(in);
 	free(out);
+	free(err);
+}
+END_TEST
+
+/* Deferring, as a batch does: what the input layer says about a record
+ * it cannot read is kept, not printed, to come out in the record's turn. */
+START_TEST(test_deferred_messages)
+{
+	static const char csv[] = "order_id,amount,currency\n"
+				  "A1,1\"00,EUR\nA2,2.00,EUR\n\"A3\n";
+	static const char jsonl[] = "{\"order_id\":\"J1\"}\n{oops\n";
+	struct dg_input *in;
+	char *err, *msg;
+	int status;
+
+	write_file("in.csv", csv, strlen(csv));
+	write_file("in.jsonl", jsonl, strlen(jsonl));
+	test_capture_begin();
+	in = dg_input_open("in.csv", DG_IN_AUTO, &status);
+	ck_assert_ptr_nonnull(in);
+	dg_defer_begin();
+	ck_assert_int_eq(dg_input_next(in), -1);
+	msg = dg_defer_end();
+	ck_assert_str_eq(msg, "in.csv:2: malformed CSV: misplaced quote in "
+			      "field 2 ('amount')");
+	free(msg);
+	dg_defer_begin();
+	ck_assert_int_eq(dg_input_next(in), 1);
+	ck_assert_ptr_null(dg_defer_end());
+	dg_defer_begin();
+	ck_assert_int_eq(dg_input_next(in), -1);
+	msg = dg_defer_end();
+	ck_assert_str_eq(msg, "in.csv:4: malformed CSV: unterminated quote in "
+			      "field 1 ('order_id')");
+	free(msg);
+	ck_assert_int_eq(dg_input_next(in), 0);
+	ck_assert_int_eq(dg_input_status(in), 65);
+	dg_input_close(in);
+	in = dg_input_open("in.jsonl", DG_IN_AUTO, &status);
+	ck_assert_ptr_nonnull(in);
+	ck_assert_int_eq(dg_input_next(in), 1);
+	dg_defer_begin();
+	ck_assert_int_eq(dg_input_next(in), -1);
+	msg = dg_defer_end();
+	ck_assert_ptr_nonnull(strstr(msg, "in.jsonl:2: invalid JSON: "));
+	free(msg);
+	dg_input_close(in);
+	err = test_capture_end();
+	ck_assert_str_eq(err, "");
 	free(err);
 }
 END_TEST
@@ -469,6 +518,7 @@ Suite *dg_test_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_read, 0, DG_NELEM(reads));
+	tcase_add_test(tc, test_deferred_messages);
 	tcase_add_loop_test(tc, test_open_error, 0, DG_NELEM(open_errors));
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_loop_test(tc, test_require, 0, DG_NELEM(requires));

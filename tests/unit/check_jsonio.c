@@ -83,6 +83,11 @@ static const struct {
 	{"{\"a\":\"1\"}\n{\"b\":\"\xE9\"}\n", "1:{\"a\":\"1\"}\nerror\nend\n",
 	 "t: t.jsonl:2: invalid JSON: unable to decode byte 0xe9 near "
 	 "'\"'\n"},
+	/* the input quoted in jansson's text cannot drive the terminal */
+	{"\033[31m\n{\"a\":\"x\033[2J\"}\n{\"b\":1}\n",
+	 "error\nerror\n3:{\"b\":1}\nend\n",
+	 "t: t.jsonl:1: invalid JSON: '[' or '{' expected near '\\x1b'\n"
+	 "t: t.jsonl:2: invalid JSON: control character 0x1b near '\"x'\n"},
 };
 
 START_TEST(test_jsonl)
