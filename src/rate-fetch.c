@@ -1168,7 +1168,7 @@ static int print_rates(sqlite3 *db, const struct options *o)
 out:
 	sqlite3_finalize(st);
 	if (out) {
-		int r = dg_out_close(out);
+		int r = dg_out_finish(out, ret);
 
 		if (!ret)
 			ret = r;

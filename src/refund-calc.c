@@ -2139,7 +2139,7 @@ static int run_summary(struct ctx *c)
 			worst, dg_db_fail(c->db, rc, "cannot read refunds"));
 	free(t.ccy);
 	sqlite3_finalize(st);
-	return dg_exit_worst(worst, dg_out_close(out));
+	return dg_exit_worst(worst, dg_out_finish(out, worst));
 }
 
 int main(int argc, char **argv)
