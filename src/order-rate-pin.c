@@ -112,6 +112,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			continue;
 		switch (c) {
 		case OPT_PROVIDER:
+			if (!*optarg || strlen(optarg) > 31)
+				dg_usage_error(usage,
+					       "--provider needs a name of 1 "
+					       "to 31 bytes");
 			o->provider = optarg;
 			break;
 		case OPT_ROUNDING:

@@ -699,4 +699,22 @@ test_expect_success 'bad data as arguments: 65, named by the argument, nothing s
     test_cmp before after
 '
 
+test_expect_success 'a --provider name over 31 bytes is a usage error, for both tools' '
+    long=$(printf "p%.0s" $(seq 32)) &&
+    echo "order-rate-pin: --provider needs a name of 1 to 31 bytes" >expect &&
+    test_expect_code 64 order-rate-pin --provider "$long" --to EUR P1 16500 JPY \
+        >out 2>err &&
+    head -n 1 err >actual &&
+    test_cmp expect actual &&
+    test_line_count = 0 out &&
+    test_expect_code 64 order-rate-pin --provider "" --to EUR P1 16500 JPY \
+        >out 2>err &&
+    head -n 1 err >actual &&
+    test_cmp expect actual &&
+    echo "refund-calc: --provider needs a name of 1 to 31 bytes" >expect &&
+    test_expect_code 64 refund-calc --provider "$long" --all P1 >out 2>err &&
+    head -n 1 err >actual &&
+    test_cmp expect actual
+'
+
 test_done
