@@ -426,7 +426,8 @@ int dg_parse_date(const char *s, int32_t *days)
 }
 
 /* Four digits hold the years 0 to 9999: any other text would be wrong or
- * would sort wrongly, and the parsers never make such a day. */
+ * would sort wrongly. The parsers never make such a day; a caller may
+ * format a placeholder (INT32_MIN for "no day") and not use the text. */
 static bool formattable_day(int64_t days)
 {
 	return days >= days_from_civil(0, 1, 1) &&
@@ -437,10 +438,10 @@ void dg_format_date(int32_t days, char buf[DG_DATE_SIZE])
 {
 	int y, m, d;
 
-	if (!formattable_day(days))
-		dg_die(DG_EXIT_SOFTWARE,
-		       "internal error: day %ld is outside the years 0 to 9999",
-		       (long)days);
+	if (!formattable_day(days)) {
+		buf[0] = '\0';
+		return;
+	}
 	civil_from_days(days, &y, &m, &d);
 	dg_xsnprintf(buf, DG_DATE_SIZE, "%04d-%02d-%02d", y, m, d);
 }
@@ -507,11 +508,10 @@ void dg_format_rfc3339(dg_time t, char buf[DG_RFC3339_SIZE])
 	int64_t days = t / 86400 - (t % 86400 < 0), rem;
 	int y, m, d;
 
-	if (!formattable_day(days))
-		dg_die(DG_EXIT_SOFTWARE,
-		       "internal error: time %lld is outside the years 0 to "
-		       "9999",
-		       (long long)t);
+	if (!formattable_day(days)) {
+		buf[0] = '\0';
+		return;
+	}
 	rem = t - days * 86400;
 	civil_from_days(days, &y, &m, &d);
 	dg_xsnprintf(buf, DG_RFC3339_SIZE, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,

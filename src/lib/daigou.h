@@ -134,7 +134,8 @@ int dg_now(dg_time *out);
 int dg_parse_rfc3339(const char *s, dg_time *out);
 #define DG_RFC3339_SIZE 21
 /* The formatters never write a wrong text: a time or day outside the
- * years 0 to 9999 is an internal error (dies with 70). */
+ * years 0 to 9999 gives "" (no text fits: 0000-00-00 would be a wrong
+ * time that sorts as a right one). */
 void dg_format_rfc3339(dg_time t, char buf[DG_RFC3339_SIZE]);
 /* Calendar dates as days since 1970-01-01. "YYYY-MM-DD", validated. */
 int dg_parse_date(const char *s, int32_t *days);

@@ -103,7 +103,7 @@ START_TEST(test_rfc3339_out_of_range)
 }
 END_TEST
 
-/* The formatters die (70) rather than write a wrong time. */
+/* The formatters write no text rather than a wrong time. */
 static const long long unformattable_times[] = {
 	253402300800LL, /* 10000-01-01T00:00:00Z */
 	-62167219201LL, /* -0001-12-31T23:59:59Z */
@@ -113,10 +113,10 @@ static const long long unformattable_times[] = {
 
 START_TEST(test_format_rfc3339_out_of_range)
 {
-	char buf[DG_RFC3339_SIZE];
+	char buf[DG_RFC3339_SIZE] = "stale";
 
-	dg_set_progname("t");
 	dg_format_rfc3339(unformattable_times[_i], buf);
+	ck_assert_str_eq(buf, "");
 }
 END_TEST
 
@@ -129,10 +129,10 @@ static const int32_t unformattable_days[] = {
 
 START_TEST(test_format_date_out_of_range)
 {
-	char buf[DG_DATE_SIZE];
+	char buf[DG_DATE_SIZE] = "stale";
 
-	dg_set_progname("t");
 	dg_format_date(unformattable_days[_i], buf);
+	ck_assert_str_eq(buf, "");
 }
 END_TEST
 
@@ -524,12 +524,10 @@ Suite *dg_test_suite(void)
 	tcase_add_loop_test(tc, test_rfc3339_bad, 0, DG_NELEM(bad_times));
 	tcase_add_loop_test(tc, test_rfc3339_out_of_range, 0,
 			    DG_NELEM(out_of_range_times));
-	tcase_add_loop_exit_test(tc, test_format_rfc3339_out_of_range,
-				 DG_EXIT_SOFTWARE, 0,
-				 DG_NELEM(unformattable_times));
-	tcase_add_loop_exit_test(tc, test_format_date_out_of_range,
-				 DG_EXIT_SOFTWARE, 0,
-				 DG_NELEM(unformattable_days));
+	tcase_add_loop_test(tc, test_format_rfc3339_out_of_range, 0,
+			    DG_NELEM(unformattable_times));
+	tcase_add_loop_test(tc, test_format_date_out_of_range, 0,
+			    DG_NELEM(unformattable_days));
 	tcase_add_test(tc, test_format_year_zero);
 	tcase_add_loop_test(tc, test_date_good, 0, DG_NELEM(good_dates));
 	tcase_add_loop_test(tc, test_date_bad, 0, DG_NELEM(bad_dates));
