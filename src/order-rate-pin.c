@@ -107,7 +107,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->max_age_text = "5d";
 	o->max_drift = "2";
 	o->batch = 1000;
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((c = dg_getopt(argc, argv, "hqv", longopts, usage)) != -1) {
 		if (dg_common_option(&o->common, c, optarg, usage))
 			continue;
 		switch (c) {

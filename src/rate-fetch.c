@@ -169,7 +169,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->lock_wait_s = 30;
 	dg_http_opts_init(&o->http);
 	o->http.max_size = DEFAULT_MAX_SIZE;
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((c = dg_getopt(argc, argv, "hqv", longopts, usage)) != -1) {
 		if (dg_common_option(&o->common, c, optarg, usage))
 			continue;
 		switch (c) {

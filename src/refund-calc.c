@@ -149,7 +149,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->batch = 1000;
 	o->buffer_pct = "0.6";
 	o->pct = 600000;
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((c = dg_getopt(argc, argv, "hqv", longopts, usage)) != -1) {
 		if (dg_common_option(&o->common, c, optarg, usage))
 			continue;
 		switch (c) {

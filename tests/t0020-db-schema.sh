@@ -342,7 +342,7 @@ test_expect_success 'open-ro of a missing file: 66, the path named, nothing crea
     test_expect_code 66 "$TEST_TOOL" db open-ro missing.db >out 2>err &&
     test_cmp expect err &&
     test_line_count = 0 out &&
-    echo "dg-test-tool: cannot open database ${SQ}no/dir/shop.db${SQ}: no such file" >expect &&
+    echo "dg-test-tool: cannot open database ${SQ}no/dir/shop.db${SQ}: no such directory ${SQ}no/dir${SQ}" >expect &&
     test_expect_code 66 "$TEST_TOOL" db open-ro no/dir/shop.db 2>err &&
     test_cmp expect err &&
     ls -A >listing &&

@@ -2,7 +2,9 @@
  * cli.c - messages, exit statuses, common options and the clock.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +32,16 @@ int dg_exit_worst(int a, int b)
 
 void dg_set_progname(const char *argv0)
 {
+	struct sigaction sa;
 	const char *slash;
 
+	/* Past a file-size limit (ulimit -f) a write then fails with EFBIG
+	 * and is reported like a full disk, instead of the signal killing
+	 * the process without a word. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGXFSZ, &sa, NULL);
 	if (!argv0 || !*argv0)
 		return;
 	slash = strrchr(argv0, '/');
@@ -267,6 +277,88 @@ void dg_usage_error(const char *usage, const char *fmt, ...)
 	exit(DG_EXIT_USAGE);
 }
 
+/* The long option named by the command-line word arg ("--na" or
+ * "--name=value"): the one with val whose name arg abbreviates, or NULL. */
+static const struct option *long_option(const struct option *longopts,
+					const char *arg, int val)
+{
+	size_t n = strcspn(arg + 2, "=");
+
+	for (; longopts && longopts->name; longopts++)
+		if (longopts->val == val && !longopts->flag &&
+		    !strncmp(longopts->name, arg + 2, n))
+			return longopts;
+	return NULL;
+}
+
+/* How many long options "--na" abbreviates; 1 for an exact name. */
+static int long_matches(const struct option *longopts, const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+	int count = 0;
+
+	for (; longopts && longopts->name; longopts++) {
+		if (strncmp(longopts->name, arg + 2, n))
+			continue;
+		if (!longopts->name[n])
+			return 1;
+		count++;
+	}
+	return count;
+}
+
+/*
+ * getopt_long reports an error as ':' (a missing argument: the option
+ * string starts with ':') or '?', with optopt the option's character or
+ * long option value, 0 for an unknown or ambiguous long option. The word
+ * of a long option is then argv[optind - 1].
+ */
+static void option_error(int c, int argc, char *const *argv,
+			 const struct option *longopts, const char *usage)
+{
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	bool is_long = word[0] == '-' && word[1] == '-' && word[2];
+	char shortname[3] = {'-', (char)optopt, '\0'};
+	const struct option *lo =
+		is_long ? long_option(longopts, word, optopt) : NULL;
+	/* the long option as typed, without its "=value" */
+	const char *typed = dg_quotedn(word, strcspn(word, "="));
+
+	if (c == ':' && lo)
+		dg_usage_error(usage, "option '--%s' needs an argument",
+			       lo->name);
+	if (c == ':')
+		dg_usage_error(usage, "option %s needs an argument",
+			       is_long ? typed : dg_quotedn(shortname, 2));
+	if (optopt && lo && lo->has_arg == no_argument && strchr(word, '='))
+		dg_usage_error(usage, "option '--%s' takes no argument",
+			       lo->name);
+	if (optopt)
+		dg_usage_error(usage, "unknown option %s",
+			       dg_quotedn(shortname, 2));
+	if (is_long && long_matches(longopts, word) > 1)
+		dg_usage_error(usage, "option %s is ambiguous", typed);
+	dg_usage_error(usage, "unknown option %s", typed);
+}
+
+int dg_getopt(int argc, char *const *argv, const char *shortopts,
+	      const struct option *longopts, const char *usage)
+{
+	size_t n = strlen(shortopts);
+	char *spec = dg_xmalloc(n + 2);
+	int c;
+
+	/* getopt's own message would come before ours, in other words. */
+	opterr = 0;
+	spec[0] = ':';
+	memcpy(spec + 1, shortopts, n + 1);
+	c = getopt_long(argc, argv, spec, longopts, NULL);
+	free(spec);
+	if (c == '?' || c == ':')
+		option_error(c, argc, argv, longopts, usage);
+	return c;
+}
+
 /* ---------------------------------------------------------------- time */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -343,15 +435,24 @@ int dg_parse_date(const char *s, int32_t *days)
 	return 0;
 }
 
+/* Four digits hold the years 0 to 9999: any other text would be wrong or
+ * would sort wrongly. The parsers never make such a day; a caller may
+ * format a placeholder (INT32_MIN for "no day") and not use the text. */
+static bool formattable_day(int64_t days)
+{
+	return days >= days_from_civil(0, 1, 1) &&
+	       days <= days_from_civil(9999, 12, 31);
+}
+
 void dg_format_date(int32_t days, char buf[DG_DATE_SIZE])
 {
 	int y, m, d;
 
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		dg_xsnprintf(buf, DG_DATE_SIZE, "0000-00-00");
+	if (!formattable_day(days)) {
+		buf[0] = '\0';
 		return;
 	}
+	civil_from_days(days, &y, &m, &d);
 	dg_xsnprintf(buf, DG_DATE_SIZE, "%04d-%02d-%02d", y, m, d);
 }
 
@@ -402,21 +503,27 @@ int dg_parse_rfc3339(const char *s, dg_time *out)
 	}
 	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
+	/* An offset can carry a time out of the years this parser reads
+	 * (9999-12-31T23:00:00-02:00): it could not be stored as text that
+	 * reads back. */
+	if (t < days_from_civil(1, 1, 1) * 86400 ||
+	    t > days_from_civil(9999, 12, 31) * 86400 + 86399)
+		return -2;
 	*out = t;
 	return 0;
 }
 
 void dg_format_rfc3339(dg_time t, char buf[DG_RFC3339_SIZE])
 {
-	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t rem = t - days * 86400;
+	int64_t days = t / 86400 - (t % 86400 < 0), rem;
 	int y, m, d;
 
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		dg_xsnprintf(buf, DG_RFC3339_SIZE, "0000-00-00T00:00:00Z");
+	if (!formattable_day(days)) {
+		buf[0] = '\0';
 		return;
 	}
+	rem = t - days * 86400;
+	civil_from_days(days, &y, &m, &d);
 	dg_xsnprintf(buf, DG_RFC3339_SIZE, "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
 		     m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
 		     (int)(rem % 60));
@@ -428,13 +535,21 @@ int dg_now(dg_time *out)
 	struct timespec ts;
 
 	if (env) {
-		if (dg_parse_rfc3339(env, out)) {
-			dg_error("malformed DAIGOU_NOW '%s': want RFC 3339 "
+		switch (dg_parse_rfc3339(env, out)) {
+		case 0:
+			return 0;
+		case -2:
+			dg_error("DAIGOU_NOW %s is out of range: want a time "
+				 "from 0001-01-01T00:00:00Z to "
+				 "9999-12-31T23:59:59Z",
+				 dg_quoted(env));
+			return DG_EXIT_USAGE;
+		default:
+			dg_error("malformed DAIGOU_NOW %s: want RFC 3339 "
 				 "such as 2026-06-10T09:09:24Z",
-				 env);
+				 dg_quoted(env));
 			return DG_EXIT_USAGE;
 		}
-		return 0;
 	}
 	if (clock_gettime(CLOCK_REALTIME, &ts)) {
 		dg_error("cannot read the clock: %s", strerror(errno));
@@ -499,15 +614,15 @@ long dg_number_arg(const char *usage, const char *opt, const char *s, long min,
 	if (v >= min)
 		return v;
 bad:
-	dg_usage_error(usage,
-		       "%s needs a whole number from %ld to %ld, not '%s'", opt,
-		       min, max, s);
+	dg_usage_error(usage, "%s needs a whole number from %ld to %ld, not %s",
+		       opt, min, max, dg_quoted(s));
 }
 
 void dg_currency_arg(const char *usage, const char *opt, const char *code)
 {
 	if (!dg_currency_lookup(code))
-		dg_usage_error(usage, "%s: unknown currency '%s'", opt, code);
+		dg_usage_error(usage, "%s: unknown currency %s", opt,
+			       dg_quoted(code));
 }
 
 void dg_date_range_arg(const char *usage, const char *from, const char *to)

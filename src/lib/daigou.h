@@ -47,6 +47,9 @@ enum dg_exit {
 /* The most severe of two exit statuses (for batches). */
 int dg_exit_worst(int a, int b);
 
+/* Call first in main: the name in messages, and what every tool sets
+ * up at the start: SIGXFSZ ignored, so that a write past a file-size
+ * limit fails (EFBIG) and is reported rather than killing the process. */
 void dg_set_progname(const char *argv0);
 const char *dg_progname(void);
 /* -1 quiet (-q), 0 normal, 1.. verbose (-v, -vv). */
@@ -109,6 +112,14 @@ bool dg_common_option(struct dg_common *c, int opt, const char *arg,
 /* Print "usage" to stderr after a message and exit 64. */
 void dg_usage_error(const char *usage, const char *fmt, ...) DG_PRINTF(2, 3)
     DG_NORETURN;
+/* getopt_long for a tool's option loop: the next option, or -1. A
+ * missing argument, an unknown, ambiguous or misused option is a usage
+ * error in one message ("option '--db' needs an argument", "unknown
+ * option '--frob'") followed by usage, exit 64; getopt's own messages
+ * are silenced. */
+struct option;
+int dg_getopt(int argc, char *const *argv, const char *shortopts,
+	      const struct option *longopts, const char *usage);
 /* An option's whole number from min to max (decimal digits only), or a
  * usage error naming the option. */
 long dg_number_arg(const char *usage, const char *opt, const char *s,
@@ -122,9 +133,14 @@ typedef int64_t dg_time;
  * usage error: prints a message and returns DG_EXIT_USAGE. */
 int dg_now(dg_time *out);
 /* Strict RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SSZ" (also accepts a "+00:00"
- * offset, any other offset is converted). Returns 0 or -1. */
+ * offset, any other offset is converted). Returns 0, -1 when malformed,
+ * or -2 when the offset carries the time out of 0001-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z, the range of the text form. */
 int dg_parse_rfc3339(const char *s, dg_time *out);
 #define DG_RFC3339_SIZE 21
+/* The formatters never write a wrong text: a time or day outside the
+ * years 0 to 9999 gives "" (no text fits: 0000-00-00 would be a wrong
+ * time that sorts as a right one). */
 void dg_format_rfc3339(dg_time t, char buf[DG_RFC3339_SIZE]);
 /* Calendar dates as days since 1970-01-01. "YYYY-MM-DD", validated. */
 int dg_parse_date(const char *s, int32_t *days);
@@ -249,11 +265,15 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
  * busy timeout, synchronous=FULL, migrates forward. On failure prints a
- * message naming the path and returns an exit code (74; 65 for a file
- * from a newer version or not a database). */
+ * message naming the path and returns an exit code: 73 when the file
+ * cannot be created or written (a missing or unwritable directory, a
+ * path that is a directory, a file without write permission), 65 for a
+ * file from a newer version or not a database, 75 busy, else 74. */
 int dg_db_open(const char *path, sqlite3 **out);
-/* Open read-only: never creates; a missing file returns 66 with a message
- * naming the path tried. Refuses a newer or unmigrated schema. */
+/* Open read-only: never creates; a file that is missing or cannot be
+ * read (a missing directory, a directory, no permission, no -shm file
+ * can be created beside it) returns 66 with a message naming the path
+ * tried. Refuses a newer or unmigrated schema. */
 int dg_db_open_ro(const char *path, sqlite3 **out);
 void dg_db_close(sqlite3 *db);
 /* BEGIN IMMEDIATE, retried while busy up to the busy timeout. Returns 0,

@@ -6,8 +6,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daigou.h"
 
@@ -244,9 +246,9 @@ static int busy_timeout_ms(int *ms)
 	v = strtol(env, &end, 10);
 	if (*env < '0' || *env > '9' || *end || errno ||
 	    v > MAX_BUSY_TIMEOUT_MS) {
-		dg_error("malformed DAIGOU_BUSY_TIMEOUT_MS '%s': want "
+		dg_error("malformed DAIGOU_BUSY_TIMEOUT_MS %s: want "
 			 "milliseconds from 0 to %d",
-			 env, MAX_BUSY_TIMEOUT_MS);
+			 dg_quoted(env), MAX_BUSY_TIMEOUT_MS);
 		return DG_EXIT_USAGE;
 	}
 	*ms = (int)v;
@@ -308,13 +310,33 @@ static int exec_retry(sqlite3 *db, const char *sql,
 	}
 }
 
+/*
+ * A hint for a failed write: SQLite reports a write cut short by a file
+ * size limit (ulimit -f; SIGXFSZ is ignored) as a full disk or an I/O
+ * error, and errno is long gone by then. "" when there is none.
+ */
+static const char *write_hint(int rc)
+{
+	static char buf[96];
+	struct rlimit rl;
+
+	if ((rc & 0xff) != SQLITE_IOERR && (rc & 0xff) != SQLITE_FULL)
+		return "";
+	if (getrlimit(RLIMIT_FSIZE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return "";
+	dg_xsnprintf(buf, sizeof(buf),
+		     " (a file size limit of %llu bytes is set)",
+		     (unsigned long long)rl.rlim_cur);
+	return buf;
+}
+
 int dg_db_fail(sqlite3 *db, int rc, const char *what)
 {
 	const char *msg = sqlite3_errstr(rc);
 
 	if (db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff))
 		msg = sqlite3_errmsg(db);
-	dg_error("%s: %s", what, msg);
+	dg_error("%s: %s%s", what, msg, write_hint(rc));
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -328,7 +350,7 @@ int dg_db_fail(sqlite3 *db, int rc, const char *what)
 static int fail_on_file(sqlite3 *db, int rc, const char *what)
 {
 	const char *file = sqlite3_db_filename(db, "main");
-	char *msg = sqlite3_mprintf("%s '%s'", what, file ? file : "");
+	char *msg = sqlite3_mprintf("%s %s", what, dg_quoted(file ? file : ""));
 	int ret;
 
 	ret = dg_db_fail(db, rc, msg ? msg : what);
@@ -336,11 +358,110 @@ static int fail_on_file(sqlite3 *db, int rc, const char *what)
 	return ret;
 }
 
+/* errno as the reason in a message, the usual ones in our own words. */
+static const char *errno_reason(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	case EROFS:
+		return "read-only file system";
+	case ENOENT:
+		return "no such file";
+	default:
+		return strerror(err);
+	}
+}
+
+/* The directory that holds path, "." when it names none. malloc'd. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return dg_xstrdup(".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return dg_xstrdup("/");
+	return dg_xstrndup(path, (size_t)(slash - path));
+}
+
+/*
+ * Whether the process may create files beside path. SQLite keeps a WAL
+ * database's -wal and -shm files in its directory and needs to create
+ * them even to read. 0, or the errno of the refusal.
+ */
+static int dir_refuses(const char *path)
+{
+	char *dir = dir_of(path);
+	int err = access(dir, W_OK | X_OK) ? errno : 0;
+
+	free(dir);
+	return err;
+}
+
+/*
+ * Before SQLite tries: the cases its "unable to open database file" would
+ * not explain. A tool that only reads fails with 66 (its input is missing
+ * or cannot be read), a tool that writes with 73 (it cannot create or
+ * write its output); a path that is a directory is either. Returns 0 when
+ * SQLite should go on, or the exit status (message printed).
+ */
+static int check_path(const char *path, bool ro)
+{
+	int fail = ro ? DG_EXIT_NOINPUT : DG_EXIT_CANTCREAT;
+	struct stat sb;
+	char *dir;
+	int err;
+
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			dg_error("cannot open database %s: is a directory",
+				 dg_quoted(path));
+			return fail;
+		}
+		if (access(path, ro ? R_OK : R_OK | W_OK) == 0)
+			return 0;
+		dg_error("cannot open database %s%s: %s", dg_quoted(path),
+			 ro ? "" : " for writing", errno_reason(errno));
+		return fail;
+	}
+	err = errno;
+	if (err != ENOENT && err != ENOTDIR) {
+		dg_error("cannot open database %s: %s", dg_quoted(path),
+			 errno_reason(err));
+		return fail;
+	}
+	dir = dir_of(path);
+	err = stat(dir, &sb) ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+	if (err == ENOENT || err == ENOTDIR)
+		dg_error("cannot %s database %s: no such directory %s",
+			 ro ? "open" : "create", dg_quoted(path),
+			 dg_quoted(dir));
+	else if (err)
+		dg_error("cannot %s database %s: %s", ro ? "open" : "create",
+			 dg_quoted(path), errno_reason(err));
+	else if (ro)
+		dg_error("cannot open database %s: no such file",
+			 dg_quoted(path));
+	else if ((err = dir_refuses(path)))
+		dg_error("cannot create database %s: directory %s is not "
+			 "writable (%s)",
+			 dg_quoted(path), dg_quoted(dir), errno_reason(err));
+	else
+		fail = 0;
+	free(dir);
+	return fail;
+}
+
 /* A failure while opening: names the path as the user gave it. */
 static int open_fail(sqlite3 *db, int rc, const char *path, bool ro)
 {
 	const char *msg = sqlite3_errstr(rc);
-	int ret;
+	char *dir;
+	int ret, err;
 
 	if (db && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff))
 		msg = sqlite3_errmsg(db);
@@ -353,13 +474,23 @@ static int open_fail(sqlite3 *db, int rc, const char *path, bool ro)
 		ret = DG_EXIT_TEMPFAIL;
 		break;
 	case SQLITE_CANTOPEN:
-		ret = ro ? DG_EXIT_NOINPUT : DG_EXIT_IOERR;
-		break;
+	case SQLITE_READONLY:
+		ret = ro ? DG_EXIT_NOINPUT : DG_EXIT_CANTCREAT;
+		if (!(err = dir_refuses(path)))
+			break;
+		dir = dir_of(path);
+		dg_error("cannot open database %s%s: cannot create its -wal "
+			 "and -shm files in %s: %s",
+			 dg_quoted(path), ro ? "" : " for writing",
+			 dg_quoted(dir), errno_reason(err));
+		free(dir);
+		return ret;
 	default:
 		ret = DG_EXIT_IOERR;
 		break;
 	}
-	dg_error("cannot open database '%s': %s", path, msg);
+	dg_error("cannot open database %s: %s%s", dg_quoted(path), msg,
+		 write_hint(rc));
 	return ret;
 }
 
@@ -390,14 +521,14 @@ static int inspect(sqlite3 *db, const char *path, bool ro, int *version)
 	objects = sqlite3_column_int(st, 2);
 	if (app_id != DG_APPLICATION_ID &&
 	    (app_id != 0 || *version != 0 || objects != 0)) {
-		dg_error("cannot open database '%s': not a daigou-tools "
+		dg_error("cannot open database %s: not a daigou-tools "
 			 "database",
-			 path);
+			 dg_quoted(path));
 		ret = DG_EXIT_DATAERR;
 	} else if (*version > DG_SCHEMA_VERSION) {
-		dg_error("database '%s' has schema version %d, newer than this "
+		dg_error("database %s has schema version %d, newer than this "
 			 "program's %d",
-			 path, *version, DG_SCHEMA_VERSION);
+			 dg_quoted(path), *version, DG_SCHEMA_VERSION);
 		ret = DG_EXIT_DATAERR;
 	}
 out:
@@ -443,9 +574,9 @@ static int configure_file(sqlite3 *db, const char *path)
 	if (rc != SQLITE_OK)
 		return open_fail(db, rc, path, false);
 	if (strcmp(mode, "wal"))
-		dg_warn("database '%s' is in journal mode '%s', not 'wal': "
+		dg_warn("database %s is in journal mode %s, not 'wal': "
 			"readers and writers will wait for each other",
-			path, mode);
+			dg_quoted(path), dg_quoted(mode));
 	return 0;
 }
 
@@ -472,9 +603,10 @@ static int migrate(sqlite3 *db, const char *path)
 			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 		}
 		if (rc != SQLITE_OK) {
-			dg_error("cannot migrate database '%s' to schema "
-				 "version %d: %s",
-				 path, v + 1, sqlite3_errmsg(db));
+			dg_error("cannot migrate database %s to schema "
+				 "version %d: %s%s",
+				 dg_quoted(path), v + 1, sqlite3_errmsg(db),
+				 write_hint(rc));
 			ret = (rc & 0xff) == SQLITE_BUSY ? DG_EXIT_TEMPFAIL
 							 : DG_EXIT_IOERR;
 			goto out;
@@ -505,7 +637,8 @@ int dg_db_open(const char *path, sqlite3 **out)
 		dg_error("the database path is empty");
 		return DG_EXIT_USAGE;
 	}
-	if ((ret = busy_timeout_ms(&timeout)))
+	if ((ret = busy_timeout_ms(&timeout)) ||
+	    (ret = check_path(path, false)))
 		return ret;
 	rc = sqlite3_open_v2(path, &db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -516,10 +649,10 @@ int dg_db_open(const char *path, sqlite3 **out)
 	/* SQLite falls back to read-only on a file it may not write; say so
 	 * now rather than at the first write. */
 	if (sqlite3_db_readonly(db, "main") == 1) {
-		dg_error("cannot open database '%s' for writing: permission "
+		dg_error("cannot open database %s for writing: permission "
 			 "denied",
-			 path);
-		ret = DG_EXIT_IOERR;
+			 dg_quoted(path));
+		ret = DG_EXIT_CANTCREAT;
 		goto out;
 	}
 	if ((ret = configure(db, path, timeout, false)))
@@ -540,7 +673,6 @@ out:
 
 int dg_db_open_ro(const char *path, sqlite3 **out)
 {
-	struct stat sb;
 	sqlite3 *db = NULL;
 	int rc, ret, timeout, version;
 
@@ -553,19 +685,8 @@ int dg_db_open_ro(const char *path, sqlite3 **out)
 		return ret;
 	/* SQLITE_OPEN_READONLY never creates, but its message would not
 	 * say that the file is simply not there. */
-	if (stat(path, &sb)) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			dg_error("cannot open database '%s': no such file",
-				 path);
-		else
-			dg_error("cannot open database '%s': %s", path,
-				 strerror(errno));
-		return DG_EXIT_NOINPUT;
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		dg_error("cannot open database '%s': is a directory", path);
-		return DG_EXIT_NOINPUT;
-	}
+	if ((ret = check_path(path, true)))
+		return ret;
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
 		ret = open_fail(db, rc, path, true);
@@ -576,16 +697,16 @@ int dg_db_open_ro(const char *path, sqlite3 **out)
 	if ((ret = inspect(db, path, true, &version)))
 		goto out;
 	if (version == 0) {
-		dg_error("cannot open database '%s': it is empty, no tool has "
+		dg_error("cannot open database %s: it is empty, no tool has "
 			 "written to it yet",
-			 path);
+			 dg_quoted(path));
 		ret = DG_EXIT_NOINPUT;
 		goto out;
 	}
 	if (version < DG_SCHEMA_VERSION) {
-		dg_error("database '%s' has schema version %d, older than this "
+		dg_error("database %s has schema version %d, older than this "
 			 "program's %d: run a tool that writes to it first",
-			 path, version, DG_SCHEMA_VERSION);
+			 dg_quoted(path), version, DG_SCHEMA_VERSION);
 		ret = DG_EXIT_DATAERR;
 		goto out;
 	}

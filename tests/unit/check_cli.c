@@ -1,6 +1,13 @@
-/* Unit tests for cli.c: exit statuses, the clock, dates, durations. */
+/* Unit tests for cli.c: exit statuses, the clock, dates, durations,
+ * option errors. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "daigou.h"
@@ -19,6 +26,10 @@ static const struct {
 	{"2026-06-10t09:09:24z", 1781082564LL, "2026-06-10T09:09:24Z"},
 	{"1969-12-31T23:59:59Z", -1, "1969-12-31T23:59:59Z"},
 	{"9999-12-31T23:59:59Z", 253402300799LL, "9999-12-31T23:59:59Z"},
+	/* the ends of the range, reached through an offset */
+	{"9999-12-31T21:59:59-02:00", 253402300799LL, "9999-12-31T23:59:59Z"},
+	{"0001-01-01T01:00:00+01:00", -62135596800LL, "0001-01-01T00:00:00Z"},
+	{"0001-01-01T00:00:00Z", -62135596800LL, "0001-01-01T00:00:00Z"},
 };
 
 START_TEST(test_rfc3339_good)
@@ -75,6 +86,70 @@ static const struct {
 	{"2024-02-29", 19782, 3}, {"1969-12-31", -1, 2},
 	{"2026-11-22", 20779, 6},
 };
+
+/* Well-formed, but an offset carries them out of 0001..9999: -2. */
+static const char *const out_of_range_times[] = {
+	"9999-12-31T23:00:00-02:00", "9999-12-31T23:59:59-00:01",
+	"9999-12-31T22:00:00-02:00", "0001-01-01T00:30:00+01:00",
+	"0001-01-01T00:00:00+00:01", "0001-01-01T00:00:59+23:59",
+};
+
+START_TEST(test_rfc3339_out_of_range)
+{
+	dg_time t = 42;
+
+	ck_assert_msg(dg_parse_rfc3339(out_of_range_times[_i], &t) == -2,
+		      "accepted '%s'", out_of_range_times[_i]);
+	ck_assert_int_eq(t, 42);
+}
+END_TEST
+
+/* The formatters write no text rather than a wrong time. */
+static const long long unformattable_times[] = {
+	253402300800LL, /* 10000-01-01T00:00:00Z */
+	-62167219201LL, /* -0001-12-31T23:59:59Z */
+	INT64_MAX,
+	INT64_MIN,
+};
+
+START_TEST(test_format_rfc3339_out_of_range)
+{
+	char buf[DG_RFC3339_SIZE] = "stale";
+
+	dg_format_rfc3339(unformattable_times[_i], buf);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+static const int32_t unformattable_days[] = {
+	2932897, /* 10000-01-01 */
+	-719529, /* -0001-12-31 */
+	INT32_MAX,
+	INT32_MIN,
+};
+
+START_TEST(test_format_date_out_of_range)
+{
+	char buf[DG_DATE_SIZE] = "stale";
+
+	dg_format_date(unformattable_days[_i], buf);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+START_TEST(test_format_year_zero)
+{
+	char buf[DG_RFC3339_SIZE], day[DG_DATE_SIZE];
+
+	/* Year 0 has four digits and is right: the day before 0001-01-01. */
+	dg_format_rfc3339(-62135596801LL, buf);
+	ck_assert_str_eq(buf, "0000-12-31T23:59:59Z");
+	dg_format_date(-719163, day);
+	ck_assert_str_eq(day, "0000-12-31");
+	dg_format_date(2932896, day);
+	ck_assert_str_eq(day, "9999-12-31");
+}
+END_TEST
 
 START_TEST(test_date_good)
 {
@@ -143,12 +218,25 @@ END_TEST
 START_TEST(test_now_override)
 {
 	dg_time t;
+	char *err;
 
 	setenv("DAIGOU_NOW", "2026-06-10T09:09:24Z", 1);
 	ck_assert_int_eq(dg_now(&t), 0);
 	ck_assert_int_eq(t, 1781082564LL);
+	test_capture_begin();
 	setenv("DAIGOU_NOW", "yesterday", 1);
 	ck_assert_int_eq(dg_now(&t), DG_EXIT_USAGE);
+	setenv("DAIGOU_NOW", "9999-12-31T23:00:00-02:00", 1);
+	ck_assert_int_eq(dg_now(&t), DG_EXIT_USAGE);
+	err = test_capture_end();
+	ck_assert_str_eq(err,
+			 "t: malformed DAIGOU_NOW 'yesterday': want RFC 3339 "
+			 "such as 2026-06-10T09:09:24Z\n"
+			 "t: DAIGOU_NOW '9999-12-31T23:00:00-02:00' is out of "
+			 "range: want a time from 0001-01-01T00:00:00Z to "
+			 "9999-12-31T23:59:59Z\n");
+	free(err);
+	ck_assert_int_eq(t, 1781082564LL);
 	unsetenv("DAIGOU_NOW");
 	ck_assert_int_eq(dg_now(&t), 0);
 	ck_assert(t > 1781082564LL - 86400 * 365 * 10);
@@ -190,6 +278,146 @@ START_TEST(test_progname)
 	ck_assert_str_eq(dg_progname(), "rate-fetch");
 	dg_set_progname("pay-ingest");
 	ck_assert_str_eq(dg_progname(), "pay-ingest");
+}
+END_TEST
+
+START_TEST(test_sigxfsz_ignored)
+{
+	struct sigaction sa;
+
+	dg_set_progname("t");
+	ck_assert_int_eq(sigaction(SIGXFSZ, NULL, &sa), 0);
+	ck_assert(sa.sa_handler == SIG_IGN);
+}
+END_TEST
+
+/* A write past the file-size limit fails with EFBIG instead of killing
+ * the process. */
+START_TEST(test_sigxfsz_write_fails)
+{
+	struct rlimit rl = {4096, 4096};
+	char block[8192] = {0};
+	FILE *fp;
+
+	dg_set_progname("t");
+	fp = tmpfile();
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_uint_lt(fwrite(block, 1, sizeof(block), fp) +
+				  (size_t)(fflush(fp) == 0),
+			  sizeof(block) + 1);
+	ck_assert(ferror(fp));
+	fclose(fp);
+}
+END_TEST
+
+/* Option errors: every case runs dg_getopt over "t ARGS..." in a child
+ * and wants its exit status and what it printed on stderr. */
+#define GETOPT_USAGE "usage: t [-hqv] [-o FILE] [--db PATH]\n"
+static const struct option test_longopts[] = {
+	DG_COMMON_LONGOPTS,
+	{"date", 1, NULL, 0x2001},
+	{"dry-run", 0, NULL, 0x2002},
+	{NULL, 0, NULL, 0},
+};
+static const struct {
+	const char *args[4];
+	const char *message; /* NULL: no error */
+} option_errors[] = {
+	{{"--db"}, "option '--db' needs an argument"},
+	{{"-q", "--date"}, "option '--date' needs an argument"},
+	{{"--da"}, "option '--date' needs an argument"},
+	{{"-o"}, "option '-o' needs an argument"},
+	{{"-q", "-o"}, "option '-o' needs an argument"},
+	{{"--frob"}, "unknown option '--frob'"},
+	{{"--frob=1"}, "unknown option '--frob'"},
+	{{"--json=1"}, "option '--json' takes no argument"},
+	{{"--dry-run=yes"}, "option '--dry-run' takes no argument"},
+	{{"--help=x"}, "option '--help' takes no argument"},
+	{{"--d"}, "option '--d' is ambiguous"},
+	{{"-x"}, "unknown option '-x'"},
+	{{"-qx"}, "unknown option '-x'"},
+	{{"-xq"}, "unknown option '-x'"},
+	{{"--db=a", "-zq"}, "unknown option '-z'"},
+	{{"--\033[2J"}, "unknown option '--\\x1b[2J'"},
+	{{"-\n"}, "unknown option '-\\n'"},
+	{{"--db", "--frob", "-q"}, NULL},
+	{{"--dr", "-oout", "arg"}, NULL},
+};
+
+START_TEST(test_option_errors)
+{
+	char *argv[6] = {"t"}, out[1024] = "";
+	int fds[2], status, argc = 1;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	while (argc < 5 && option_errors[_i].args[argc - 1]) {
+		argv[argc] = (char *)option_errors[_i].args[argc - 1];
+		argc++;
+	}
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* what stdio holds for stdout is the parent's to write */
+		dup2(null, 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		dg_set_progname("t");
+		optind = 0;
+		while (dg_getopt(argc, argv, "hqvo:", test_longopts,
+				 GETOPT_USAGE) != -1)
+			;
+		_exit(0);
+	}
+	close(fds[1]);
+	while ((r = read(fds[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (!option_errors[_i].message) {
+		ck_assert_int_eq(WEXITSTATUS(status), 0);
+		ck_assert_str_eq(out, "");
+	} else {
+		char want[512];
+
+		dg_xsnprintf(want, sizeof(want), "t: %s\n" GETOPT_USAGE,
+			     option_errors[_i].message);
+		ck_assert_int_eq(WEXITSTATUS(status), DG_EXIT_USAGE);
+		ck_assert_str_eq(out, want);
+	}
+}
+END_TEST
+
+/* What a good command line gives back. */
+START_TEST(test_getopt_options)
+{
+	char *argv[] = {"t",	 "--db",  "x.db", "-qv", "--da=2026-01-01",
+			"-oout", "--dry", "arg",  NULL};
+	int argc = 8;
+	static const int want[] = {DG_OPT_DB, 'q', 'v', 0x2001, 'o', 0x2002};
+	static const char *const want_arg[] = {"x.db",	     NULL,  NULL,
+					       "2026-01-01", "out", NULL};
+	size_t i;
+
+	optind = 0;
+	for (i = 0; i < DG_NELEM(want); i++) {
+		ck_assert_int_eq(dg_getopt(argc, argv, "hqvo:", test_longopts,
+					   GETOPT_USAGE),
+				 want[i]);
+		if (want_arg[i])
+			ck_assert_str_eq(optarg, want_arg[i]);
+	}
+	ck_assert_int_eq(
+		dg_getopt(argc, argv, "hqvo:", test_longopts, GETOPT_USAGE),
+		-1);
+	ck_assert_str_eq(argv[optind], "arg");
 }
 END_TEST
 
@@ -330,6 +558,13 @@ Suite *dg_test_suite(void)
 
 	tcase_add_loop_test(tc, test_rfc3339_good, 0, DG_NELEM(good_times));
 	tcase_add_loop_test(tc, test_rfc3339_bad, 0, DG_NELEM(bad_times));
+	tcase_add_loop_test(tc, test_rfc3339_out_of_range, 0,
+			    DG_NELEM(out_of_range_times));
+	tcase_add_loop_test(tc, test_format_rfc3339_out_of_range, 0,
+			    DG_NELEM(unformattable_times));
+	tcase_add_loop_test(tc, test_format_date_out_of_range, 0,
+			    DG_NELEM(unformattable_days));
+	tcase_add_test(tc, test_format_year_zero);
 	tcase_add_loop_test(tc, test_date_good, 0, DG_NELEM(good_dates));
 	tcase_add_loop_test(tc, test_date_bad, 0, DG_NELEM(bad_dates));
 	tcase_add_loop_test(tc, test_duration, 0, DG_NELEM(durations));
@@ -337,6 +572,10 @@ Suite *dg_test_suite(void)
 	tcase_add_loop_test(tc, test_exit_worst, 0, DG_NELEM(worst));
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_progname);
+	tcase_add_test(tc, test_sigxfsz_ignored);
+	tcase_add_test(tc, test_sigxfsz_write_fails);
+	tcase_add_loop_test(tc, test_option_errors, 0, DG_NELEM(option_errors));
+	tcase_add_test(tc, test_getopt_options);
 	tcase_add_test(tc, test_xstrndup);
 	tcase_add_loop_test(tc, test_valid_id, 0, DG_NELEM(ids));
 	tcase_add_test(tc, test_defer);

@@ -2,13 +2,17 @@
  * constraints and triggers, events, transactions. Every test works in
  * its own temporary directory. */
 #define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE /* setgroups */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -355,23 +359,248 @@ END_TEST
 
 START_TEST(test_open_ro_missing)
 {
-	static const char *const names[] = {"missing.db", "nodir/missing.db"};
-	char path[PATH_MAX], want[PATH_MAX + 64];
+	char path[PATH_MAX], nodir[PATH_MAX], want[PATH_MAX * 2 + 64];
 	sqlite3 *db = (sqlite3 *)&db;
-	size_t i;
 
-	for (i = 0; i < DG_NELEM(names); i++) {
-		in_dir(path, sizeof(path), names[i]);
-		capture_stderr();
-		ck_assert_int_eq(dg_db_open_ro(path, &db), DG_EXIT_NOINPUT);
-		dg_xsnprintf(want, sizeof(want),
-			     "check_db: cannot open database '%s': "
-			     "no such file\n",
-			     path);
-		ck_assert_str_eq(captured(), want);
-		ck_assert_ptr_null(db);
-		ck_assert(!exists(path));
+	in_dir(path, sizeof(path), "missing.db");
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open_ro(path, &db), DG_EXIT_NOINPUT);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot open database %s: no such file\n",
+		     dg_quoted(path));
+	ck_assert_str_eq(captured(), want);
+	ck_assert_ptr_null(db);
+	ck_assert(!exists(path));
+
+	in_dir(path, sizeof(path), "nodir/missing.db");
+	in_dir(nodir, sizeof(nodir), "nodir");
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open_ro(path, &db), DG_EXIT_NOINPUT);
+	dg_xsnprintf(want, sizeof(want),
+		     "check_db: cannot open database %s: no such directory "
+		     "%s\n",
+		     dg_quoted(path), dg_quoted(nodir));
+	ck_assert_str_eq(captured(), want);
+	ck_assert_ptr_null(db);
+	ck_assert(!exists(nodir));
+}
+END_TEST
+
+/*
+ * Paths the database cannot be at: a tool that only reads fails with 66,
+ * a tool that writes with 73, with a message that says why and where.
+ * In the test's directory, "sub" is a directory and "file" a file.
+ */
+static const struct {
+	const char *name;
+	bool ro;
+	int want;
+	const char *message; /* %1$s the path, %2$s what is named */
+	const char *named;   /* in the test's directory */
+} bad_paths[] = {
+	{"nodir/new.db", false, DG_EXIT_CANTCREAT,
+	 "cannot create database %s: no such directory %s", "nodir"},
+	{"nodir/deeper/new.db", false, DG_EXIT_CANTCREAT,
+	 "cannot create database %s: no such directory %s", "nodir/deeper"},
+	{"file/new.db", false, DG_EXIT_CANTCREAT,
+	 "cannot create database %s: no such directory %s", "file"},
+	{"file/new.db", true, DG_EXIT_NOINPUT,
+	 "cannot open database %s: no such directory %s", "file"},
+	{"sub", false, DG_EXIT_CANTCREAT,
+	 "cannot open database %s: is a directory", NULL},
+	{"sub", true, DG_EXIT_NOINPUT,
+	 "cannot open database %s: is a directory", NULL},
+	{"sub/", false, DG_EXIT_CANTCREAT,
+	 "cannot open database %s: is a directory", NULL},
+};
+
+START_TEST(test_bad_path)
+{
+	char path[PATH_MAX], named[PATH_MAX], sub[PATH_MAX], file[PATH_MAX];
+	char want[PATH_MAX * 2 + 128], fmt[128];
+	sqlite3 *db = (sqlite3 *)&db;
+	struct stat sb;
+
+	in_dir(sub, sizeof(sub), "sub");
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	in_dir(file, sizeof(file), "file");
+	write_file(file, "x", 1);
+	in_dir(path, sizeof(path), bad_paths[_i].name);
+	if (bad_paths[_i].named)
+		in_dir(named, sizeof(named), bad_paths[_i].named);
+	capture_stderr();
+	ck_assert_int_eq(bad_paths[_i].ro ? dg_db_open_ro(path, &db)
+					  : dg_db_open(path, &db),
+			 bad_paths[_i].want);
+	dg_xsnprintf(fmt, sizeof(fmt), "check_db: %s\n", bad_paths[_i].message);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(want, sizeof(want), fmt, dg_quoted(path),
+		 dg_quoted(bad_paths[_i].named ? named : ""));
+#pragma GCC diagnostic pop
+	ck_assert_str_eq(captured(), want);
+	ck_assert_ptr_null(db);
+	/* nothing made: the file is still a one-byte file, sub is empty */
+	ck_assert_int_eq(stat(file, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode) && sb.st_size == 1);
+	ck_assert_int_eq(rmdir(sub), 0);
+}
+END_TEST
+
+/*
+ * Permissions. Root may write anywhere, so as root the open runs in a
+ * child that has dropped to the unprivileged uid 65534; otherwise the
+ * modes below refuse the owner as well. The child exits with the open's
+ * status, or 200 when it cannot drop or reach the directory (the case
+ * is then not tested: say so and pass).
+ */
+#define UNTESTABLE 200
+
+/* In a forked child: what stdio holds for stdout (the parent's) is not
+ * the child's to write, and the messages flush stdout. */
+static void quiet_stdout(void)
+{
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd >= 0) {
+		dup2(fd, 1);
+		close(fd);
 	}
+}
+static int open_unprivileged(const char *path, bool ro, char *out, size_t len)
+{
+	int fds[2], status;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		sqlite3 *db = NULL;
+
+		close(fds[0]);
+		if (geteuid() == 0 &&
+		    (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+			_exit(UNTESTABLE);
+		if (access(dir, X_OK))
+			_exit(UNTESTABLE);
+		dup2(fds[1], 2);
+		quiet_stdout();
+		dg_set_progname("check_db");
+		_exit(ro ? dg_db_open_ro(path, &db) : dg_db_open(path, &db));
+	}
+	close(fds[1]);
+	while (n + 1 < len && (r = read(fds[0], out + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static const struct {
+	const char *name; /* in the directory "d" */
+	mode_t file_mode; /* of d/shop.db, created first */
+	mode_t dir_mode;  /* of d */
+	bool ro;
+	int want;
+	const char *message; /* %1$s the path, %2$s the directory */
+} denied[] = {
+	{"new.db", 0666, 0555, false, DG_EXIT_CANTCREAT,
+	 "cannot create database %s: directory %s is not writable "
+	 "(permission denied)"},
+	{"shop.db", 0666, 0555, false, DG_EXIT_CANTCREAT,
+	 "cannot open database %s for writing: cannot create its -wal and "
+	 "-shm files in %s: permission denied"},
+	{"shop.db", 0666, 0555, true, DG_EXIT_NOINPUT,
+	 "cannot open database %s: cannot create its -wal and -shm files in "
+	 "%s: permission denied"},
+	{"shop.db", 0444, 0777, false, DG_EXIT_CANTCREAT,
+	 "cannot open database %s for writing: permission denied"},
+	{"shop.db", 0000, 0777, true, DG_EXIT_NOINPUT,
+	 "cannot open database %s: permission denied"},
+};
+
+START_TEST(test_permission_denied)
+{
+	char d[PATH_MAX], shop[PATH_MAX], path[PATH_MAX], out[1024];
+	char want[PATH_MAX * 2 + 160], fmt[160];
+	sqlite3 *db = NULL;
+	int status;
+
+	in_dir(d, sizeof(d), "d");
+	ck_assert_int_eq(mkdir(d, 0755), 0);
+	dg_xsnprintf(shop, sizeof(shop), "%s/shop.db", d);
+	capture_stderr();
+	ck_assert_int_eq(dg_db_open(shop, &db), 0);
+	captured();
+	dg_db_close(db);
+	dg_xsnprintf(path, sizeof(path), "%s/%s", d, denied[_i].name);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(chmod(shop, denied[_i].file_mode), 0);
+	ck_assert_int_eq(chmod(d, denied[_i].dir_mode), 0);
+	status = open_unprivileged(path, denied[_i].ro, out, sizeof(out));
+	ck_assert_int_eq(chmod(d, 0755), 0);
+	ck_assert_int_eq(chmod(shop, 0644), 0);
+	if (status == UNTESTABLE) {
+		fprintf(stderr, "# cannot run as another user: not tested\n");
+		return;
+	}
+	dg_xsnprintf(fmt, sizeof(fmt), "check_db: %s\n", denied[_i].message);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(want, sizeof(want), fmt, dg_quoted(path), dg_quoted(d));
+#pragma GCC diagnostic pop
+	ck_assert_str_eq(out, want);
+	ck_assert_int_eq(status, denied[_i].want);
+	ck_assert(!exists(path) || !strcmp(denied[_i].name, "shop.db"));
+}
+END_TEST
+
+/* A failed write says when a file-size limit is set: SQLite reports a
+ * write cut short by it as a full disk or an I/O error. */
+START_TEST(test_fail_file_size_limit)
+{
+	struct rlimit rl = {1 << 20, 1 << 20};
+	char out[512];
+	int fds[2], status;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		quiet_stdout();
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(UNTESTABLE);
+		dg_set_progname("check_db");
+		dg_db_fail(NULL, SQLITE_FULL, "cannot commit");
+		dg_db_fail(NULL, SQLITE_IOERR_WRITE, "cannot write");
+		dg_db_fail(NULL, SQLITE_CONSTRAINT, "cannot insert");
+		_exit(0);
+	}
+	close(fds[1]);
+	while (len + 1 < sizeof(out) &&
+	       (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status %#x, stderr: %s", (unsigned)status, out);
+	ck_assert_str_eq(out, "check_db: cannot commit: database or disk is "
+			      "full (a file size limit of 1048576 bytes is "
+			      "set)\n"
+			      "check_db: cannot write: disk I/O error (a file "
+			      "size limit of 1048576 bytes is set)\n"
+			      "check_db: cannot insert: constraint failed\n");
 }
 END_TEST
 
@@ -1201,6 +1430,8 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_reopen_is_a_no_op);
 	tcase_add_loop_test(tc, test_busy_timeout_env, 0, DG_NELEM(busy_envs));
 	tcase_add_test(tc, test_open_ro_missing);
+	tcase_add_loop_test(tc, test_bad_path, 0, DG_NELEM(bad_paths));
+	tcase_add_loop_test(tc, test_permission_denied, 0, DG_NELEM(denied));
 	tcase_add_test(tc, test_open_ro_reads_and_never_writes);
 	tcase_add_test(tc, test_open_ro_empty_file);
 	tcase_add_test(tc, test_newer_schema_refused);
@@ -1230,6 +1461,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_begin_busy);
 	tcase_add_loop_test(tc, test_fail_mapping, 0, DG_NELEM(fail_codes));
 	tcase_add_test(tc, test_fail_uses_connection_message);
+	tcase_add_test(tc, test_fail_file_size_limit);
 	tcase_add_test(tc, test_prepare);
 	suite_add_tcase(s, tc);
 	return s;
