@@ -53,6 +53,15 @@ test_expect_success 'a missing directory: a reader exits 66, a writer 73' '
     ! test -e no
 '
 
+test_expect_success 'a long path is named whole, a control character escaped' '
+    long=cron/nightly/merchant-0001/shops/tokyo-sneakers/backoffice/ledger &&
+    echo "rate-fetch: cannot create database ${SQ}$long/shop\\n.db${SQ}: no such directory ${SQ}$long${SQ}" >expect &&
+    test_expect_code 73 rate-fetch --file "$DAILY" --db "$long/shop
+.db" >out 2>err &&
+    test_cmp expect err &&
+    test_must_be_empty out
+'
+
 test_expect_success 'a directory in the path that is a file: 66 and 73' '
     echo "not a directory" >notes &&
     echo "rate-fetch: cannot open database ${SQ}notes/shop.db${SQ}: no such directory ${SQ}notes${SQ}" >expect &&

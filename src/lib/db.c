@@ -350,7 +350,8 @@ int dg_db_fail(sqlite3 *db, int rc, const char *what)
 static int fail_on_file(sqlite3 *db, int rc, const char *what)
 {
 	const char *file = sqlite3_db_filename(db, "main");
-	char *msg = sqlite3_mprintf("%s %s", what, dg_quoted(file ? file : ""));
+	char *msg = sqlite3_mprintf("%s %s", what,
+				    dg_quoted_path(file ? file : ""));
 	int ret;
 
 	ret = dg_db_fail(db, rc, msg ? msg : what);
@@ -419,18 +420,18 @@ static int check_path(const char *path, bool ro)
 	if (stat(path, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode)) {
 			dg_error("cannot open database %s: is a directory",
-				 dg_quoted(path));
+				 dg_quoted_path(path));
 			return fail;
 		}
 		if (access(path, ro ? R_OK : R_OK | W_OK) == 0)
 			return 0;
-		dg_error("cannot open database %s%s: %s", dg_quoted(path),
+		dg_error("cannot open database %s%s: %s", dg_quoted_path(path),
 			 ro ? "" : " for writing", errno_reason(errno));
 		return fail;
 	}
 	err = errno;
 	if (err != ENOENT && err != ENOTDIR) {
-		dg_error("cannot open database %s: %s", dg_quoted(path),
+		dg_error("cannot open database %s: %s", dg_quoted_path(path),
 			 errno_reason(err));
 		return fail;
 	}
@@ -438,18 +439,19 @@ static int check_path(const char *path, bool ro)
 	err = stat(dir, &sb) ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
 	if (err == ENOENT || err == ENOTDIR)
 		dg_error("cannot %s database %s: no such directory %s",
-			 ro ? "open" : "create", dg_quoted(path),
-			 dg_quoted(dir));
+			 ro ? "open" : "create", dg_quoted_path(path),
+			 dg_quoted_path(dir));
 	else if (err)
 		dg_error("cannot %s database %s: %s", ro ? "open" : "create",
-			 dg_quoted(path), errno_reason(err));
+			 dg_quoted_path(path), errno_reason(err));
 	else if (ro)
 		dg_error("cannot open database %s: no such file",
-			 dg_quoted(path));
+			 dg_quoted_path(path));
 	else if ((err = dir_refuses(path)))
 		dg_error("cannot create database %s: directory %s is not "
 			 "writable (%s)",
-			 dg_quoted(path), dg_quoted(dir), errno_reason(err));
+			 dg_quoted_path(path), dg_quoted_path(dir),
+			 errno_reason(err));
 	else
 		fail = 0;
 	free(dir);
@@ -481,15 +483,15 @@ static int open_fail(sqlite3 *db, int rc, const char *path, bool ro)
 		dir = dir_of(path);
 		dg_error("cannot open database %s%s: cannot create its -wal "
 			 "and -shm files in %s: %s",
-			 dg_quoted(path), ro ? "" : " for writing",
-			 dg_quoted(dir), errno_reason(err));
+			 dg_quoted_path(path), ro ? "" : " for writing",
+			 dg_quoted_path(dir), errno_reason(err));
 		free(dir);
 		return ret;
 	default:
 		ret = DG_EXIT_IOERR;
 		break;
 	}
-	dg_error("cannot open database %s: %s%s", dg_quoted(path), msg,
+	dg_error("cannot open database %s: %s%s", dg_quoted_path(path), msg,
 		 write_hint(rc));
 	return ret;
 }
@@ -523,12 +525,12 @@ static int inspect(sqlite3 *db, const char *path, bool ro, int *version)
 	    (app_id != 0 || *version != 0 || objects != 0)) {
 		dg_error("cannot open database %s: not a daigou-tools "
 			 "database",
-			 dg_quoted(path));
+			 dg_quoted_path(path));
 		ret = DG_EXIT_DATAERR;
 	} else if (*version > DG_SCHEMA_VERSION) {
 		dg_error("database %s has schema version %d, newer than this "
 			 "program's %d",
-			 dg_quoted(path), *version, DG_SCHEMA_VERSION);
+			 dg_quoted_path(path), *version, DG_SCHEMA_VERSION);
 		ret = DG_EXIT_DATAERR;
 	}
 out:
@@ -576,7 +578,7 @@ static int configure_file(sqlite3 *db, const char *path)
 	if (strcmp(mode, "wal"))
 		dg_warn("database %s is in journal mode %s, not 'wal': "
 			"readers and writers will wait for each other",
-			dg_quoted(path), dg_quoted(mode));
+			dg_quoted_path(path), dg_quoted(mode));
 	return 0;
 }
 
@@ -605,8 +607,8 @@ static int migrate(sqlite3 *db, const char *path)
 		if (rc != SQLITE_OK) {
 			dg_error("cannot migrate database %s to schema "
 				 "version %d: %s%s",
-				 dg_quoted(path), v + 1, sqlite3_errmsg(db),
-				 write_hint(rc));
+				 dg_quoted_path(path), v + 1,
+				 sqlite3_errmsg(db), write_hint(rc));
 			ret = (rc & 0xff) == SQLITE_BUSY ? DG_EXIT_TEMPFAIL
 							 : DG_EXIT_IOERR;
 			goto out;
@@ -651,7 +653,7 @@ int dg_db_open(const char *path, sqlite3 **out)
 	if (sqlite3_db_readonly(db, "main") == 1) {
 		dg_error("cannot open database %s for writing: permission "
 			 "denied",
-			 dg_quoted(path));
+			 dg_quoted_path(path));
 		ret = DG_EXIT_CANTCREAT;
 		goto out;
 	}
@@ -699,14 +701,14 @@ int dg_db_open_ro(const char *path, sqlite3 **out)
 	if (version == 0) {
 		dg_error("cannot open database %s: it is empty, no tool has "
 			 "written to it yet",
-			 dg_quoted(path));
+			 dg_quoted_path(path));
 		ret = DG_EXIT_NOINPUT;
 		goto out;
 	}
 	if (version < DG_SCHEMA_VERSION) {
 		dg_error("database %s has schema version %d, older than this "
 			 "program's %d: run a tool that writes to it first",
-			 dg_quoted(path), version, DG_SCHEMA_VERSION);
+			 dg_quoted_path(path), version, DG_SCHEMA_VERSION);
 		ret = DG_EXIT_DATAERR;
 		goto out;
 	}
