@@ -21,6 +21,10 @@ for a in "$@"; do
     prev=$a
 done
 
+# The tests themselves do not inherit the descriptor.
+progress_fd=${DG_TEST_PROGRESS_FD:-}
+unset DG_TEST_PROGRESS_FD
+
 start=$(date +%s%N)
 rc=0
 sh "$driver" "$@" || rc=$?
@@ -44,12 +48,9 @@ line=$(printf '%-4s %s: %d %s, %d passed, %d failed' \
     "$total" "$([ "$total" -eq 1 ] && echo test || echo tests)" "$1" "$2")
 [ "$3" -eq 0 ] || line="$line, $3 skipped"
 line="$line ($((tenths / 10)).$((tenths % 10))s)"
-if [ -n "${DG_TEST_PROGRESS_FD:-}" ]; then
-    case $DG_TEST_PROGRESS_FD in
-    *[!0-9]* | '') echo "$line" ;;
-    *) eval 'echo "$line" >&'"$DG_TEST_PROGRESS_FD" 2>/dev/null || echo "$line" ;;
-    esac
-else
-    echo "$line"
-fi
+case $progress_fd in
+'') echo "$line" ;;
+*[!0-9]*) echo "$line" ;;
+*) eval 'echo "$line" >&'"$progress_fd" 2>/dev/null || echo "$line" ;;
+esac
 exit $rc

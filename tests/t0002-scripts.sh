@@ -8,6 +8,8 @@
 # shellcheck source=/dev/null
 . "${top_srcdir:-$(dirname "$0")/..}/tests/test-lib.sh"
 
+# Nothing from the make check or scripts/test that runs this file.
+unset DG_TEST_PROGRESS_FD MAKEFLAGS MFLAGS MAKELEVEL
 DRIVER=$top_srcdir/tests/summary-driver.sh
 TAP_DRIVER=$top_srcdir/build-aux/tap-driver.sh
 CONFIGURE_BUILD=$top_srcdir/scripts/configure-build
@@ -56,7 +58,14 @@ test_expect_success 'summary-driver: a passing file, and the time in tenths of a
     grep -Eq "^ok   inner-pass\.sh: 1 test, 1 passed, 0 failed \([0-9]+\.[0-9]s\)$" last
 '
 
-test_expect_success 'summary-driver: the line goes to DG_TEST_PROGRESS_FD when set' '
+test_expect_success 'summary-driver: the line goes to DG_TEST_PROGRESS_FD when set, not to the test' '
+    printf "echo \"ok 1 - fd \${DG_TEST_PROGRESS_FD-unset}\"\necho 1..1\n" >"$TRASH/inner-fd.sh" &&
+    DG_TEST_PROGRESS_FD=3 run_driver inner-fd.sh >out 3>progress &&
+    echo "PASS: inner-fd.sh 1 - fd unset" >expect &&
+    test_cmp expect out &&
+    untime progress >actual &&
+    echo "ok   inner-fd.sh: 1 test, 1 passed, 0 failed (T)" >expect &&
+    test_cmp expect actual &&
     DG_TEST_PROGRESS_FD=3 run_driver inner-pass.sh >out 3>progress &&
     echo "PASS: inner-pass.sh 1 - only" >expect &&
     test_cmp expect out &&
