@@ -9,8 +9,6 @@
  * goes into the database in one BEGIN IMMEDIATE transaction, so an order
  * is pinned once; pinning it again reads the stored pin back.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>

@@ -11,8 +11,6 @@
  * BEGIN IMMEDIATE transaction, so refunds of one order never exceed its
  * charge, whoever records them.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>

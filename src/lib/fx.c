@@ -6,8 +6,6 @@
  * after that day. The arithmetic itself is dg_convert's: exact, with one
  * rounding.
  */
-#include "config.h"
-
 #include <string.h>
 
 #include "daigou.h"

@@ -3,8 +3,6 @@
  * time and size, conditional GET, and retries with backoff for the
  * failures that are worth retrying.
  */
-#include "config.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

@@ -6,8 +6,6 @@
  * through a stdio cookie stream, so nothing is lost, not even the blank
  * lines that line numbers count, and stdin works as well as a file.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -9,8 +9,6 @@
  * kept. Quotes come out in document order, each rate as its published
  * text.
  */
-#include "config.h"
-
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>

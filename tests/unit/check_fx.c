@@ -3,8 +3,6 @@
  * cross, the newest not after a day), the leg cache, and applying the
  * quotes with one rounding.
  */
-#include "config.h"
-
 #include <stdlib.h>
 #include <string.h>
 

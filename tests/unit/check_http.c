@@ -1,8 +1,6 @@
 /* Unit tests for http.c: Retry-After, backoff bounds, options, and real
  * transfers against tests/httpd.py on 127.0.0.1 (skipped, with a message,
  * when top_srcdir is not set). */
-#include "config.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>

@@ -1,6 +1,4 @@
 /* Unit tests for input.c: format detection, required columns, fields. */
-#include "config.h"
-
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
