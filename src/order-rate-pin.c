@@ -120,8 +120,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dg_rounding_parse(optarg, &o->rounding))
 				dg_usage_error(usage,
 					       "--rounding is half-up or "
-					       "half-even, not '%s'",
-					       optarg);
+					       "half-even, not %s",
+					       dg_quoted(optarg));
 			break;
 		case OPT_MAX_AGE: {
 			size_t n = strlen(optarg), k;
@@ -138,8 +138,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				dg_usage_error(usage,
 					       "--max-age needs a number of "
 					       "days from 0 to 3650 such as 5 "
-					       "or 5d, not '%s'",
-					       optarg);
+					       "or 5d, not %s",
+					       dg_quoted(optarg));
 			o->max_age_days = (int)days;
 			o->max_age_text = optarg;
 			break;
@@ -173,8 +173,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dg_input_format_parse(optarg, &o->in_fmt))
 				dg_usage_error(usage,
 					       "--input-format is csv or json, "
-					       "not '%s'",
-					       optarg);
+					       "not %s",
+					       dg_quoted(optarg));
 			break;
 		case OPT_LINES:
 			o->lines_path = optarg;
@@ -191,8 +191,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		    o->max_drift[0] == '-')
 			dg_usage_error(usage,
 				       "--max-drift needs a percentage such as "
-				       "2 or 0.5, not '%s'",
-				       o->max_drift);
+				       "2 or 0.5, not %s",
+				       dg_quoted(o->max_drift));
 	}
 	if (o->to)
 		dg_currency_arg(usage, "--to", o->to);
@@ -564,7 +564,9 @@ static int load_line(struct dg_input *in, struct ext_lines *el, size_t *cap)
 	char *where;
 	int ret = 0;
 
-	where = dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
+	where = dg_xasprintf(
+		"%s:%lu: ", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
+		dg_input_line(in));
 	id = dg_input_get(in, "order_id", &bad);
 	amount = dg_input_get(in, "amount", &bad);
 	sku = dg_input_get(in, "sku", &bad);
@@ -622,8 +624,9 @@ static int load_lines(const char *path, struct ext_lines *el)
 	}
 	ret = dg_exit_worst(ret, dg_input_status(in));
 	if (ret && nbad)
-		dg_error("%s: %zu bad row%s: no order read", dg_input_name(in),
-			 nbad, nbad == 1 ? "" : "s");
+		dg_error("%s: %zu bad row%s: no order read",
+			 dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX), nbad,
+			 nbad == 1 ? "" : "s");
 	dg_input_close(in);
 	if (ret) {
 		free_lines(el);
@@ -843,10 +846,11 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	ret = dg_fx_find(p->fx, o->currency, ccy, o->day, &c->fx);
 	if (ret == DG_EXIT_UNAVAILABLE) {
 		dg_format_date(o->day, day);
-		dg_error("%sorder '%s': no %s rate for %s/%s on or before %s",
-			 o->where, o->id,
-			 dg_rate_provider_stored(opt->provider), o->currency,
-			 ccy, day);
+		dg_error("%sorder %s: no %s rate for %s/%s on or before %s",
+			 o->where, dg_quoted(o->id),
+			 dg_escaped(dg_rate_provider_stored(opt->provider),
+				    DG_QUOTE_MAX),
+			 o->currency, ccy, day);
 		return ret;
 	}
 	if (ret)
@@ -857,11 +861,12 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 		dg_format_date(c->fx.as_of, found);
 		long age = (long)(o->day - c->fx.as_of);
 
-		dg_error("%sorder '%s': the newest %s rate for %s/%s is of %s, "
+		dg_error("%sorder %s: the newest %s rate for %s/%s is of %s, "
 			 "%ld day%s before %s (--max-age %s)",
-			 o->where, o->id,
-			 dg_rate_provider_stored(opt->provider), o->currency,
-			 ccy, found, age, age == 1 ? "" : "s", day,
+			 o->where, dg_quoted(o->id),
+			 dg_escaped(dg_rate_provider_stored(opt->provider),
+				    DG_QUOTE_MAX),
+			 o->currency, ccy, found, age, age == 1 ? "" : "s", day,
 			 opt->max_age_text);
 		return DG_EXIT_UNAVAILABLE;
 	}
@@ -876,8 +881,8 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 			 o->where, a, o->currency, ccy);
 		return DG_EXIT_DATAERR;
 	default:
-		dg_error("%sorder '%s': cannot convert %s to %s", o->where,
-			 o->id, o->currency, ccy);
+		dg_error("%sorder %s: cannot convert %s to %s", o->where,
+			 dg_quoted(o->id), o->currency, ccy);
 		return DG_EXIT_SOFTWARE;
 	}
 	if (c->converted == 0) {
@@ -890,8 +895,8 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 		return DG_EXIT_DATAERR;
 	}
 	if (dg_fx_effective(&c->fx, c->effective, sizeof(c->effective))) {
-		dg_error("%sorder '%s': cannot state the rate %s/%s", o->where,
-			 o->id, o->currency, ccy);
+		dg_error("%sorder %s: cannot state the rate %s/%s", o->where,
+			 dg_quoted(o->id), o->currency, ccy);
 		return DG_EXIT_SOFTWARE;
 	}
 	return 0;
@@ -1049,7 +1054,8 @@ static int read_pin(struct pinner *p, const struct order *o, struct row *r)
 		memcpy(r->base_rate, r->rate, sizeof(r->base_rate));
 	}
 	if (!r->charge_amount[0]) {
-		dg_error("order '%s' is stored without its pin", o->id);
+		dg_error("order %s is stored without its pin",
+			 dg_quoted(o->id));
 		return DG_EXIT_SOFTWARE;
 	}
 	return 0;
@@ -1093,9 +1099,9 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 		if (!same) {
 			char detail[160];
 
-			dg_error("%sorder '%s' is already stored with other "
+			dg_error("%sorder %s is already stored with other "
 				 "contents: nothing changed",
-				 o->where, o->id);
+				 o->where, dg_quoted(o->id));
 			if (opt->preview)
 				return DG_EXIT_DATAERR;
 			dg_xsnprintf(detail, sizeof(detail),
@@ -1147,8 +1153,8 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 		struct dg_rate eff;
 
 		if (dg_rate_parse(charge.effective, &eff)) {
-			dg_error("%sorder '%s': cannot compare the rate %s",
-				 o->where, o->id, charge.effective);
+			dg_error("%sorder %s: cannot compare the rate %s",
+				 o->where, dg_quoted(o->id), charge.effective);
 			return DG_EXIT_SOFTWARE;
 		}
 		if (dg_rate_moved_more_than(&eff, &o->preview,
@@ -1159,8 +1165,8 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 				o->currency, o->charge, opt->max_drift,
 				o->preview.text, charge.effective);
 
-			dg_error("%sorder '%s' refused: %s: not pinned",
-				 o->where, o->id, detail);
+			dg_error("%sorder %s refused: %s: not pinned", o->where,
+				 dg_quoted(o->id), detail);
 			r->status = "refused";
 			ret = opt->preview ? 0
 					   : dg_db_event(p->db, "pin_refused",
@@ -1315,7 +1321,9 @@ static void read_record(struct dg_input *in, struct batch *b,
 	int ret = 0;
 
 	memset(o, 0, sizeof(*o));
-	where = dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
+	where = dg_xasprintf(
+		"%s:%lu: ", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
+		dg_input_line(in));
 	dg_defer_begin();
 	id = get(in, "order_id", where, &ret);
 	amount = get(in, "amount", where, &ret);
@@ -1478,8 +1486,8 @@ static int run(struct pinner *p, int nfiles, char **files)
 			unused += !el.v[k].used;
 		if (unused && !stop)
 			dg_warn("%s: %zu line%s of orders not in the input",
-				opt->lines_path, unused,
-				unused == 1 ? "" : "s");
+				dg_escaped(opt->lines_path, DG_QUOTE_PATH_MAX),
+				unused, unused == 1 ? "" : "s");
 	}
 	summary(p);
 done:

@@ -132,7 +132,8 @@ static long size_arg(const char *opt, const char *s)
 		}
 	}
 	if (n == 0 || n >= sizeof(digits))
-		dg_usage_error(usage, "%s needs a size, not '%s'", opt, s);
+		dg_usage_error(usage, "%s needs a size, not %s", opt,
+			       dg_quoted(s));
 	memcpy(digits, s, n + 1);
 	if (unit != 1)
 		digits[n - 1] = '\0';
@@ -144,8 +145,8 @@ static void check_date_arg(const char *opt, const char *s)
 	int32_t d;
 
 	if (s && dg_parse_date(s, &d))
-		dg_usage_error(usage, "%s needs a date YYYY-MM-DD, not '%s'",
-			       opt, s);
+		dg_usage_error(usage, "%s needs a date YYYY-MM-DD, not %s", opt,
+			       dg_quoted(s));
 }
 
 static bool is_ecb_provider(const char *p)
@@ -188,8 +189,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				dg_usage_error(
 					usage,
 					"--format is ecb-xml, ecb-csv or "
-					"json, not '%s'",
-					optarg);
+					"json, not %s",
+					dg_quoted(optarg));
 			break;
 		case OPT_BASE:
 			o->base = optarg;
@@ -252,13 +253,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc)
-		dg_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+		dg_usage_error(usage, "unexpected argument %s",
+			       dg_quoted(argv[optind]));
 
 	if (!is_provider(o->provider))
 		dg_usage_error(usage,
-			       "unknown provider '%s' (ecb, ecb-90d, ecb-hist, "
+			       "unknown provider %s (ecb, ecb-90d, ecb-hist, "
 			       "frankfurter, json)",
-			       o->provider);
+			       dg_quoted(o->provider));
 	check_date_arg("--date", o->date);
 	check_date_arg("--from", o->from);
 	check_date_arg("--to", o->to);
@@ -269,8 +271,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		char b[4], q[4];
 
 		if (strlen(o->pair) != 7 || o->pair[3] != '/')
-			dg_usage_error(usage, "--pair is BASE/QUOTE, not '%s'",
-				       o->pair);
+			dg_usage_error(usage, "--pair is BASE/QUOTE, not %s",
+				       dg_quoted(o->pair));
 		memcpy(b, o->pair, 3);
 		b[3] = '\0';
 		memcpy(q, o->pair + 4, 4);
@@ -296,8 +298,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		if (o->base && strcmp(o->base, "EUR"))
 			dg_usage_error(usage,
 				       "the ECB publishes EUR rates "
-				       "only: --base '%s' refused",
-				       o->base);
+				       "only: --base %s refused",
+				       dg_quoted(o->base));
 		if (o->date || o->from)
 			dg_usage_error(usage,
 				       "--date, --from and --to need "
@@ -318,8 +320,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		    dg_rate_moved_more_than(&one, &one, o->max_jump) < 0)
 			dg_usage_error(usage,
 				       "--max-jump needs a percentage such as "
-				       "2 or 0.5, not '%s'",
-				       o->max_jump);
+				       "2 or 0.5, not %s",
+				       dg_quoted(o->max_jump));
 	}
 	if (o->symbols) {
 		const char *p = o->symbols;
@@ -332,8 +334,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				dg_usage_error(usage,
 					       "--symbols is a comma-separated "
 					       "list of currency codes, not "
-					       "'%s'",
-					       o->symbols);
+					       "%s",
+					       dg_quoted(o->symbols));
 			memcpy(code, p, 3);
 			code[3] = '\0';
 			dg_currency_arg(usage, "--symbols", code);
@@ -365,13 +367,15 @@ static int read_all(const char *path, size_t max, bool secret, char **out,
 	if (strcmp(path, "-")) {
 		fp = fopen(path, "rb");
 		if (!fp) {
-			dg_error("cannot open '%s': %s", path, strerror(errno));
+			dg_error("cannot open %s: %s", dg_quoted_path(path),
+				 strerror(errno));
 			return DG_EXIT_NOINPUT;
 		}
 	}
 	/* fopen opens a directory; reading it fails with EISDIR (74) */
 	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		dg_error("cannot open '%s': %s", name, strerror(EISDIR));
+		dg_error("cannot open %s: %s", dg_quoted_path(name),
+			 strerror(EISDIR));
 		ret = DG_EXIT_NOINPUT;
 		goto out;
 	}
@@ -380,14 +384,14 @@ static int read_all(const char *path, size_t max, bool secret, char **out,
 		n += got;
 		if (n > max) {
 			if (secret) {
-				dg_error("secret file '%s' is larger than %zu "
+				dg_error("secret file %s is larger than %zu "
 					 "bytes",
-					 name, max);
+					 dg_quoted_path(name), max);
 				ret = DG_EXIT_DATAERR;
 			} else {
-				dg_error("'%s' is larger than %zu bytes (see "
+				dg_error("%s is larger than %zu bytes (see "
 					 "--max-size)",
-					 name, max);
+					 dg_quoted_path(name), max);
 				ret = DG_EXIT_UNAVAILABLE;
 			}
 			goto out;
@@ -398,7 +402,8 @@ static int read_all(const char *path, size_t max, bool secret, char **out,
 		}
 	}
 	if (ferror(fp)) {
-		dg_error("cannot read '%s': %s", name, strerror(errno));
+		dg_error("cannot read %s: %s", dg_quoted_path(name),
+			 strerror(errno));
 		ret = DG_EXIT_IOERR;
 		goto out;
 	}
@@ -428,7 +433,8 @@ static char *read_secret(const struct options *o, int *status)
 			return NULL;
 		buf[strcspn(buf, "\r\n")] = '\0';
 		if (!*buf) {
-			dg_error("secret file '%s' is empty", o->secret_file);
+			dg_error("secret file %s is empty",
+				 dg_quoted_path(o->secret_file));
 			*status = DG_EXIT_DATAERR;
 			free(buf);
 			return NULL;
@@ -580,29 +586,30 @@ static int take_lock(const char *db_path, long wait_s, int *fd_out)
 	dg_xsnprintf(path, n, "%s.rate-fetch.lock", db_path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		dg_error("cannot create lock file '%s': %s", path,
+		dg_error("cannot create lock file %s: %s", dg_quoted_path(path),
 			 strerror(errno));
 		free(path);
 		return DG_EXIT_CANTCREAT;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			dg_error("cannot lock '%s': %s", path, strerror(errno));
+			dg_error("cannot lock %s: %s", dg_quoted_path(path),
+				 strerror(errno));
 			close(fd);
 			free(path);
 			return DG_EXIT_IOERR;
 		}
 		if (waited_ms >= wait_s * 1000) {
-			dg_error("another rate-fetch is running on '%s' "
+			dg_error("another rate-fetch is running on %s "
 				 "(waited %ld s): try again later",
-				 db_path, wait_s);
+				 dg_quoted_path(db_path), wait_s);
 			close(fd);
 			free(path);
 			return DG_EXIT_TEMPFAIL;
 		}
 		if (waited_ms == 0)
-			dg_debug("waiting for another rate-fetch on '%s'",
-				 db_path);
+			dg_debug("waiting for another rate-fetch on %s",
+				 dg_quoted_path(db_path));
 		nanosleep(&pause, NULL);
 		waited_ms += 100;
 	}
@@ -847,15 +854,18 @@ static int store(sqlite3 *db, const char *provider, const char *source,
 		    dg_rate_cmp(&stored, &x->rate)) {
 			dg_error("%s: %s/%s on %s is %s, but %s is stored: "
 				 "nothing stored",
-				 name, x->base, x->quote, day, x->rate.text,
-				 (const char *)sqlite3_column_text(get, 0));
+				 dg_escaped(name, DG_QUOTE_PATH_MAX), x->base,
+				 x->quote, day, x->rate.text,
+				 dg_escaped((const char *)sqlite3_column_text(
+						    get, 0),
+					    DG_QUOTE_MAX));
 			ret = DG_EXIT_DATAERR;
 			goto out;
 		}
 	}
 	if (stats->quotes == 0) {
 		dg_error("%s: no quotes left after --symbols: nothing stored",
-			 name);
+			 dg_escaped(name, DG_QUOTE_PATH_MAX));
 		ret = DG_EXIT_DATAERR;
 		goto out;
 	}
@@ -1016,7 +1026,7 @@ static const char *stored_provider(const struct options *o, const char *buf,
 	if (is_ecb_provider(o->provider)) {
 		dg_error("%s: a JSON document is not an ECB feed: give "
 			 "--provider frankfurter or json: nothing stored",
-			 name);
+			 dg_escaped(name, DG_QUOTE_PATH_MAX));
 		return NULL;
 	}
 	return dg_rate_provider_stored(o->provider);
@@ -1073,18 +1083,19 @@ static int fetch_url(sqlite3 *db, const struct options *o)
 			dg_db_rollback(db);
 			break;
 		}
-		dg_debug("'%s' not modified", shown);
+		dg_debug("%s not modified", dg_quoted_path(shown));
 		ret = 0;
 		break;
 	case DG_HTTP_TRANSIENT:
-		dg_error("cannot fetch '%s': %s (after %d attempt%s): try "
+		dg_error("cannot fetch %s: %s (after %d attempt%s): try "
 			 "again later",
-			 shown, resp.error, o->http.retries + 1,
+			 dg_quoted_path(shown), resp.error, o->http.retries + 1,
 			 o->http.retries ? "s" : "");
 		ret = DG_EXIT_TEMPFAIL;
 		break;
 	case DG_HTTP_PERMANENT:
-		dg_error("cannot fetch '%s': %s", shown, resp.error);
+		dg_error("cannot fetch %s: %s", dg_quoted_path(shown),
+			 resp.error);
 		ret = DG_EXIT_UNAVAILABLE;
 		break;
 	}

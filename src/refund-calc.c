@@ -171,8 +171,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dg_rounding_parse(optarg, &o->rounding))
 				dg_usage_error(usage,
 					       "--rounding is half-up or "
-					       "half-even, not '%s'",
-					       optarg);
+					       "half-even, not %s",
+					       dg_quoted(optarg));
 			break;
 		case OPT_ORDER_AMOUNT:
 			o->order_amount = optarg;
@@ -212,8 +212,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dg_input_format_parse(optarg, &o->in_fmt))
 				dg_usage_error(usage,
 					       "--input-format is csv or json, "
-					       "not '%s'",
-					       optarg);
+					       "not %s",
+					       dg_quoted(optarg));
 			break;
 		case OPT_SUMMARY:
 			o->summary = true;
@@ -222,16 +222,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dg_parse_date(optarg, &o->from_day))
 				dg_usage_error(usage,
 					       "--from needs a date "
-					       "YYYY-MM-DD, not '%s'",
-					       optarg);
+					       "YYYY-MM-DD, not %s",
+					       dg_quoted(optarg));
 			o->from = optarg;
 			break;
 		case OPT_TO:
 			if (dg_parse_date(optarg, &o->to_day))
 				dg_usage_error(usage,
 					       "--to needs a date YYYY-MM-DD, "
-					       "not '%s'",
-					       optarg);
+					       "not %s",
+					       dg_quoted(optarg));
 			o->to = optarg;
 			break;
 		case OPT_BUFFER_PCT:
@@ -240,8 +240,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 					usage,
 					"--buffer-pct needs a percentage "
 					"from 0 to 100 such as 0.6, not "
-					"'%s'",
-					optarg);
+					"%s",
+					dg_quoted(optarg));
 			o->buffer_pct = optarg;
 			o->pct_given = true;
 			break;
@@ -782,7 +782,7 @@ static void copy(char *dst, size_t len, const char *src)
 
 static int corrupt(const char *id, const char *what)
 {
-	dg_error("order '%s': the stored %s cannot be read", id, what);
+	dg_error("order %s: the stored %s cannot be read", dg_quoted(id), what);
 	return DG_EXIT_SOFTWARE;
 }
 
@@ -948,20 +948,20 @@ static int too_much(const struct request *q, int64_t asked, int64_t left,
 
 	dg_amount_format(asked, exp, a);
 	dg_amount_format(left, exp, b);
-	dg_error("%sorder '%s': refund of %s %s exceeds the refundable "
+	dg_error("%sorder %s: refund of %s %s exceeds the refundable "
 		 "remainder %s %s",
-		 q->where, q->order_id, a, ccy, b, ccy);
+		 q->where, dg_quoted(q->order_id), a, ccy, b, ccy);
 	return DG_EXIT_DATAERR;
 }
 
 static int convert_fail(const struct request *q, enum dg_merr e)
 {
 	if (e == DG_M_OVERFLOW)
-		dg_error("%sorder '%s': the amount is too large to convert",
-			 q->where, q->order_id);
+		dg_error("%sorder %s: the amount is too large to convert",
+			 q->where, dg_quoted(q->order_id));
 	else
-		dg_error("%sorder '%s': cannot convert the amount", q->where,
-			 q->order_id);
+		dg_error("%sorder %s: cannot convert the amount", q->where,
+			 dg_quoted(q->order_id));
 	return e == DG_M_OVERFLOW ? DG_EXIT_DATAERR : DG_EXIT_SOFTWARE;
 }
 
@@ -1009,9 +1009,9 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 	copy(r->rate_used, sizeof(r->rate_used), o->pinned_rate);
 	r->rounding = o->rounding;
 	if (left_c <= 0 && (q->kind != K_LINES || left_s <= 0)) {
-		dg_error("%sorder '%s' is fully refunded: nothing remains to "
+		dg_error("%sorder %s is fully refunded: nothing remains to "
 			 "refund",
-			 q->where, q->order_id);
+			 q->where, dg_quoted(q->order_id));
 		return DG_EXIT_DATAERR;
 	}
 	switch (q->kind) {
@@ -1035,10 +1035,10 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 		if (r->charge == 0) {
 			dg_amount_format(amount, o->sexp, a);
 			dg_amount_format(0, o->cexp, z);
-			dg_error("%sorder '%s': %s %s converts to %s %s: "
+			dg_error("%sorder %s: %s %s converts to %s %s: "
 				 "nothing to refund",
-				 q->where, q->order_id, a, o->currency, z,
-				 o->charge);
+				 q->where, dg_quoted(q->order_id), a,
+				 o->currency, z, o->charge);
 			return DG_EXIT_DATAERR;
 		}
 		return 0;
@@ -1075,24 +1075,24 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 			    o->lines[j].line == q->lines[i].line)
 				l = &o->lines[j];
 			if (!l) {
-				dg_error("%sorder '%s' has no line %lld",
-					 q->where, q->order_id,
+				dg_error("%sorder %s has no line %lld",
+					 q->where, dg_quoted(q->order_id),
 					 (long long)q->lines[i].line);
 				return DG_EXIT_DATAERR;
 			}
 			left = l->qty - l->refunded;
 			k = q->lines[i].qty ? q->lines[i].qty : left;
 			if (left <= 0) {
-				dg_error("%sorder '%s': line %lld is already "
+				dg_error("%sorder %s: line %lld is already "
 					 "refunded",
-					 q->where, q->order_id,
+					 q->where, dg_quoted(q->order_id),
 					 (long long)l->line);
 				return DG_EXIT_DATAERR;
 			}
 			if (k > left) {
-				dg_error("%sorder '%s': line %lld has %lld "
+				dg_error("%sorder %s: line %lld has %lld "
 					 "unit%s left to refund, not %lld",
-					 q->where, q->order_id,
+					 q->where, dg_quoted(q->order_id),
 					 (long long)l->line, (long long)left,
 					 left == 1 ? "" : "s", (long long)k);
 				return DG_EXIT_DATAERR;
@@ -1163,9 +1163,10 @@ static int compute_fallback(struct ctx *c, const struct request *q,
 	ret = find_live(c, r->provider, r);
 	if (ret == DG_EXIT_UNAVAILABLE) {
 		dg_format_date(c->today, day);
-		dg_error("%sorder '%s': no %s rate for %s/%s on or before %s "
+		dg_error("%sorder %s: no %s rate for %s/%s on or before %s "
 			 "for a fallback",
-			 q->where, q->order_id, r->provider, o->currency,
+			 q->where, dg_quoted(q->order_id),
+			 dg_escaped(r->provider, DG_QUOTE_MAX), o->currency,
 			 o->charge, day);
 		return ret;
 	}
@@ -1173,15 +1174,15 @@ static int compute_fallback(struct ctx *c, const struct request *q,
 		return ret;
 	copy(r->rate_used, sizeof(r->rate_used), r->live_rate);
 	if (q->kind == K_LINES) {
-		dg_error("%sorder '%s' has no pinned rate and so no charge "
+		dg_error("%sorder %s has no pinned rate and so no charge "
 			 "to allocate over lines: refund --all or an amount",
-			 q->where, q->order_id);
+			 q->where, dg_quoted(q->order_id));
 		return DG_EXIT_DATAERR;
 	}
 	if (left_s <= 0) {
-		dg_error("%sorder '%s' is fully refunded: nothing remains to "
+		dg_error("%sorder %s is fully refunded: nothing remains to "
 			 "refund",
-			 q->where, q->order_id);
+			 q->where, dg_quoted(q->order_id));
 		return DG_EXIT_DATAERR;
 	}
 	switch (q->kind) {
@@ -1221,9 +1222,10 @@ static int compute_fallback(struct ctx *c, const struct request *q,
 	if (r->charge == 0) {
 		dg_amount_format(r->seller, o->sexp, a);
 		dg_amount_format(0, o->cexp, z);
-		dg_error("%sorder '%s': %s %s converts to %s %s: nothing to "
+		dg_error("%sorder %s: %s %s converts to %s %s: nothing to "
 			 "refund",
-			 q->where, q->order_id, a, o->currency, z, o->charge);
+			 q->where, dg_quoted(q->order_id), a, o->currency, z,
+			 o->charge);
 		return DG_EXIT_DATAERR;
 	}
 	return 0;
@@ -1404,10 +1406,10 @@ static int stored_refund(struct ctx *c, const struct request *q,
 		if (strcmp(oid, q->order_id) || strcmp(req, request)) {
 			char *detail;
 
-			dg_error("%srefund '%s' is already recorded for order "
+			dg_error("%srefund %s is already recorded for order "
 				 "%s as %s: nothing changed",
-				 q->where, q->refund_id, dg_quoted(oid),
-				 dg_quoted(req));
+				 q->where, dg_quoted(q->refund_id),
+				 dg_quoted(oid), dg_quoted(req));
 			detail = dg_xasprintf("refund '%s' asked again for "
 					      "order '%s' as '%s' was refused: "
 					      "it is recorded for order '%s' "
@@ -1469,9 +1471,10 @@ static int check_given(const struct request *q, const char *field,
 		       const char *given, const char *stored)
 {
 	if (given[0] && strcmp(given, stored))
-		return field_error(
-			q->where, field, "%s is not the %s of order '%s' (%s)",
-			dg_quoted(given), field, q->order_id, stored);
+		return field_error(q->where, field,
+				   "%s is not the %s of order %s (%s)",
+				   dg_quoted(given), field,
+				   dg_quoted(q->order_id), stored);
 	return 0;
 }
 
@@ -1495,20 +1498,20 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 		return ret;
 	if (!o->stored || !o->pinned) {
 		if (!opt->allow_fallback) {
-			dg_error("%sorder '%s' has no pinned rate (use "
+			dg_error("%sorder %s has no pinned rate (use "
 				 "--allow-fallback to refund at the latest "
 				 "rate)",
-				 q->where, q->order_id);
+				 q->where, dg_quoted(q->order_id));
 			return DG_EXIT_UNAVAILABLE;
 		}
 		if (!o->stored) {
 			if (!q->order_amount || !q->currency[0] ||
 			    !q->charge[0]) {
-				dg_error("%sorder '%s' is not in the database: "
+				dg_error("%sorder %s is not in the database: "
 					 "a fallback refund needs its "
 					 "order_amount, currency and "
 					 "charge_currency",
-					 q->where, q->order_id);
+					 q->where, dg_quoted(q->order_id));
 				return DG_EXIT_DATAERR;
 			}
 			memcpy(o->currency, q->currency, 4);
@@ -1535,9 +1538,10 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 			dg_amount_format(o->amount, o->sexp, a);
 			return field_error(q->where, "order_amount",
 					   "%s is not the amount of order "
-					   "'%s' (%s %s)",
+					   "%s (%s %s)",
 					   dg_quoted(q->order_amount),
-					   q->order_id, a, o->currency);
+					   dg_quoted(q->order_id), a,
+					   o->currency);
 		}
 	}
 	if (q->kind == K_AMOUNT &&
@@ -1556,8 +1560,8 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 		ret = stored_refund(c, q, request, row, &found);
 		if (ret || found) {
 			if (found && !ret)
-				dg_info("%srefund '%s' is already recorded",
-					q->where, q->refund_id);
+				dg_info("%srefund %s is already recorded",
+					q->where, dg_quoted(q->refund_id));
 			free(request);
 			return ret;
 		}
@@ -1590,10 +1594,11 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 
 			r.at_live = r.charge;
 			dg_format_date(r.live.as_of, day);
-			dg_error("%sWARNING: order '%s' has no pinned rate: "
+			dg_error("%sWARNING: order %s has no pinned rate: "
 				 "refunded at the latest %s rate of %s (%s/%s "
 				 "%s), not the rate the customer paid",
-				 q->where, q->order_id, r.provider, day,
+				 q->where, dg_quoted(q->order_id),
+				 dg_escaped(r.provider, DG_QUOTE_MAX), day,
 				 o->currency, o->charge, r.live_rate);
 		}
 	}
@@ -1810,16 +1815,15 @@ static int build_request(struct request *q, const char *id,
 				   "refund");
 	}
 	if (kinds == 0) {
-		dg_report(
-			"%sorder '%s': say what to refund: all, lines, amount "
-			"or charge_amount",
-			q->where, id);
+		dg_report("%sorder %s: say what to refund: all, lines, amount "
+			  "or charge_amount",
+			  q->where, dg_quoted(id));
 		return DG_EXIT_DATAERR;
 	}
 	if (kinds > 1) {
-		dg_report("%sorder '%s': give only one of all, lines, amount "
+		dg_report("%sorder %s: give only one of all, lines, amount "
 			  "and charge_amount",
-			  q->where, id);
+			  q->where, dg_quoted(id));
 		return DG_EXIT_DATAERR;
 	}
 	if ((ret = set_currency(q, "currency", currency, q->currency)) ||
@@ -1852,8 +1856,9 @@ static void read_record(struct dg_input *in, struct batch *b,
 	bool is_all = false;
 
 	memset(q, 0, sizeof(*q));
-	q->where =
-		dg_xasprintf("%s:%lu: ", dg_input_name(in), dg_input_line(in));
+	q->where = dg_xasprintf(
+		"%s:%lu: ", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
+		dg_input_line(in));
 	dg_defer_begin();
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");

@@ -170,7 +170,7 @@ char *dg_xstrndup(const char *s, size_t n)
  */
 #define QUOTE_SLOTS 8
 
-static const char *quote_cut(const char *s, size_t len, size_t max)
+static const char *quote_cut(const char *s, size_t len, size_t max, bool quote)
 {
 	static char *slots[QUOTE_SLOTS];
 	static unsigned next;
@@ -182,11 +182,12 @@ static const char *quote_cut(const char *s, size_t len, size_t max)
 		return "(none)";
 	free(*slot);
 	*slot = p = dg_xmalloc(size);
-	*p++ = '\'';
+	if (quote)
+		*p++ = '\'';
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '\\' || c == '\'') {
+		if (c == '\\' || (quote && c == '\'')) {
 			*p++ = '\\';
 			*p++ = (char)c;
 		} else if (c == '\n' || c == '\t' || c == '\r') {
@@ -201,7 +202,8 @@ static const char *quote_cut(const char *s, size_t len, size_t max)
 			*p++ = (char)c;
 		}
 	}
-	*p++ = '\'';
+	if (quote)
+		*p++ = '\'';
 	*p = '\0';
 	if (n < len)
 		snprintf(p, size - (size_t)(p - *slot), "... (%zu bytes)", len);
@@ -210,17 +212,23 @@ static const char *quote_cut(const char *s, size_t len, size_t max)
 
 const char *dg_quotedn(const char *s, size_t len)
 {
-	return quote_cut(s, len, DG_QUOTE_MAX);
+	return quote_cut(s, len, DG_QUOTE_MAX, true);
 }
 
 const char *dg_quoted(const char *s)
 {
-	return quote_cut(s, s ? strlen(s) : 0, DG_QUOTE_MAX);
+	return quote_cut(s, s ? strlen(s) : 0, DG_QUOTE_MAX, true);
 }
 
 const char *dg_quoted_path(const char *path)
 {
-	return quote_cut(path, path ? strlen(path) : 0, DG_QUOTE_PATH_MAX);
+	return quote_cut(path, path ? strlen(path) : 0, DG_QUOTE_PATH_MAX,
+			 true);
+}
+
+const char *dg_escaped(const char *s, size_t max)
+{
+	return quote_cut(s, s ? strlen(s) : 0, max, false);
 }
 
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...)

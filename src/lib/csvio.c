@@ -215,10 +215,12 @@ static char *field_label(const struct dg_csv_reader *r, size_t i)
 static void row_report(const struct dg_csv_reader *r, const char *what)
 {
 	if (r->end_line > r->row.line)
-		dg_report("%s:%lu: %s: lines %lu to %lu skipped", r->name,
-			  r->row.line, what, r->row.line, r->end_line);
+		dg_report("%s:%lu: %s: lines %lu to %lu skipped",
+			  dg_escaped(r->name, DG_QUOTE_PATH_MAX), r->row.line,
+			  what, r->row.line, r->end_line);
 	else
-		dg_report("%s:%lu: %s", r->name, r->row.line, what);
+		dg_report("%s:%lu: %s", dg_escaped(r->name, DG_QUOTE_PATH_MAX),
+			  r->row.line, what);
 }
 
 /* The message for the row's error; 0, or -1 once reported. */
@@ -363,7 +365,7 @@ static int parse_row(struct dg_csv_reader *r)
 		len = dg_read_line(r->fp, &r->line, &r->line_size,
 				   CSV_MAX_LINE);
 		if (len == -1) {
-			dg_report("cannot read '%s': %s", r->name,
+			dg_report("cannot read %s: %s", dg_quoted_path(r->name),
 				  strerror(errno));
 			return -1;
 		}
@@ -438,10 +440,11 @@ int dg_csv_read_header(struct dg_csv_reader *r)
 			continue;
 		for (j = 0; j < i; j++) {
 			if (!strcmp(row->fields[i], row->fields[j])) {
-				dg_report("%s:%lu: duplicate column %s in "
-					  "the header",
-					  r->name, row->line,
-					  dg_quoted(row->fields[i]));
+				dg_report(
+					"%s:%lu: duplicate column %s in "
+					"the header",
+					dg_escaped(r->name, DG_QUOTE_PATH_MAX),
+					row->line, dg_quoted(row->fields[i]));
 				goto fail;
 			}
 		}

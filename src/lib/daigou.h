@@ -84,6 +84,11 @@ char *dg_xstrndup(const char *s, size_t n);
 const char *dg_quoted(const char *s);
 const char *dg_quotedn(const char *s, size_t len);
 const char *dg_quoted_path(const char *path);
+/* The same escaping without the quotes (a quote is left as it is), cut
+ * after max bytes with the length shown: for untrusted text shown bare,
+ * such as the file name of a "FILE:LINE: " prefix (DG_QUOTE_PATH_MAX)
+ * or a provider's own error message. */
+const char *dg_escaped(const char *s, size_t max);
 /* snprintf that dies (70) on truncation. */
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...) DG_PRINTF(3, 4);
 

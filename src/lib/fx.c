@@ -57,7 +57,7 @@ struct dg_fx_finder *dg_fx_finder_new(sqlite3 *db, const char *provider)
 	struct dg_fx_finder *f;
 
 	if (strlen(provider) >= sizeof(f->provider)) {
-		dg_error("provider name '%s' is too long", provider);
+		dg_error("provider name %s is too long", dg_quoted(provider));
 		return NULL;
 	}
 	f = dg_xcalloc(1, sizeof(*f));
@@ -198,9 +198,11 @@ static int newest_leg(struct dg_fx_finder *f, const char *base,
 		if (!rate || dg_rate_parse(rate, &e->leg.rate) || !as_of ||
 		    dg_parse_date(as_of, &e->leg.as_of)) {
 			dg_error("stored %s rate %s/%s of %s is not a rate: "
-				 "'%s'",
-				 f->provider, base, quote, as_of ? as_of : "?",
-				 rate ? rate : "");
+				 "%s",
+				 dg_escaped(f->provider, DG_QUOTE_MAX), base,
+				 quote,
+				 dg_escaped(as_of ? as_of : "?", DG_QUOTE_MAX),
+				 dg_quoted(rate ? rate : ""));
 			ret = DG_EXIT_SOFTWARE;
 		} else {
 			e->found = true;

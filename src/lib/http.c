@@ -40,8 +40,8 @@ static void env_ms(const char *name, long *out)
 		v = v * 10 + (*p - '0');
 	}
 	if (*p) {
-		dg_warn("ignoring malformed %s '%s': want milliseconds", name,
-			s);
+		dg_warn("ignoring malformed %s %s: want milliseconds", name,
+			dg_quoted(s));
 		return;
 	}
 	*out = v;
@@ -244,8 +244,8 @@ static int add_validator(struct curl_slist **list, const char *name,
 		return 0;
 	for (p = (const unsigned char *)value; *p; p++) {
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-			dg_debug("not sending %s '%s': control character", name,
-				 value);
+			dg_debug("not sending %s %s: control character", name,
+				 dg_quoted(value));
 			return 0;
 		}
 	}
@@ -427,7 +427,8 @@ enum dg_http_outcome dg_http_get_retry(const char *url,
 		if (out != DG_HTTP_TRANSIENT || retry > o->retries)
 			return out;
 		wait = dg_http_backoff_ms(o, retry, resp->retry_after_s);
-		dg_debug("retrying '%s' in %ld ms: %s", url, wait, resp->error);
+		dg_debug("retrying %s in %ld ms: %s", dg_quoted_path(url), wait,
+			 resp->error);
 		dg_http_resp_free(resp);
 		sleep_ms(wait);
 	}

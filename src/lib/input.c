@@ -84,7 +84,7 @@ static int peek_fill(struct dg_input *in, size_t want)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			dg_error("cannot read '%s': %s", in->name,
+			dg_error("cannot read %s: %s", dg_quoted_path(in->name),
 				 strerror(errno));
 			return DG_EXIT_IOERR;
 		}
@@ -131,12 +131,14 @@ static int open_fd(struct dg_input *in, const char *path)
 	}
 	in->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->fd < 0) {
-		dg_error("cannot open '%s': %s", path, strerror(errno));
+		dg_error("cannot open %s: %s", dg_quoted_path(path),
+			 strerror(errno));
 		return DG_EXIT_NOINPUT;
 	}
 	in->own_fd = true;
 	if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dg_error("cannot open '%s': %s", path, strerror(EISDIR));
+		dg_error("cannot open %s: %s", dg_quoted_path(path),
+			 strerror(EISDIR));
 		return DG_EXIT_NOINPUT;
 	}
 	return 0;
@@ -212,7 +214,8 @@ int dg_input_require(struct dg_input *in, const char *const *names, size_t n)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (dg_csv_column(in->csv, names[i]) < 0) {
-			dg_error("%s: missing required column '%s'", in->name,
+			dg_error("%s: missing required column '%s'",
+				 dg_escaped(in->name, DG_QUOTE_PATH_MAX),
 				 names[i]);
 			in->status = dg_exit_worst(in->status, DG_EXIT_DATAERR);
 			return DG_EXIT_DATAERR;

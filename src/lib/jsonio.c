@@ -85,13 +85,14 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 			r->done = true;
 			if (len == 0)
 				return 0;
-			dg_report("cannot read '%s': %s", r->name,
+			dg_report("cannot read %s: %s", dg_quoted_path(r->name),
 				  strerror(errno));
 			return -1;
 		}
 		r->lineno++;
 		if (len == -2) {
-			dg_report("%s:%lu: line longer than %d bytes", r->name,
+			dg_report("%s:%lu: line longer than %d bytes",
+				  dg_escaped(r->name, DG_QUOTE_PATH_MAX),
 				  r->lineno, JSONL_MAX_LINE);
 			return -1;
 		}
@@ -108,7 +109,8 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 		if (!r->obj) {
 			char *why = error_text(err.text);
 
-			dg_report("%s:%lu: invalid JSON: %s", r->name,
+			dg_report("%s:%lu: invalid JSON: %s",
+				  dg_escaped(r->name, DG_QUOTE_PATH_MAX),
 				  r->lineno, why);
 			free(why);
 			return -1;
@@ -116,7 +118,8 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj, unsigned long *line)
 		if (!json_is_object(r->obj)) {
 			json_decref(r->obj);
 			r->obj = NULL;
-			dg_report("%s:%lu: not a JSON object", r->name,
+			dg_report("%s:%lu: not a JSON object",
+				  dg_escaped(r->name, DG_QUOTE_PATH_MAX),
 				  r->lineno);
 			return -1;
 		}
@@ -138,10 +141,14 @@ json_t *dg_json_parse(const char *buf, size_t len, const char *name)
 		char *why = error_text(err.text);
 
 		if (err.line > 0)
-			dg_error("%s:%d: invalid JSON: %s", display_name(name),
+			dg_error("%s:%d: invalid JSON: %s",
+				 dg_escaped(display_name(name),
+					    DG_QUOTE_PATH_MAX),
 				 err.line, why);
 		else
-			dg_error("%s: invalid JSON: %s", display_name(name),
+			dg_error("%s: invalid JSON: %s",
+				 dg_escaped(display_name(name),
+					    DG_QUOTE_PATH_MAX),
 				 why);
 		free(why);
 	}

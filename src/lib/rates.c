@@ -23,8 +23,10 @@
 
 #define BOM "\xEF\xBB\xBF"
 
-/* Longest user text quoted back in a message. */
-#define SHOW 64
+/* How much of a JSON value, and of a provider's own error text, a
+ * message shows before it is cut. */
+#define SHOW	      DG_QUOTE_MAX
+#define PROVIDER_SHOW 200
 
 static const char *display_name(const char *name)
 {
@@ -174,21 +176,24 @@ static void fail(struct builder *b, const char *fmt, ...) DG_PRINTF(2, 3);
 static void fail(struct builder *b, const char *fmt, ...)
 {
 	unsigned long line = b->line;
-	char msg[512];
+	const char *name;
 	va_list ap;
+	char *msg;
 
 	if (b->failed)
 		return;
 	b->failed = true;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = dg_xvasprintf(fmt, ap);
 	va_end(ap);
+	name = dg_escaped(b->name, DG_QUOTE_PATH_MAX);
 	if (b->xml)
 		line = (unsigned long)XML_GetCurrentLineNumber(b->xml);
 	if (line)
-		dg_error("%s:%lu: %s", b->name, line, msg);
+		dg_error("%s:%lu: %s", name, line, msg);
 	else
-		dg_error("%s: %s", b->name, msg);
+		dg_error("%s: %s", name, msg);
+	free(msg);
 }
 
 static int begin_day(struct builder *b, int32_t day)
@@ -228,7 +233,7 @@ static int check_currency(struct builder *b, const char *code)
 	if (dg_currency_lookup(code))
 		return 0;
 	dg_format_date(b->day, d);
-	fail(b, "unknown currency '%.*s' on %s", SHOW, code, d);
+	fail(b, "unknown currency %s on %s", dg_quoted(code), d);
 	return -1;
 }
 
@@ -250,8 +255,8 @@ static int add_quote(struct builder *b, const char *code, const char *text)
 	x = &q->v[q->n];
 	if ((e = dg_rate_parse(text, &x->rate))) {
 		dg_format_date(b->day, d);
-		fail(b, "bad rate '%.*s' for '%s' on %s: %s", SHOW, text, code,
-		     d, dg_merr_str(e));
+		fail(b, "bad rate %s for %s on %s: %s", dg_quoted(text),
+		     dg_quoted(code), d, dg_merr_str(e));
 		return -1;
 	}
 	/* Open Exchange Rates lists its base at 1: nothing to store. */
@@ -259,14 +264,14 @@ static int add_quote(struct builder *b, const char *code, const char *text)
 		if (!dg_rate_cmp(&x->rate, &b->one))
 			return 0;
 		dg_format_date(b->day, d);
-		fail(b, "rate '%s' for the base currency '%s' on %s: must be 1",
-		     x->rate.text, code, d);
+		fail(b, "rate %s for the base currency %s on %s: must be 1",
+		     dg_quoted(x->rate.text), dg_quoted(code), d);
 		return -1;
 	}
 	for (i = b->day_start; i < q->n; i++) {
 		if (!memcmp(q->v[i].quote, code, 4)) {
 			dg_format_date(b->day, d);
-			fail(b, "'%s' given twice on %s", code, d);
+			fail(b, "%s given twice on %s", dg_quoted(code), d);
 			return -1;
 		}
 	}
@@ -325,7 +330,7 @@ static void XMLCALL on_start(void *data, const XML_Char *el,
 		else if (currency || rate)
 			fail(b, "Cube with both a time and a currency");
 		else if (dg_parse_date(time, &day))
-			fail(b, "bad date '%.*s'", SHOW, time);
+			fail(b, "bad date %s", dg_quoted(time));
 		else if (!begin_day(b, day))
 			s->time_depth = s->depth;
 	} else if (currency || rate || s->time_depth) {
@@ -337,8 +342,8 @@ static void XMLCALL on_start(void *data, const XML_Char *el,
 			if (!currency)
 				fail(b, "Cube without a currency on %s", d);
 			else
-				fail(b, "Cube for '%.*s' without a rate on %s",
-				     SHOW, currency, d);
+				fail(b, "Cube for %s without a rate on %s",
+				     dg_quoted(currency), d);
 		} else {
 			add_quote(b, currency, rate);
 		}
@@ -461,7 +466,7 @@ static void parse_csv(const char *buf, size_t len, struct builder *b)
 		goto out;
 	col = dg_csv_column_name(r, 0);
 	if (strcmp(col, "Date")) {
-		fail(b, "the first column is '%.*s', not 'Date'", SHOW, col);
+		fail(b, "the first column is %s, not 'Date'", dg_quoted(col));
 		goto out;
 	}
 	/* An unnamed column is the ECB's trailing comma. */
@@ -470,8 +475,8 @@ static void parse_csv(const char *buf, size_t len, struct builder *b)
 		if (!*col)
 			continue;
 		if (!dg_currency_lookup(col)) {
-			fail(b, "unknown currency '%.*s' in the header", SHOW,
-			     col);
+			fail(b, "unknown currency %s in the header",
+			     dg_quoted(col));
 			goto out;
 		}
 		need = i + 1;
@@ -484,7 +489,7 @@ static void parse_csv(const char *buf, size_t len, struct builder *b)
 			goto out;
 		}
 		if (parse_ecb_date(row->fields[0], &day)) {
-			fail(b, "bad date '%.*s'", SHOW, row->fields[0]);
+			fail(b, "bad date %s", dg_quoted(row->fields[0]));
 			goto out;
 		}
 		if (begin_day(b, day))
@@ -495,8 +500,8 @@ static void parse_csv(const char *buf, size_t len, struct builder *b)
 				continue;
 			col = dg_csv_column_name(r, i);
 			if (!*col) {
-				fail(b, "value '%.*s' in an unnamed column",
-				     SHOW, cell);
+				fail(b, "value %s in an unnamed column",
+				     dg_quoted(cell));
 				goto out;
 			}
 			if (add_quote(b, col, cell))
@@ -538,11 +543,12 @@ static int provider_error(struct builder *b, json_t *doc)
 	if (!why)
 		why = get_string(doc, "description");
 	if (what && why)
-		fail(b, "the provider reports an error: %.200s: %.200s", what,
-		     why);
+		fail(b, "the provider reports an error: %s: %s",
+		     dg_escaped(what, PROVIDER_SHOW),
+		     dg_escaped(why, PROVIDER_SHOW));
 	else if (what || why)
-		fail(b, "the provider reports an error: %.200s",
-		     what ? what : why);
+		fail(b, "the provider reports an error: %s",
+		     dg_escaped(what ? what : why, PROVIDER_SHOW));
 	else
 		fail(b, "the provider reports an error");
 	return -1;
@@ -691,8 +697,8 @@ static int add_json_rate(struct builder *b, const char *code, json_t *v)
 		return -1;
 	if (json_is_real(v) && is_exp_rate(b, code)) {
 		dg_format_date(b->day, d);
-		fail(b, "bad rate %s for '%s' on %s: not a plain decimal",
-		     dg_quotedn(b->exp->text, b->exp->len), code, d);
+		fail(b, "bad rate %s for %s on %s: not a plain decimal",
+		     dg_quotedn(b->exp->text, b->exp->len), dg_quoted(code), d);
 		return -1;
 	}
 	if (json_is_string(v))
@@ -715,7 +721,8 @@ static int add_json_rate(struct builder *b, const char *code, json_t *v)
 		shown = show_json(v, 15);
 	}
 	dg_format_date(b->day, d);
-	fail(b, "bad rate %.*s for '%s' on %s: %s", SHOW, shown, code, d, why);
+	fail(b, "bad rate %s for %s on %s: %s", dg_escaped(shown, SHOW),
+	     dg_quoted(code), d, why);
 	free(shown);
 	return -1;
 }
@@ -743,7 +750,7 @@ static int add_series_day(struct builder *b, const char *key, json_t *rates)
 		return -1;
 	}
 	if (dg_parse_date(key, &day)) {
-		fail(b, "bad date '%.*s' in 'rates'", SHOW, key);
+		fail(b, "bad date %s in 'rates'", dg_quoted(key));
 		return -1;
 	}
 	if (begin_day(b, day))
@@ -767,8 +774,8 @@ static int json_day(struct builder *b, json_t *doc, int32_t *day)
 			return -1;
 		}
 		if (dg_parse_date(json_string_value(date), day)) {
-			fail(b, "bad date '%.*s'", SHOW,
-			     json_string_value(date));
+			fail(b, "bad date %s",
+			     dg_quoted(json_string_value(date)));
 			return -1;
 		}
 		return 0;
@@ -816,7 +823,8 @@ static void parse_json(const char *buf, size_t len, struct builder *b)
 	rates = json_object_get(doc, "rates");
 	if (!json_is_object(rates)) {
 		if (!rates && (key = get_string(doc, "message")))
-			fail(b, "the provider reports an error: %.200s", key);
+			fail(b, "the provider reports an error: %s",
+			     dg_escaped(key, PROVIDER_SHOW));
 		else
 			fail(b, "no 'rates' object");
 		goto out;
@@ -827,7 +835,7 @@ static void parse_json(const char *buf, size_t len, struct builder *b)
 		goto out;
 	}
 	if (!dg_currency_lookup(base)) {
-		fail(b, "unknown base currency '%.*s'", SHOW, base);
+		fail(b, "unknown base currency %s", dg_quoted(base));
 		goto out;
 	}
 	memcpy(b->base, base, 4);
@@ -837,7 +845,7 @@ static void parse_json(const char *buf, size_t len, struct builder *b)
 	    (dg_rate_from_json_number(v, text, sizeof(text)) ||
 	     dg_rate_parse(text, &amount) || dg_rate_cmp(&amount, &b->one))) {
 		shown = show_json(v, 15);
-		fail(b, "'amount' is %.*s, not 1", SHOW, shown);
+		fail(b, "'amount' is %s, not 1", dg_escaped(shown, SHOW));
 		free(shown);
 		goto out;
 	}

@@ -515,6 +515,19 @@ START_TEST(test_quoted_long)
 }
 END_TEST
 
+/* dg_escaped: the same escapes without the quotes, a quote left alone,
+ * cut after max bytes with the length shown. */
+START_TEST(test_escaped)
+{
+	ck_assert_str_eq(dg_escaped("orders.csv", DG_QUOTE_PATH_MAX),
+			 "orders.csv");
+	ck_assert_str_eq(dg_escaped("o\033[2J\nx's\\.csv", DG_QUOTE_PATH_MAX),
+			 "o\\x1b[2J\\nx's\\\\.csv");
+	ck_assert_str_eq(dg_escaped("abcdef", 3), "abc... (6 bytes)");
+	ck_assert_str_eq(dg_escaped(NULL, 3), "(none)");
+}
+END_TEST
+
 /* dg_defer_begin / dg_report / dg_defer_end (batch.c): the first message
  * is kept whole, however long, and handed over; nothing is kept once
  * deferring ends. */
@@ -581,6 +594,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_defer);
 	tcase_add_loop_test(tc, test_quoted, 0, DG_NELEM(quotes));
 	tcase_add_test(tc, test_quoted_long);
+	tcase_add_test(tc, test_escaped);
 	suite_add_tcase(s, tc);
 	return s;
 }
