@@ -243,9 +243,9 @@ test_expect_success '-v reports the retry' '
 	{"/$DAILY": {"status": 502}}
 	EOF
     rate-fetch -v --url "$HTTPD_URL/$DAILY" 2>err &&
-    sed "s/ in [0-9]* ms: / in N ms: /" err >actual &&
+    sed "s/ in [0-9]* ms / in N ms /" err >actual &&
     cat >expect <<-EOF &&
-	rate-fetch: retrying ${SQ}$HTTPD_URL/$DAILY${SQ} in N ms: http status 502
+	rate-fetch: retrying in N ms (attempt 2 of 4): http status 502
 	rate-fetch: ecb 2022-07-08: 31 quotes, 31 new
 	EOF
     test_cmp expect actual
@@ -581,6 +581,21 @@ test_expect_success 'json: the key from DAIGOU_RATE_KEY, never stored or shown' 
     test_sql daigou.db .dump >dump &&
     ! grep -i "k3y" dump &&
     grep -F "$HTTPD_URL/latest.json?symbols=USD,JPY" dump
+'
+
+test_expect_success 'json: -v retries never show the key' '
+    fresh &&
+    set_script <<-EOF &&
+	{"/latest.json": [{"status": 502}]}
+	EOF
+    DAIGOU_RATE_KEY=k3ysecret rate-fetch -v --provider json \
+        --url "$HTTPD_URL/latest.json?access_key={key}" --symbols USD,JPY 2>err &&
+    sed "s/ in [0-9]* ms / in N ms /" err >actual &&
+    cat >expect <<-EOF &&
+	rate-fetch: retrying in N ms (attempt 2 of 4): http status 502
+	rate-fetch: json 2026-04-13: 2 quotes, 2 new
+	EOF
+    test_cmp expect actual
 '
 
 test_expect_success 'json: the key from --secret-file, its first line' '

@@ -427,8 +427,10 @@ enum dg_http_outcome dg_http_get_retry(const char *url,
 		if (out != DG_HTTP_TRANSIENT || retry > o->retries)
 			return out;
 		wait = dg_http_backoff_ms(o, retry, resp->retry_after_s);
-		dg_debug("retrying %s in %ld ms: %s", dg_quoted_path(url), wait,
-			 resp->error);
+		/* no URL here: it may carry an API key; the caller names
+		 * what it fetches in its own messages */
+		dg_debug("retrying in %ld ms (attempt %d of %d): %s", wait,
+			 retry + 1, o->retries + 1, resp->error);
 		dg_http_resp_free(resp);
 		sleep_ms(wait);
 	}
