@@ -64,6 +64,8 @@ int dg_verbosity(void)
 }
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
+	DG_PRINTF(2, 0);
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "%s: %s", progname, prefix);

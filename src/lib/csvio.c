@@ -552,6 +552,10 @@ static int write_csv_line(FILE *fp, const char *const *values, size_t n)
 {
 	size_t i;
 
+	/* a row of one empty field would be a blank line, which readers
+	 * skip: write it quoted, as Python's csv module does */
+	if (n == 1 && (!values[0] || !values[0][0]))
+		return fputs("\"\"\n", fp) == EOF ? -1 : 0;
 	for (i = 0; i < n; i++) {
 		if (i && putc(',', fp) == EOF)
 			return -1;

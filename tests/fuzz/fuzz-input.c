@@ -19,7 +19,6 @@
  *     true/false, null as absent, anything else absent and flagged bad;
  *     a JSON record with a key given twice is refused.
  */
-#define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
