@@ -566,6 +566,39 @@ START_TEST(test_out_roundtrip)
 }
 END_TEST
 
+/* One column: an empty value would be a blank line, which a reader
+ * skips; it is written "" and reads back as one empty field. */
+START_TEST(test_out_one_empty_column)
+{
+	static const char *const col[] = {"note"};
+	static const char *const rows[][1] = {{""}, {NULL}, {"x"}, {""}};
+	char *buf = NULL;
+	size_t size, i;
+	FILE *mem = open_memstream(&buf, &size), *fp;
+	struct dg_out *o = dg_out_new(mem, false, col, 1);
+	struct dg_csv_reader *r;
+	const struct dg_csv_row *row;
+
+	for (i = 0; i < DG_NELEM(rows); i++)
+		ck_assert_int_eq(dg_out_row(o, rows[i]), 0);
+	ck_assert_int_eq(dg_out_close(o), 0);
+	fclose(mem);
+	ck_assert_str_eq(buf, "note\n\"\"\n\"\"\nx\n\"\"\n");
+	fp = test_input_file(buf, strlen(buf));
+	r = dg_csv_open(fp, "t.csv");
+	ck_assert_int_eq(dg_csv_read_header(r), 0);
+	for (i = 0; i < DG_NELEM(rows); i++) {
+		ck_assert_int_eq(dg_csv_next(r, &row), 1);
+		ck_assert_uint_eq(row->n, 1);
+		ck_assert_str_eq(row->fields[0], rows[i][0] ? rows[i][0] : "");
+	}
+	ck_assert_int_eq(dg_csv_next(r, &row), 0);
+	dg_csv_close(r);
+	fclose(fp);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_out_bad_utf8)
 {
 	static const char *const row[] = {"A1", "1.00", "caf\xE9"};
@@ -664,6 +697,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_out_empty);
 	tcase_add_test(tc, test_out_finish);
 	tcase_add_test(tc, test_out_roundtrip);
+	tcase_add_test(tc, test_out_one_empty_column);
 	tcase_add_test(tc, test_out_bad_utf8);
 	tcase_add_test(tc, test_out_write_error);
 	tcase_add_loop_test(tc, test_write_field, 0, DG_NELEM(fields));
