@@ -63,7 +63,7 @@ fi
 rm -f "$work"/floor0.db*
 "$py" "$top/bench/floor.py" "$work/a.db" "$work/floor0.db" "$work/floor.sql"
 measure baseline order-rate-pin "$wl" \
-    "storage floor (sqlite3 INSERT ... SELECT, no CHECKs or triggers)" \
+    "storage floor (sqlite3, no CHECKs, no triggers)" \
     "$count" orders rate "$runs" "ratio>=0.5" \
     "$(copy "$work/floor0.db" "$work/f.db")" \
     "sqlite3 $(q "$work/f.db") <$(q "$work/floor.sql")"

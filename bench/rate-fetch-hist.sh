@@ -20,7 +20,7 @@ runs=10 warmup=1
 quotes=$(grep -c "currency=" "$work/hist.xml")
 say "document: $quotes quotes, $(wc -c <"$work/hist.xml") bytes"
 
-wl="ECB history, $quotes quotes"
+wl="ECB history, $(commas "$quotes") quotes"
 x=$(q "$work/hist.xml")
 # load DB BUILD: the command line of rate-fetch of BUILD into DB
 load() { echo "$(q "$2/rate-fetch") -q --max-jump 100 --db $(q "$1") --file $x"; }

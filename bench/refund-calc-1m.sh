@@ -5,457 +5,117 @@
 # requests over them (bench/gen-refunds.py: line refunds, seller and charge
 # amounts, all). Timed, each on the same rows:
 #   refund-calc          computing them (no --record: read-only work);
-#   python3              the same rows computed by a plain script a user
-#                        would write (sqlite3 and fractions, written to the
-#                        work directory), every output column included;
-#   refund-calc-record   recording 1,000,000 other refunds, valid in turn
+#   python3              the same rows computed by bench/refund_calc.py, a
+#                        plain script a user would write (sqlite3 and
+#                        fractions), every output column included;
+#   refund-calc --record recording 1,000,000 other refunds, valid in turn
 #                        (each order ends fully refunded), into a fresh copy
 #                        of the database each run.
 # Before the timing, refund-calc and the script must print the same rows
-# for the first 10,000 requests, or the bench stops with a diff. Reports
-# refunds per second, the ratio refund-calc / python3 and peak memory. A
-# benchmark, never a test: it never fails on a timing.
+# for the first 10,000 requests, or the bench fails with a diff. Reports
+# refunds per second, the ratio refund-calc / python3 and peak memory. The
+# goals: 150,000 refunds/s computed, 80,000 recorded. --quick: 100,000
+# refunds over 10,000 orders. A benchmark, never a test: it never fails on
+# a timing.
 #
-# usage: bench/refund-calc-1m.sh [WORKDIR]
-#   WORKDIR (created if missing) keeps the inputs, outputs and databases
-#   for a look afterwards; without it a temporary directory is used and
-#   removed. The binaries are taken from ${DG_BUILDDIR:-_build} (relative
-#   to the top of the source tree unless absolute); build them first.
-set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${DG_BUILDDIR:-_build}
-[[ $build == /* ]] || build=$top/$build
-rc=$build/refund-calc
-orp=$build/order-rate-pin
-rf=$build/rate-fetch
-for bin in "$rc" "$orp" "$rf"; do
-    [[ -x $bin ]] || { echo "bench: build first: $bin not found" >&2; exit 66; }
-done
-for cmd in hyperfine /usr/bin/time sqlite3 python3; do
-    command -v "$cmd" >/dev/null || {
-        echo "bench: needs hyperfine, time, sqlite3 and python3" \
-            "(apt-get install hyperfine time sqlite3 python3)" >&2
-        exit 69
-    }
-done
-py=$(command -v python3)
-orders=100000
-count=1000000
-check=10000
-if [[ $# -gt 0 ]]; then
-    mkdir -p "$1"
-    work=$(cd "$1" && pwd)
-else
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-fi
+# usage: bench/refund-calc-1m.sh [--quick] [--build DIR] [--before DIR]
+#                                [--work DIR]      (see bench/lib.sh)
+. "$(dirname "$0")/lib.sh"
+need_bins rate-fetch order-rate-pin refund-calc
+orders=100000 count=1000000 check=10000 runs=3
+[[ $quick == no ]] || orders=10000 count=100000 check=2000 runs=2
 hist=$top/share/ecb/eurofxref-hist-90d.xml
 
 # The orders' days (2026-04-07 .. 2026-04-13, a weekend included) lie in
-# the 90-day history; the clock is fixed just after them, so the live rate
-# is the quotes of 2026-04-13.
-export DAIGOU_NOW=2026-04-14T06:00:00Z
-rm -f "$work"/pinned.db* "$work"/rec.db*
+# the 90-day history; the clock (DAIGOU_NOW) is fixed just after them, so
+# the live rate is the quotes of 2026-04-13.
 "$py" "$top/bench/gen-orders.py" --count "$orders" --seed 1 \
     --since 2026-04-07 --days 7 >"$work/orders.csv"
 "$py" "$top/bench/gen-refunds.py" lines --seed 1 "$work/orders.csv" \
     >"$work/lines.csv"
-"$rf" -q --max-jump 100 --db "$work/pinned.db" --file "$hist"
-"$orp" -q --db "$work/pinned.db" --lines "$work/lines.csv" \
-    "$work/orders.csv" >/dev/null
-echo "orders: $(sqlite3 "$work/pinned.db" "SELECT (SELECT count(*) FROM orders)
+# pinned BUILD DB: the orders pinned by BUILD's tools into DB, on its own
+# (every run of refund-calc --record starts from a copy of this file).
+pinned() {
+    rm -f "$2" "$2-wal" "$2-shm"
+    "$1/rate-fetch" -q --max-jump 100 --db "$2" --file "$hist"
+    "$1/order-rate-pin" -q --db "$2" --lines "$work/lines.csv" \
+        "$work/orders.csv" >/dev/null
+    sqlite3 "$2" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+}
+pinned "$build" "$work/pinned.db"
+[[ -z $before ]] || pinned "$before" "$work/pinned-before.db"
+say "orders: $(sqlite3 "$work/pinned.db" "SELECT (SELECT count(*) FROM orders)
     || ' pinned, ' || count(*) || ' lines, ' || sum(qty) || ' units'
     FROM order_items")"
 "$py" "$top/bench/gen-refunds.py" refunds --db "$work/pinned.db" \
     --count "$count" --seed 2 >"$work/refunds.csv"
 "$py" "$top/bench/gen-refunds.py" refunds --db "$work/pinned.db" \
     --count "$count" --seed 3 --record >"$work/record.csv"
-# Every run of refund-calc-record starts from a copy of this file alone.
-sqlite3 "$work/pinned.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
-echo "refunds: $count to compute, $(wc -c <"$work/refunds.csv") bytes of CSV;" \
+say "refunds: $count to compute, $(wc -c <"$work/refunds.csv") bytes of CSV;" \
     "$count to record, $(wc -c <"$work/record.csv") bytes"
-
-# The baseline: refund-calc's batch mode without --record, for pinned
-# orders, as a user would write it.
-cat >"$work/refund_calc.py" <<'PY'
-#!/usr/bin/env python3
-"""Baseline for bench/refund-calc-1m.sh: what a user would write by hand.
-
-Computes refund-calc's rows for a CSV of refund requests (order_id,
-refund_id and one of all, lines, amount, charge_amount) against the pinned
-orders of a daigou database, recording nothing: each row against the
-refunds recorded in the database, not against the rows before it. Pinned
-orders only (no fallback). Reads with sqlite3, computes with fractions, in
-one read transaction; the live rate is the newest quotes on or before
-today (DAIGOU_NOW), looked up once per pair.
-
-usage: refund_calc.py DB FILE
-"""
-import csv
-import datetime
-import os
-import re
-import sqlite3
-import sys
-from fractions import Fraction
-
-EXPONENTS = {
-    "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3,
-    "ISK": 0, "JOD": 3, "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3,
-    "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "TRL": 0, "UGX": 0, "UYI": 0,
-    "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-}
-COLUMNS = ["order_id", "refund_id", "refund_amount", "currency",
-           "charge_refund", "charge_currency", "pinned_rate", "live_rate",
-           "charge_refund_at_live", "fx_difference", "refunded_total",
-           "refundable_remaining", "rate_source"]
-BOOL = {"true": True, "1": True, "yes": True,
-        "false": False, "0": False, "no": False}
-AMOUNT = re.compile(r"[0-9]+(?:\.([0-9]+))?\Z")
-LINE = re.compile(r"([0-9]+)(?::([0-9]+))?\Z")
-HALF = Fraction(1, 2)
-
-
-class Refused(Exception):
-    pass
-
-
-def parse_amount(field, s, e):
-    m = AMOUNT.match(s)
-    if not m:
-        raise Refused("%s: '%s' is not an amount" % (field, s))
-    frac = m.group(1) or ""
-    if len(frac) > e:
-        raise Refused("%s: '%s' has more than %d decimals" % (field, s, e))
-    v = int(s.partition(".")[0]) * 10 ** e + int(frac.ljust(e, "0") or "0")
-    if v <= 0:
-        raise Refused("%s: must be greater than zero" % field)
-    return v
-
-
-def fmt(v, e):
-    s = str(abs(v)).rjust(e + 1, "0")
-    if e:
-        s = s[:-e] + "." + s[-e:]
-    return "-" + s if v < 0 else s
-
-
-def rnd(x, mode):
-    q, r = divmod(x.numerator, x.denominator)
-    r = Fraction(r, x.denominator)
-    if r > HALF or (r == HALF and (mode == "half-up" or q % 2)):
-        q += 1
-    return q
-
-
-def convert(v, rate, fe, te, mode):
-    return rnd(v * rate * Fraction(10) ** (te - fe), mode)
-
-
-def decimal(n, k):
-    """n * 10^-k as text, for n >= 0."""
-    if k <= 0:
-        return str(n) + "0" * -k
-    return fmt(n, k)
-
-
-def effective(v):
-    """A rate as text: exact within 18 digits, else 15 (half-up)."""
-    d = v.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    if d == 1:
-        k = 0
-        while (v * 10 ** k).denominator != 1:
-            k += 1
-        n = int(v * 10 ** k)
-        while n % 10 == 0:
-            n //= 10
-            k -= 1
-        if len(str(n)) <= 18:
-            return decimal(n, k)
-    e10 = len(str(v.numerator)) - len(str(v.denominator))
-    while Fraction(10) ** e10 > v:
-        e10 -= 1
-    while Fraction(10) ** (e10 + 1) <= v:
-        e10 += 1
-    s = v / Fraction(10) ** (e10 - 14)
-    n = s.numerator // s.denominator
-    if s - n >= HALF:
-        n += 1
-    if n == 10 ** 15:
-        n //= 10
-        e10 += 1
-    return decimal(n, 14 - e10)
-
-
-def allocate(total, weights):
-    """Largest remainder; ties to the lowest index."""
-    s = sum(weights)
-    q = [total * w // s for w in weights]
-    rem = [total * w % s for w in weights]
-    for i in sorted(range(len(weights)), key=lambda i: (-rem[i], i))[
-            :total - sum(q)]:
-        q[i] += 1
-    return q
-
-
-class Live:
-    """The newest quotes on or before today, as order-rate-pin chooses
-    them: direct, inverse, or a cross through the provider's bases."""
-
-    def __init__(self, db, today):
-        self.db, self.today, self.legs, self.pairs = db, today, {}, {}
-        self.bases = {}
-
-    def leg(self, prov, base, quote):
-        key = (prov, base, quote)
-        if key not in self.legs:
-            self.legs[key] = self.db.execute(
-                "SELECT rate, as_of FROM rates WHERE provider = ? AND "
-                "base = ? AND quote = ? AND as_of <= ? "
-                "ORDER BY as_of DESC LIMIT 1",
-                (prov, base, quote, self.today)).fetchone()
-        return self.legs[key]
-
-    def find(self, prov, frm, to):
-        key = (prov, frm, to)
-        if key in self.pairs:
-            return self.pairs[key]
-        best = None  # (as_of, rate)
-        if frm == to:
-            best = ("", Fraction(1))
-        else:
-            a = self.leg(prov, frm, to)
-            if a:
-                best = (a[1], Fraction(a[0]))
-            a = self.leg(prov, to, frm)
-            if a and (best is None or a[1] > best[0]):
-                best = (a[1], 1 / Fraction(a[0]))
-            if prov not in self.bases:
-                self.bases[prov] = [r[0] for r in self.db.execute(
-                    "SELECT DISTINCT base FROM rates WHERE provider = ? "
-                    "ORDER BY base", (prov,))]
-            for base in self.bases[prov]:
-                if base in (frm, to):
-                    continue
-                a, b = self.leg(prov, base, to), self.leg(prov, base, frm)
-                if not a or not b:
-                    continue
-                day = min(a[1], b[1])
-                if best is None or day > best[0]:
-                    best = (day, Fraction(a[0]) / Fraction(b[0]))
-        r = None
-        if best:
-            r = (best[1], "1" if frm == to else effective(best[1]))
-        self.pairs[key] = r
-        return r
-
-
-def refund(db, live, row):
-    oid = row.get("order_id") or ""
-    if not oid:
-        raise Refused("order_id: missing")
-    asked = {}
-    for k in ("lines", "amount", "charge_amount"):
-        if row.get(k):
-            asked[k] = row[k]
-    if row.get("all"):
-        if row["all"].lower() not in BOOL:
-            raise Refused("all: '%s' is not true or false" % row["all"])
-        if BOOL[row["all"].lower()]:
-            asked["all"] = True
-    if len(asked) != 1:
-        raise Refused("give exactly one of all, lines, amount, "
-                      "charge_amount")
-    (kind, spec), = asked.items()
-    o = db.execute(
-        "SELECT o.amount, o.currency, o.charge_currency, r.converted, "
-        "r.provider, r.mul_rate, r.div_rate, r.effective_rate, r.rounding "
-        "FROM orders o JOIN order_rates r ON r.order_id = o.order_id "
-        "AND r.kind = 'charge' WHERE o.order_id = ?", (oid,)).fetchone()
-    if not o:
-        raise Refused("order '%s' has no pinned rate" % oid)
-    O, ccy, kcy, T, prov, mul, div, eff, mode = o
-    fe, te = EXPONENTS.get(ccy, 2), EXPONENTS.get(kcy, 2)
-    rate = Fraction(mul or 1) / Fraction(div or 1)
-    rc, rs = db.execute(
-        "SELECT ifnull(sum(charge_refund), 0), ifnull(sum(refund_amount), 0) "
-        "FROM refunds WHERE order_id = ?", (oid,)).fetchone()
-    left_t, left_o = T - rc, O - rs
-    where = "order '%s': " % oid
-    if left_t <= 0 and (kind != "lines" or left_o <= 0):
-        raise Refused(where + "is fully refunded: nothing remains to refund")
-
-    def over(v, left, e, c):
-        raise Refused(where + "refund of %s %s exceeds the refundable "
-                      "remainder %s %s" % (fmt(v, e), c, fmt(left, e), c))
-
-    if kind == "all":
-        seller, charge = left_o, left_t
-    elif kind == "lines":
-        items = db.execute(
-            "SELECT line, qty, amount FROM order_items WHERE order_id = ? "
-            "ORDER BY line", (oid,)).fetchall()
-        used = dict(db.execute(
-            "SELECT l.line, sum(l.qty) FROM refund_lines l JOIN refunds r "
-            "ON r.refund_id = l.refund_id WHERE r.order_id = ? "
-            "GROUP BY l.line", (oid,)).fetchall())
-        shares = allocate(T, [q * a for _, q, a in items])
-        index = {line: i for i, (line, _, _) in enumerate(items)}
-        take = {}
-        for part in spec.split(","):
-            m = LINE.match(part)
-            if not m:
-                raise Refused("lines: '%s' is not LINE or LINE:QTY" % part)
-            line = int(m.group(1))
-            if line not in index:
-                raise Refused(where + "has no line %d" % line)
-            if line in take:
-                raise Refused("lines: line %d named twice" % line)
-            q = items[index[line]][1]
-            u = used.get(line, 0)
-            if u >= q:
-                raise Refused(where + "line %d is fully refunded" % line)
-            k = q - u if m.group(2) is None else int(m.group(2))
-            if k <= 0 or k > q - u:
-                raise Refused(where + "line %d has %d units left, not %d"
-                              % (line, q - u, k))
-            take[line] = k
-        seller = charge = 0
-        closing = True
-        for i, (line, q, a) in enumerate(items):
-            u, k = used.get(line, 0), take.get(line, 0)
-            if u + k < q:
-                closing = False
-            if k:
-                base, extra = divmod(shares[i], q)
-                charge += (k * base + min(u + k, extra) - min(u, extra))
-                seller += k * a
-        if closing:
-            seller, charge = left_o, left_t
-        elif charge > left_t:
-            over(charge, left_t, te, kcy)
-        elif seller > left_o:
-            over(seller, left_o, fe, ccy)
-    elif kind == "amount":
-        seller = parse_amount("amount", spec, fe)
-        if seller > left_o:
-            over(seller, left_o, fe, ccy)
-        if seller == left_o:
-            charge = left_t
-        else:
-            charge = min(convert(seller, rate, fe, te, mode), left_t)
-            if charge == 0:
-                raise Refused(where + "%s %s converts to %s %s" % (
-                    fmt(seller, fe), ccy, fmt(0, te), kcy))
-    else:
-        charge = parse_amount("charge_amount", spec, te)
-        if charge > left_t:
-            over(charge, left_t, te, kcy)
-        if charge == left_t:
-            seller = left_o
-        else:
-            seller = min(convert(charge, 1 / rate, te, fe, mode), left_o)
-    lv = live.find(prov, ccy, kcy)
-    at_live = lrate = diff = ""
-    if lv:
-        v = convert(seller, lv[0], fe, te, mode)
-        lrate, at_live, diff = lv[1], fmt(v, te), fmt(charge - v, te)
-    return [oid, row.get("refund_id") or "", fmt(seller, fe), ccy,
-            fmt(charge, te), kcy, eff, lrate, at_live, diff,
-            fmt(rc + charge, te), fmt(left_t - charge, te), "pinned"]
-
-
-def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: refund_calc.py DB FILE")
-    now = os.environ.get("DAIGOU_NOW")
-    today = now[:10] if now else \
-        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True,
-                         isolation_level=None)
-    db.execute("BEGIN")
-    live = Live(db, today)
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(COLUMNS)
-    failed = 0
-    with open(sys.argv[2], newline="") as f:
-        rows = csv.DictReader(f)
-        for row in rows:
-            try:
-                out.writerow(refund(db, live, row))
-            except Refused as e:
-                failed += 1
-                sys.stderr.write("refund_calc.py: %s:%d: %s\n"
-                                 % (sys.argv[2], rows.line_num, e))
-    db.execute("COMMIT")
-    return 65 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-PY
 
 # The two must agree before their speeds are compared.
 head -n "$((check + 1))" "$work/refunds.csv" >"$work/check.csv"
-"$rc" -q --db "$work/pinned.db" "$work/check.csv" >"$work/check-refund-calc.csv" || {
-    echo "bench: refund-calc failed on the first $check refunds" \
-        "(exit $?): see $work/check.csv" >&2
-    exit 1
+"$build/refund-calc" -q --db "$work/pinned.db" "$work/check.csv" \
+    >"$work/check-refund-calc.csv" || {
+    say "refund-calc failed on the first $check refunds (exit $?)"
+    exit 70
 }
-"$py" "$work/refund_calc.py" "$work/pinned.db" "$work/check.csv" \
+"$py" "$top/bench/refund_calc.py" "$work/pinned.db" "$work/check.csv" \
     >"$work/check-python3.csv" || {
-    echo "bench: the python3 baseline failed on the first $check refunds" >&2
-    exit 1
+    say "the python3 baseline failed on the first $check refunds"
+    exit 70
 }
 if ! cmp -s "$work/check-refund-calc.csv" "$work/check-python3.csv"; then
-    diff -u "$work/check-refund-calc.csv" "$work/check-python3.csv" | head -n 40 >&2 || true
-    echo "bench: refund-calc and the python3 baseline disagree on the first" \
-        "$check refunds (- refund-calc, + python3)" >&2
+    diff -u "$work/check-refund-calc.csv" "$work/check-python3.csv" |
+        head -n 40 >&2 || true
+    say "refund-calc and the python3 baseline disagree on the first" \
+        "$check refunds (- refund-calc, + python3)"
     exit 1
 fi
 agreed=$(($(wc -l <"$work/check-refund-calc.csv") - 1))
 if [[ $agreed -ne $check ]]; then
-    echo "bench: $agreed rows out of $check refunds" >&2
+    say "$agreed rows out of $check refunds"
     exit 1
 fi
-echo "outputs agree on $agreed rows"
+say "refund-calc and python3 print the same $agreed rows"
+if [[ -n $before ]]; then
+    "$before/refund-calc" -q --db "$work/pinned-before.db" \
+        "$work/check.csv" >"$work/check-before.csv" || {
+        say "refund-calc of --before failed on the first $check refunds"
+        exit 70
+    }
+    cmp -s "$work/check-refund-calc.csv" "$work/check-before.csv" ||
+        say "note: refund-calc of --before prints other rows (see" \
+            "check-before.csv in a --work directory)"
+fi
 
-q() { printf '%q' "$1"; }
-p=$(q "$work/pinned.db") c=$(q "$work/rec.db")
+wl="$(commas "$count") refunds"
 refunds=$(q "$work/refunds.csv") record=$(q "$work/record.csv")
-run_a="$(q "$rc") -q --db $p $refunds >/dev/null"
-run_b="$(q "$py") $(q "$work/refund_calc.py") $p $refunds >/dev/null"
-prep_c="rm -f $c $c-wal $c-shm && cp $p $c"
-run_c="$(q "$rc") -q --record --db $c $record >/dev/null"
+compute() { echo "$(q "$1/refund-calc") -q --db $(q "$2") $refunds >/dev/null"; }
+copy() { echo "rm -f $(q "$2") $(q "$2-wal") $(q "$2-shm") && cp $(q "$1") $(q "$2")"; }
+rec() { echo "$(q "$1/refund-calc") -q --record --db $(q "$2") $record >/dev/null"; }
 
-hyperfine --runs 3 --export-json "$work/h.json" \
-    --prepare true -n refund-calc "$run_a" \
-    --prepare true -n python3 "$run_b" \
-    --prepare "$prep_c" -n refund-calc-record "$run_c"
+measure this refund-calc "$wl, computed" refund-calc "$count" refunds \
+    rate "$runs" "rate>=150000" "" "$(compute "$build" "$work/pinned.db")"
+if [[ -n $before ]]; then
+    measure before refund-calc "$wl, computed" refund-calc "$count" \
+        refunds rate "$runs" "" "" \
+        "$(compute "$before" "$work/pinned-before.db")"
+fi
+measure baseline refund-calc "$wl, computed" "python3 refund_calc.py" \
+    "$count" refunds rate "$runs" "" "" \
+    "$(q "$py") $(q "$top/bench/refund_calc.py") $(q "$work/pinned.db") $refunds >/dev/null"
 
-"$py" - "$work/h.json" "$count" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-n = int(sys.argv[2])
-a, b, c = (r[k]["mean"] for k in ("refund-calc", "python3",
-                                   "refund-calc-record"))
-ra, rb, rc = n / a, n / b, n / c
-print(f"refund-calc: {a:.2f} s, {ra:,.0f} refunds/s")
-print(f"python3 baseline: {b:.2f} s, {rb:,.0f} refunds/s")
-print(f"refund-calc --record: {c:.2f} s, {rc:,.0f} refunds/s")
-print(f"ratio: refund-calc computes at {ra / rb:.2f}x the python3 baseline's"
-      " refunds/s")
-PY
-
-# Peak memory; the recording run on a fresh copy.
-peak() { /usr/bin/time -v bash -c "$1" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
-eval "$prep_c"
-echo "peak memory: refund-calc $(peak "exec $run_a") KiB," \
-    "python3 $(peak "exec $run_b") KiB," \
-    "refund-calc --record $(peak "exec $run_c") KiB"
-echo "recorded: $(sqlite3 "$work/rec.db" "SELECT (SELECT count(*) FROM refunds)
+measure this refund-calc "$wl, recorded" "refund-calc --record" "$count" \
+    refunds rate "$runs" "rate>=80000" \
+    "$(copy "$work/pinned.db" "$work/rec.db")" "$(rec "$build" "$work/rec.db")"
+if [[ -n $before ]]; then
+    measure before refund-calc "$wl, recorded" "refund-calc --record" \
+        "$count" refunds rate "$runs" "" \
+        "$(copy "$work/pinned-before.db" "$work/rec-before.db")" \
+        "$(rec "$before" "$work/rec-before.db")"
+fi
+say "recorded: $(sqlite3 "$work/rec.db" "SELECT (SELECT count(*) FROM refunds)
     || ' refunds, ' || count(*) || ' orders, '
     || sum(state = 'refunded') || ' fully refunded' FROM orders")"
