@@ -17,13 +17,14 @@
 #
 # A result line is tab-separated:
 #   result TOOL WORKLOAD VARIANT SUBJECT COUNT UNIT SHOW MEAN STDDEV RUNS
-#          RSS_KIB GOAL
+#          RSS_KIB GOAL CPU
 # VARIANT is "this" (the binaries measured), "before" (the --before
 # binaries) or "baseline"; COUNT UNIT what one run processes (1000000
 # orders); SHOW "rate" (COUNT per second) or "time" (seconds) is how the
 # table shows it; MEAN and STDDEV seconds; RSS_KIB the peak resident set
 # of one run; GOAL empty, or for "this" rate>=N or time<=S, and for a
-# baseline ratio>=R (this project's speed over the baseline's).
+# baseline ratio>=R (this project's speed over the baseline's); CPU the
+# mean user + system seconds of a run.
 #
 # A benchmark never fails on a timing: it exits 0 when it ran, 1 when a
 # tool and its baseline disagree where they are compared, 66 when the
@@ -147,6 +148,7 @@ r = json.load(open(sys.argv[1]))["results"][0]
 tool, workload, variant, subject, count, unit, show, rss, goal = sys.argv[2:]
 print("\t".join(["result", tool, workload, variant, subject, count, unit,
                  show, "%.6f" % r["mean"], "%.6f" % (r["stddev"] or 0),
-                 str(len(r["times"])), rss, goal]))
+                 str(len(r["times"])), rss, goal,
+                 "%.6f" % (r["user"] + r["system"])]))
 PY
 }

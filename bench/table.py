@@ -18,20 +18,29 @@ per baseline of each tool and workload, in the order they came:
   RSS               peak resident memory of one run: this project /
                     before (with --before) / the baseline
 
+With --cpu, every figure and ratio is of CPU time (user + system) rather
+than wall time: steadier on a machine busy with other work, blind to
+waiting (fsync, I/O) and to parallelism.
+
 A table, never a verdict: the exit status is 0 whatever the figures, 65
 when there is no result line at all.
 
-usage: table.py [FILE...]
+usage: table.py [--cpu] [FILE...]
 """
 import sys
+
+
+CPU = False
 
 
 class Result:
     def __init__(self, f):
         (self.tool, self.workload, self.variant, self.subject, count,
-         self.unit, self.show, mean, stddev, runs, rss, self.goal) = f
+         self.unit, self.show, mean, stddev, runs, rss, self.goal, cpu) = f
         self.count, self.mean, self.stddev = int(count), float(mean), \
             float(stddev)
+        if CPU:
+            self.mean, self.stddev = float(cpu), 0.0
         self.runs, self.rss = int(runs), int(rss) if rss else None
 
     def speed(self):
@@ -42,7 +51,7 @@ class Result:
             s = "%.3f s" % self.mean
         else:
             s = "{:,.0f} {}/s".format(self.speed(), self.unit)
-        if self.mean > 0 and self.runs > 1:
+        if self.mean > 0 and self.runs > 1 and not CPU:
             s += " ±%.0f%%" % (100 * self.stddev / self.mean)
         return s
 
@@ -74,13 +83,17 @@ def goal(text, this, base=None):
 
 
 def main():
+    global CPU
     results = []
-    files = sys.argv[1:] or ["-"]
+    args = sys.argv[1:]
+    if args[:1] == ["--cpu"]:
+        CPU, args = True, args[1:]
+    files = args or ["-"]
     for name in files:
         f = sys.stdin if name == "-" else open(name)
         for line in f:
             fields = line.rstrip("\n").split("\t")
-            if fields[0] == "result" and len(fields) == 13:
+            if fields[0] == "result" and len(fields) == 14:
                 results.append(Result(fields[1:]))
     if not results:
         print("table.py: no result lines", file=sys.stderr)
@@ -129,8 +142,14 @@ def main():
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     runs = sorted({r.runs for r in results})
     print()
-    print("Figures are means of %s run%s; ± the standard deviation. ratio:"
-          % ("/".join(map(str, runs)), "" if runs == [1] else "s"))
+    if CPU:
+        print("Figures are of the mean CPU time (user + system) of %s run%s."
+              " ratio:" % ("/".join(map(str, runs)),
+                           "" if runs == [1] else "s"))
+    else:
+        print("Figures are means of %s run%s; ± the standard deviation."
+              " ratio:" % ("/".join(map(str, runs)),
+                           "" if runs == [1] else "s"))
     print("this project's speed over the baseline's (above 1: faster)."
           + (" after/before: this project's speed over --before's."
              if with_before else ""))
@@ -138,4 +157,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        sys.exit(141)
