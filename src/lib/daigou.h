@@ -265,7 +265,7 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ */
 /* db.c: the SQLite file                                               */
 
-#define DG_SCHEMA_VERSION 1
+#define DG_SCHEMA_VERSION 2
 /* --db value, else $DAIGOU_DB, else "daigou.db". */
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
@@ -287,6 +287,12 @@ int dg_db_begin(sqlite3 *db);
 /* BEGIN (deferred): one read transaction for many statements, so that
  * they see one state of the file. 0 or 74/75 (message printed). */
 int dg_db_begin_read(sqlite3 *db);
+/* synchronous=FULL (the default of dg_db_open) or NORMAL for the
+ * transactions that follow, until changed again; outside a transaction
+ * only (70 inside one). NORMAL in WAL mode keeps the file consistent but
+ * may lose the last commits to a power cut: only for data that can be
+ * fetched again, never money or a pin (daigou.db(5)). 0, 70 or 74. */
+int dg_db_synchronous(sqlite3 *db, bool full);
 int dg_db_commit(sqlite3 *db);
 void dg_db_rollback(sqlite3 *db);
 /* Prepare or die-with-message helpers: return 0 or 74 (message printed). */

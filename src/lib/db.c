@@ -46,6 +46,33 @@
 	"BEGIN SELECT RAISE(ABORT, '" t " is append-only'); END;\n"
 
 /*
+ * Schema 2's forms of the same rules: what a comparison or a length can
+ * state. The library has checked every value on the way in (ISO 4217
+ * codes from the currency table, rates through dg_rate_parse, times and
+ * dates from dg_format_rfc3339 and dg_format_date, digests from
+ * libcrypto); SQL keeps a cheap guard against a value of the wrong kind
+ * in the wrong column. Each accepts every value its schema-1 form
+ * accepted, so that the migration cannot refuse a row schema 1 stored.
+ * An IN list of constants costs an ephemeral index per row: OR chains.
+ */
+#define LEAD_DIGIT(c) c " >= '0' AND " c " < ':'"
+#define CCY2(c)	      "length(" c ") = 3 AND " c " BETWEEN 'AAA' AND 'ZZZ'"
+#define DATE2(c)      "length(" c ") = 10 AND " LEAD_DIGIT(c)
+#define TIME2(c)      "length(" c ") = 20 AND " LEAD_DIGIT(c)
+#define SHA256_2(c)   "length(" c ") = 64"
+#define RATE2(c)      LEAD_DIGIT(c)
+/* The documented way to change a table's constraints
+ * (https://www.sqlite.org/lang_altertable.html#otheralter): build
+ * new_t, copy every row with its id, drop t, rename; the indexes and
+ * triggers, dropped with t, are created again after. Foreign keys are off
+ * meanwhile (see migrate()). SELECT * fails loudly on a table with a
+ * column added by hand, where a column list would drop it. */
+#define REBUILD(t)                                                         \
+	"INSERT INTO new_" t " SELECT * FROM " t ";\n"                       \
+	"DROP TABLE " t ";\n"                                                \
+	"ALTER TABLE new_" t " RENAME TO " t ";\n"
+
+/*
  * migrations[v] takes a database from user_version v to v + 1. Released
  * entries never change: later schema work appends a migration. The text
  * is stored by SQLite as written, so it is laid out to read well in the
@@ -213,6 +240,159 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_kind_at ON events (kind, at);\n"
 	"\n"
 	"PRAGMA application_id = " STR(DG_APPLICATION_ID) ";\n",
+
+	/* 1 -> 2: the same tables and guarantees, with checks SQLite
+	 * evaluates cheaply. order_items and refund_lines are unchanged. */
+	"CREATE TABLE new_rates (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\tprovider TEXT NOT NULL CHECK (provider <> ''),\n"
+	"\tbase TEXT NOT NULL CHECK (" CCY2("base") "),\n"
+	"\tquote TEXT NOT NULL CHECK (" CCY2("quote") "),\n"
+	"\trate TEXT NOT NULL CHECK (" RATE2("rate") "),\n"
+	"\tas_of TEXT NOT NULL CHECK (" DATE2("as_of") "),\n"
+	"\tfetched_at TEXT NOT NULL CHECK (" TIME2("fetched_at") "),\n"
+	"\tsource TEXT,\n"
+	"\tCHECK (base <> quote),\n"
+	"\tUNIQUE (provider, base, quote, as_of)\n"
+	") STRICT;\n"
+	REBUILD("rates")
+	"\n"
+	"CREATE TABLE new_fetch_state (\n"
+	"\turl TEXT PRIMARY KEY NOT NULL,\n"
+	"\tetag TEXT,\n"
+	"\tlast_modified TEXT,\n"
+	"\tlast_status INTEGER,\n"
+	"\tchecked_at TEXT NOT NULL CHECK (" TIME2("checked_at") "),\n"
+	"\tchanged_at TEXT CHECK (" TIME2("changed_at") ")\n"
+	") STRICT;\n"
+	REBUILD("fetch_state")
+	"\n"
+	"CREATE TABLE new_orders (\n"
+	"\torder_id TEXT PRIMARY KEY NOT NULL CHECK (order_id <> ''),\n"
+	"\tamount INTEGER NOT NULL CHECK (amount > 0),\n"
+	"\tcurrency TEXT NOT NULL CHECK (" CCY2("currency") "),\n"
+	"\tcharge_currency TEXT NOT NULL CHECK (" CCY2("charge_currency") "),\n"
+	"\tbase_currency TEXT CHECK (" CCY2("base_currency") "),\n"
+	"\tstate TEXT NOT NULL DEFAULT 'pinned' CHECK (state = 'pinned' OR "
+	"state = 'paid' OR state = 'partially_refunded' OR "
+	"state = 'refunded' OR state = 'cancelled'),\n"
+	"\tcreated_at TEXT NOT NULL CHECK (" TIME2("created_at") "),\n"
+	"\tcontent_sha256 TEXT NOT NULL CHECK (" SHA256_2("content_sha256") ")\n"
+	") STRICT;\n"
+	REBUILD("orders")
+	"CREATE TRIGGER orders_immutable BEFORE UPDATE OF order_id, amount, "
+	"currency, charge_currency, base_currency, created_at, content_sha256 "
+	"ON orders\n"
+	"BEGIN SELECT RAISE(ABORT, 'orders: only state may change'); END;\n"
+	"CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders\n"
+	"BEGIN SELECT RAISE(ABORT, 'orders: rows cannot be deleted'); END;\n"
+	"\n"
+	"CREATE TABLE new_order_rates (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\torder_id TEXT NOT NULL REFERENCES orders (order_id),\n"
+	"\tkind TEXT NOT NULL CHECK (kind = 'charge' OR kind = 'base'),\n"
+	"\tfrom_currency TEXT NOT NULL CHECK (" CCY2("from_currency") "),\n"
+	"\tto_currency TEXT NOT NULL CHECK (" CCY2("to_currency") "),\n"
+	"\tamount INTEGER NOT NULL CHECK (amount > 0),\n"
+	"\tconverted INTEGER NOT NULL CHECK (converted >= 0),\n"
+	"\tmethod TEXT NOT NULL CHECK (method = 'identity' OR "
+	"method = 'direct' OR method = 'inverse' OR method = 'cross'),\n"
+	"\tprovider TEXT,\n"
+	"\tmul_rate_id INTEGER REFERENCES rates (id),\n"
+	"\tdiv_rate_id INTEGER REFERENCES rates (id),\n"
+	"\tmul_rate TEXT CHECK (" RATE2("mul_rate") "),\n"
+	"\tdiv_rate TEXT CHECK (" RATE2("div_rate") "),\n"
+	"\teffective_rate TEXT NOT NULL CHECK (" RATE2("effective_rate") "),\n"
+	"\trounding TEXT NOT NULL CHECK (rounding = 'half-up' OR "
+	"rounding = 'half-even'),\n"
+	"\trate_as_of TEXT CHECK (" DATE2("rate_as_of") "),\n"
+	"\tpinned_at TEXT NOT NULL CHECK (" TIME2("pinned_at") "),\n"
+	"\tCHECK ((method = 'identity') = (from_currency = to_currency)),\n"
+	"\tCHECK ((mul_rate IS NOT NULL) = "
+	"(method = 'direct' OR method = 'cross')),\n"
+	"\tCHECK ((div_rate IS NOT NULL) = "
+	"(method = 'inverse' OR method = 'cross')),\n"
+	"\tCHECK ((mul_rate_id IS NULL) = (mul_rate IS NULL)),\n"
+	"\tCHECK ((div_rate_id IS NULL) = (div_rate IS NULL)),\n"
+	"\tCHECK (method = 'identity' OR (provider IS NOT NULL AND "
+	"rate_as_of IS NOT NULL)),\n"
+	"\tUNIQUE (order_id, kind),\n"
+	"\tUNIQUE (order_id, from_currency, to_currency)\n"
+	") STRICT;\n"
+	REBUILD("order_rates")
+	APPEND_ONLY("order_rates")
+	"\n"
+	"CREATE TABLE new_payments (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\tgateway TEXT NOT NULL CHECK (gateway <> ''),\n"
+	"\tgateway_txn_id TEXT NOT NULL CHECK (gateway_txn_id <> ''),\n"
+	"\tkind TEXT NOT NULL CHECK (kind = 'charge' OR kind = 'refund'),\n"
+	"\torder_id TEXT,\n"
+	"\tamount INTEGER NOT NULL CHECK (amount >= 0),\n"
+	"\tcurrency TEXT NOT NULL CHECK (" CCY2("currency") "),\n"
+	"\tstatus TEXT NOT NULL,\n"
+	"\tparent_txn_id TEXT,\n"
+	"\tevent_type TEXT,\n"
+	"\tpayload_sha256 TEXT NOT NULL CHECK (" SHA256_2("payload_sha256") "),\n"
+	"\treceived_at TEXT NOT NULL CHECK (" TIME2("received_at") "),\n"
+	"\tCHECK (kind = 'refund' OR parent_txn_id IS NULL),\n"
+	"\tUNIQUE (gateway, gateway_txn_id)\n"
+	") STRICT;\n"
+	REBUILD("payments")
+	"CREATE INDEX payments_order ON payments (order_id);\n"
+	"CREATE INDEX payments_parent ON payments (gateway, parent_txn_id);\n"
+	APPEND_ONLY("payments")
+	"\n"
+	"CREATE TABLE new_refunds (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\trefund_id TEXT NOT NULL UNIQUE CHECK (refund_id <> ''),\n"
+	"\torder_id TEXT NOT NULL REFERENCES orders (order_id),\n"
+	"\trefund_amount INTEGER NOT NULL CHECK (refund_amount >= 0),\n"
+	"\tcurrency TEXT NOT NULL CHECK (" CCY2("currency") "),\n"
+	"\tcharge_refund INTEGER NOT NULL CHECK (charge_refund >= 0),\n"
+	"\tcharge_currency TEXT NOT NULL CHECK (" CCY2("charge_currency") "),\n"
+	"\tpinned_rate TEXT NOT NULL CHECK (" RATE2("pinned_rate") "),\n"
+	"\tlive_rate TEXT CHECK (" RATE2("live_rate") "),\n"
+	"\tcharge_refund_at_live INTEGER,\n"
+	"\tfx_difference INTEGER,\n"
+	"\trate_source TEXT NOT NULL CHECK (rate_source = 'pinned' OR "
+	"rate_source = 'fallback'),\n"
+	"\trequest TEXT NOT NULL,\n"
+	"\tcreated_at TEXT NOT NULL CHECK (" TIME2("created_at") ")\n"
+	") STRICT;\n"
+	REBUILD("refunds")
+	"CREATE INDEX refunds_order ON refunds (order_id, created_at);\n"
+	APPEND_ONLY("refunds")
+	"\n"
+	"CREATE TABLE new_images (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\tproduct_id TEXT NOT NULL CHECK (product_id <> ''),\n"
+	"\turl TEXT NOT NULL UNIQUE CHECK (url <> ''),\n"
+	"\tpath TEXT,\n"
+	"\tetag TEXT,\n"
+	"\tlast_modified TEXT,\n"
+	"\tsha256 TEXT CHECK (" SHA256_2("sha256") "),\n"
+	"\tbytes INTEGER CHECK (bytes >= 0),\n"
+	"\tstatus TEXT NOT NULL DEFAULT 'pending' CHECK (status = 'pending' "
+	"OR status = 'ok' OR status = 'failed'),\n"
+	"\tattempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+	"\tlast_error TEXT,\n"
+	"\tupdated_at TEXT NOT NULL CHECK (" TIME2("updated_at") ")\n"
+	") STRICT;\n"
+	REBUILD("images")
+	"CREATE INDEX images_product ON images (product_id);\n"
+	"\n"
+	"CREATE TABLE new_events (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\tat TEXT NOT NULL CHECK (" TIME2("at") "),\n"
+	"\ttool TEXT NOT NULL,\n"
+	"\tkind TEXT NOT NULL CHECK (kind <> ''),\n"
+	"\tsubject TEXT,\n"
+	"\tdetail TEXT\n"
+	") STRICT;\n"
+	REBUILD("events")
+	"CREATE INDEX events_at ON events (at);\n"
+	"CREATE INDEX events_kind_at ON events (kind, at);\n",
 };
 /* clang-format on */
 
@@ -583,12 +763,43 @@ static int configure_file(sqlite3 *db, const char *path)
 }
 
 /*
- * Bring the file to DG_SCHEMA_VERSION in one transaction. user_version is
- * read again under the write lock: when several processes open a new file
- * at once, the first to get the lock migrates and the others find the
- * work done.
+ * After a migration rebuilt tables with foreign keys off: every reference
+ * must still hold. A row that breaks one was stored past the checks (the
+ * sqlite3 shell enforces no foreign keys unless told to), and the file
+ * stays at its old version until someone repairs it. Returns 0, or 65 or
+ * 74 (message printed).
  */
-static int migrate(sqlite3 *db, const char *path)
+static int check_references(sqlite3 *db, const char *path, int to)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0, rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		dg_error("cannot migrate database %s to schema version %d: "
+			 "row %lld of table %s refers to a missing row of "
+			 "table %s",
+			 dg_quoted_path(path), to,
+			 (long long)sqlite3_column_int64(st, 1),
+			 dg_quoted((const char *)sqlite3_column_text(st, 0)),
+			 dg_quoted((const char *)sqlite3_column_text(st, 2)));
+		ret = DG_EXIT_DATAERR;
+	} else if (rc != SQLITE_DONE) {
+		ret = fail_on_file(db, rc, "cannot check the references of");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * Bring the file to DG_SCHEMA_VERSION in one transaction. user_version is
+ * read again under the write lock: when several processes open an old or
+ * new file at once, the first to get the lock migrates and the others find
+ * the work done.
+ */
+static int migrate_locked(sqlite3 *db, const char *path)
 {
 	char sql[64], subject[16], detail[80];
 	int ret, rc, from, v;
@@ -615,6 +826,8 @@ static int migrate(sqlite3 *db, const char *path)
 		}
 	}
 	if (from < DG_SCHEMA_VERSION) {
+		if ((ret = check_references(db, path, DG_SCHEMA_VERSION)))
+			goto out;
 		dg_xsnprintf(subject, sizeof(subject), "%d", DG_SCHEMA_VERSION);
 		dg_xsnprintf(detail, sizeof(detail),
 			     "migrated from schema version %d to %d", from,
@@ -626,6 +839,23 @@ static int migrate(sqlite3 *db, const char *path)
 out:
 	if (ret)
 		dg_db_rollback(db);
+	return ret;
+}
+
+/* A table rebuild needs foreign keys off (dropping a parent table would
+ * otherwise check, or with ON DELETE actions change, its children), and
+ * the pragma does nothing inside a transaction: off around it. */
+static int migrate(sqlite3 *db, const char *path)
+{
+	int ret, rc;
+
+	rc = sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return open_fail(db, rc, path, false);
+	ret = migrate_locked(db, path);
+	rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && !ret)
+		ret = open_fail(db, rc, path, false);
 	return ret;
 }
 
@@ -731,6 +961,23 @@ int dg_db_begin(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		return 0;
 	return fail_on_file(db, rc, "cannot start a transaction on");
+}
+
+int dg_db_synchronous(sqlite3 *db, bool full)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(db)) {
+		dg_error("cannot change synchronous inside a transaction");
+		return DG_EXIT_SOFTWARE;
+	}
+	rc = sqlite3_exec(db,
+			  full ? "PRAGMA synchronous = FULL"
+			       : "PRAGMA synchronous = NORMAL",
+			  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	return fail_on_file(db, rc, "cannot set synchronous on");
 }
 
 int dg_db_begin_read(sqlite3 *db)
