@@ -620,11 +620,14 @@ static int take_lock(const char *db_path, long wait_s, int *fd_out)
 
 /* ------------------------------------------------------------ storing */
 
-/* Per pair: the newest quote this run stored, for the jump valve. */
+/* Per pair: the newest quote this run stored, for the jump valve, and
+ * where the pair's first new quote stands in the document (the valve
+ * reports pairs in that order). */
 struct newest {
 	char base[4], quote[4];
 	int32_t as_of;
 	const struct dg_rate *rate;
+	size_t first;
 };
 
 struct store_stats {
@@ -691,32 +694,187 @@ static int bind_texts(sqlite3_stmt *st, const char *const *v, int n)
 	return rc;
 }
 
-static void note_newest(struct newest **v, size_t *n, const struct dg_quote *q)
-{
-	size_t i;
+/*
+ * A quote of the document in the order of the rates UNIQUE index
+ * (provider, base, quote, as_of); provider is the same for the whole
+ * document. Stored in that order, each insert lands at the end of its
+ * pair's run in the index, and in a new database at the end of the
+ * table and of the index, instead of all over both.
+ */
+struct row {
+	uint64_t pair; /* base and quote, byte by byte: memcmp order */
+	int32_t as_of;
+	bool stored; /* already in the database, with the same value */
+	size_t i;    /* its place in the document */
+};
 
-	for (i = 0; i < *n; i++) {
-		if (!strcmp((*v)[i].base, q->base) &&
-		    !strcmp((*v)[i].quote, q->quote)) {
-			if (q->as_of > (*v)[i].as_of) {
-				(*v)[i].as_of = q->as_of;
-				(*v)[i].rate = &q->rate;
-			}
-			return;
+static uint64_t pair_key(const struct dg_quote *x)
+{
+	const unsigned char *b = (const unsigned char *)x->base;
+	const unsigned char *q = (const unsigned char *)x->quote;
+
+	return (uint64_t)b[0] << 40 | (uint64_t)b[1] << 32 |
+	       (uint64_t)b[2] << 24 | (uint64_t)q[0] << 16 |
+	       (uint64_t)q[1] << 8 | (uint64_t)q[2];
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+
+	if (a->pair != b->pair)
+		return a->pair < b->pair ? -1 : 1;
+	if (a->as_of != b->as_of)
+		return a->as_of < b->as_of ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+static int newest_cmp(const void *pa, const void *pb)
+{
+	const struct newest *a = pa, *b = pb;
+
+	return (a->first > b->first) - (a->first < b->first);
+}
+
+/* The quotes --symbols keeps, counted in document order, then sorted
+ * into index order. */
+static struct row *collect(const struct dg_quotes *q, const char *symbols,
+			   struct store_stats *stats, size_t *n_out)
+{
+	struct row *r = dg_xmalloc((q->n ? q->n : 1) * sizeof(*r));
+	int32_t last_day = INT32_MIN;
+	size_t i, n = 0;
+
+	stats->first = INT32_MAX;
+	stats->last = INT32_MIN;
+	for (i = 0; i < q->n; i++) {
+		const struct dg_quote *x = &q->v[i];
+
+		if (!symbol_wanted(symbols, x->quote))
+			continue;
+		stats->quotes++;
+		if (x->as_of != last_day) {
+			/* documents group quotes by day */
+			stats->days++;
+			last_day = x->as_of;
 		}
+		if (x->as_of < stats->first)
+			stats->first = x->as_of;
+		if (x->as_of > stats->last)
+			stats->last = x->as_of;
+		r[n].pair = pair_key(x);
+		r[n].as_of = x->as_of;
+		r[n].stored = false;
+		r[n].i = i;
+		n++;
 	}
-	*v = dg_xrealloc(*v, (*n + 1) * sizeof(**v));
-	memcpy((*v)[*n].base, q->base, 4);
-	memcpy((*v)[*n].quote, q->quote, 4);
-	(*v)[*n].as_of = q->as_of;
-	(*v)[*n].rate = &q->rate;
-	(*n)++;
+	qsort(r, n, sizeof(*r), row_cmp);
+	*n_out = n;
+	return r;
+}
+
+/* A quote of the document whose value differs from the stored one. */
+struct conflict {
+	size_t i;
+	char *stored; /* the stored text, NULL when there is no conflict */
+};
+
+/*
+ * Marks the rows of one pair, r[0..n), that are stored already, read in
+ * one range query rather than one query per quote. The same value, even
+ * as other text (the CSV's 4.763 for the XML's 4.7630), is no news; any
+ * other value is a conflict, and the one that comes first in the
+ * document is kept in *bad.
+ */
+static int match_stored(sqlite3 *db, sqlite3_stmt *get, const char *provider,
+			const struct dg_quotes *q, struct row *r, size_t n,
+			struct conflict *bad)
+{
+	const struct dg_quote *lo = &q->v[r[0].i], *hi = &q->v[r[n - 1].i];
+	const char *vals[] = {provider, lo->base, lo->quote, lo->as_of_text,
+			      hi->as_of_text};
+	const struct dg_quote *x;
+	struct dg_rate stored;
+	const char *day, *rate;
+	size_t k = 0;
+	int rc;
+
+	if ((rc = bind_texts(get, vals, 5)) != SQLITE_OK)
+		return dg_db_fail(db, rc, "cannot read stored quotes");
+	while ((rc = sqlite3_step(get)) == SQLITE_ROW) {
+		day = (const char *)sqlite3_column_text(get, 0);
+		rate = (const char *)sqlite3_column_text(get, 1);
+		if (!day)
+			continue;
+		while (k < n && strcmp(q->v[r[k].i].as_of_text, day) < 0)
+			k++;
+		if (k == n || strcmp((x = &q->v[r[k].i])->as_of_text, day))
+			continue;
+		r[k].stored = true;
+		if (!rate)
+			rate = "";
+		if (strcmp(rate, x->rate.text) &&
+		    (dg_rate_parse(rate, &stored) ||
+		     dg_rate_cmp(&stored, &x->rate)) &&
+		    (!bad->stored || r[k].i < bad->i)) {
+			free(bad->stored);
+			bad->stored = dg_xstrdup(rate);
+			bad->i = r[k].i;
+		}
+		k++;
+	}
+	sqlite3_reset(get);
+	return rc == SQLITE_DONE
+		       ? 0
+		       : dg_db_fail(db, rc, "cannot read stored quotes");
+}
+
+/* The rows of one pair that are not stored yet, in index order. The
+ * provider, fetched_at and source are bound once for the document. */
+static int insert_pair(sqlite3 *db, sqlite3_stmt *ins,
+		       const struct dg_quotes *q, const struct row *r, size_t n,
+		       struct store_stats *stats, struct newest *newest)
+{
+	const struct dg_quote *x = &q->v[r[0].i];
+	size_t k;
+	int rc;
+
+	rc = sqlite3_bind_text(ins, 2, x->base, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(ins, 3, x->quote, -1, SQLITE_STATIC);
+	for (k = 0; k < n && rc == SQLITE_OK; k++) {
+		if (r[k].stored)
+			continue;
+		x = &q->v[r[k].i];
+		rc = sqlite3_bind_text(ins, 4, x->rate.text, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(ins, 5, x->as_of_text, -1,
+					       SQLITE_STATIC);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(ins)) == SQLITE_DONE)
+			rc = sqlite3_reset(ins);
+		if (rc != SQLITE_OK)
+			break;
+		stats->fresh++;
+		if (!newest->rate || r[k].i < newest->first)
+			newest->first = r[k].i;
+		/* rows run oldest first: the last one is the newest */
+		memcpy(newest->base, x->base, 4);
+		memcpy(newest->quote, x->quote, 4);
+		newest->as_of = x->as_of;
+		newest->rate = &x->rate;
+	}
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = dg_db_fail(db, rc, "cannot store a quote");
+	sqlite3_reset(ins);
+	return rc;
 }
 
 /* The valve: the newest stored quote of each pair against the same pair's
- * previous as_of quote of the provider. Inside the store transaction: the
- * events are written in it, the warnings kept in stats for after the
- * commit, so that a document that is not stored warns of nothing. */
+ * previous as_of quote of the provider: one query per pair, not per quote.
+ * Inside the store transaction: the events are written in it, the warnings
+ * kept in stats for after the commit, so that a document that is not
+ * stored warns of nothing. */
 static int check_jumps(sqlite3 *db, const char *provider, const char *pct,
 		       const struct newest *v, size_t n,
 		       struct store_stats *stats)
@@ -780,6 +938,12 @@ out:
 	return ret;
 }
 
+/*
+ * The quotes of a document that are not stored yet, sorted into the
+ * order of the rates index, through one prepared INSERT. What is stored
+ * already is read per pair first: a differing value refuses the whole
+ * document before anything is written.
+ */
 static int store(sqlite3 *db, const char *provider, const char *source,
 		 const char *name, const struct dg_quotes *q,
 		 const char *symbols, const char *fetched_at, const char *pct,
@@ -787,91 +951,73 @@ static int store(sqlite3 *db, const char *provider, const char *source,
 {
 	static const char ins_sql[] =
 		"INSERT INTO rates (provider, base, quote, rate, as_of, "
-		"fetched_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-		"ON CONFLICT DO NOTHING";
+		"fetched_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	static const char get_sql[] =
-		"SELECT rate FROM rates WHERE provider = ?1 AND base = ?2 "
-		"AND quote = ?3 AND as_of = ?4";
+		"SELECT as_of, rate FROM rates WHERE provider = ?1 AND "
+		"base = ?2 AND quote = ?3 AND as_of BETWEEN ?4 AND ?5 "
+		"ORDER BY as_of";
 	sqlite3_stmt *ins = NULL, *get = NULL;
+	struct conflict bad = {0, NULL};
 	struct newest *newest = NULL;
-	size_t nnewest = 0, i;
-	int32_t last_day = INT32_MIN;
-	char day[DG_DATE_SIZE];
-	struct dg_rate stored;
+	size_t n, ngroups = 0, nnewest = 0, i, j;
+	struct row *r;
 	int rc, ret;
 
-	if ((ret = dg_db_prepare(db, ins_sql, &ins)) ||
-	    (ret = dg_db_prepare(db, get_sql, &get)))
-		goto out;
-	stats->first = INT32_MAX;
-	stats->last = INT32_MIN;
-	for (i = 0; i < q->n; i++) {
-		const struct dg_quote *x = &q->v[i];
-
-		if (!symbol_wanted(symbols, x->quote))
-			continue;
-		dg_format_date(x->as_of, day);
-		const char *vals[] = {provider,	    x->base, x->quote,
-				      x->rate.text, day,     fetched_at,
-				      source};
-
-		stats->quotes++;
-		if (x->as_of != last_day) {
-			/* documents group quotes by day */
-			stats->days++;
-			last_day = x->as_of;
-		}
-		if (x->as_of < stats->first)
-			stats->first = x->as_of;
-		if (x->as_of > stats->last)
-			stats->last = x->as_of;
-		rc = bind_texts(ins, vals, 7);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(ins);
-		if (rc != SQLITE_DONE) {
-			ret = dg_db_fail(db, rc, "cannot store a quote");
-			goto out;
-		}
-		if (sqlite3_changes(db) == 1) {
-			stats->fresh++;
-			note_newest(&newest, &nnewest, x);
-			continue;
-		}
-		/* Already stored: the same value (even as other text, such
-		 * as the CSV's 4.763 for the XML's 4.7630) is no news; any
-		 * other value is a conflict. */
-		const char *key[] = {provider, x->base, x->quote, day};
-
-		rc = bind_texts(get, key, 4);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(get);
-		if (rc != SQLITE_ROW) {
-			ret = dg_db_fail(db, rc, "cannot read a stored quote");
-			goto out;
-		}
-		if (dg_rate_parse((const char *)sqlite3_column_text(get, 0),
-				  &stored) ||
-		    dg_rate_cmp(&stored, &x->rate)) {
-			dg_error("%s: %s/%s on %s is %s, but %s is stored: "
-				 "nothing stored",
-				 dg_escaped(name, DG_QUOTE_PATH_MAX), x->base,
-				 x->quote, day, x->rate.text,
-				 dg_escaped((const char *)sqlite3_column_text(
-						    get, 0),
-					    DG_QUOTE_MAX));
-			ret = DG_EXIT_DATAERR;
-			goto out;
-		}
-	}
-	if (stats->quotes == 0) {
+	r = collect(q, symbols, stats, &n);
+	if (n == 0) {
 		dg_error("%s: no quotes left after --symbols: nothing stored",
 			 dg_escaped(name, DG_QUOTE_PATH_MAX));
 		ret = DG_EXIT_DATAERR;
 		goto out;
 	}
+	if ((ret = dg_db_prepare(db, get_sql, &get)))
+		goto out;
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && r[j].pair == r[i].pair; j++)
+			;
+		if ((ret = match_stored(db, get, provider, q, r + i, j - i,
+					&bad)))
+			goto out;
+		ngroups++;
+	}
+	if (bad.stored) {
+		const struct dg_quote *x = &q->v[bad.i];
+
+		dg_error("%s: %s/%s on %s is %s, but %s is stored: "
+			 "nothing stored",
+			 dg_escaped(name, DG_QUOTE_PATH_MAX), x->base, x->quote,
+			 x->as_of_text, x->rate.text,
+			 dg_escaped(bad.stored, DG_QUOTE_MAX));
+		ret = DG_EXIT_DATAERR;
+		goto out;
+	}
+	if ((ret = dg_db_prepare(db, ins_sql, &ins)))
+		goto out;
+	rc = sqlite3_bind_text(ins, 1, provider, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(ins, 6, fetched_at, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(ins, 7, source);
+	if (rc != SQLITE_OK) {
+		ret = dg_db_fail(db, rc, "cannot store a quote");
+		goto out;
+	}
+	newest = dg_xcalloc(ngroups, sizeof(*newest));
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && r[j].pair == r[i].pair; j++)
+			;
+		if ((ret = insert_pair(db, ins, q, r + i, j - i, stats,
+				       &newest[nnewest])))
+			goto out;
+		if (newest[nnewest].rate)
+			nnewest++;
+	}
+	qsort(newest, nnewest, sizeof(*newest), newest_cmp);
 	ret = check_jumps(db, provider, pct, newest, nnewest, stats);
 out:
+	free(r);
 	free(newest);
+	free(bad.stored);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(get);
 	return ret;
