@@ -729,6 +729,133 @@ static int row_cmp(const void *pa, const void *pb)
 	return (a->i > b->i) - (a->i < b->i);
 }
 
+/* The pairs of a document: an open-addressing table from a pair's key
+ * to its place in the order the document first names them. */
+struct pair_table {
+	uint64_t *key; /* 0 marks an empty slot: no pair packs to 0 */
+	size_t *idx;
+	size_t cap, n;
+};
+
+static size_t pair_hash(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+}
+
+static size_t pair_index(struct pair_table *t, uint64_t key)
+{
+	struct pair_table old = *t;
+	size_t h, i;
+
+	if (2 * (t->n + 1) > t->cap) {
+		t->cap = old.cap ? 2 * old.cap : 64;
+		t->key = dg_xcalloc(t->cap, sizeof(*t->key));
+		t->idx = dg_xmalloc(t->cap * sizeof(*t->idx));
+		for (i = 0; i < old.cap; i++) {
+			if (!old.key[i])
+				continue;
+			h = pair_hash(old.key[i], t->cap);
+			while (t->key[h])
+				h = (h + 1) & (t->cap - 1);
+			t->key[h] = old.key[i];
+			t->idx[h] = old.idx[i];
+		}
+		free(old.key);
+		free(old.idx);
+	}
+	for (h = pair_hash(key, t->cap); t->key[h]; h = (h + 1) & (t->cap - 1))
+		if (t->key[h] == key)
+			return t->idx[h];
+	t->key[h] = key;
+	t->idx[h] = t->n;
+	return t->n++;
+}
+
+struct pair_rank {
+	uint64_t key;
+	size_t idx;
+};
+
+static int pair_rank_cmp(const void *pa, const void *pb)
+{
+	const struct pair_rank *a = pa, *b = pb;
+
+	return (a->key > b->key) - (a->key < b->key);
+}
+
+/* One pair's rows by day: as they are when the document runs oldest
+ * first, reversed when it runs newest first (the ECB feeds), sorted
+ * otherwise. */
+static void sort_days(struct row *r, size_t n)
+{
+	bool up = true, down = true;
+	struct row t;
+	size_t i;
+
+	for (i = 1; i < n && (up || down); i++) {
+		if (r[i].as_of <= r[i - 1].as_of)
+			up = false;
+		if (r[i].as_of >= r[i - 1].as_of)
+			down = false;
+	}
+	if (up)
+		return;
+	if (!down) {
+		qsort(r, n, sizeof(*r), row_cmp);
+		return;
+	}
+	for (i = 0; i < n / 2; i++) {
+		t = r[i];
+		r[i] = r[n - 1 - i];
+		r[n - 1 - i] = t;
+	}
+}
+
+/* Rows into index order in linear time for the usual document: a stable
+ * counting sort by pair (a document names few), then sort_days. */
+static void sort_rows(struct row *r, size_t n)
+{
+	struct pair_table t = {NULL, NULL, 0, 0};
+	struct pair_rank *rank;
+	struct row *out;
+	size_t *pi, *start, i, a, b, pos = 0;
+
+	if (n == 0)
+		return;
+	pi = dg_xmalloc(n * sizeof(*pi));
+	for (i = 0; i < n; i++)
+		pi[i] = pair_index(&t, r[i].pair);
+	rank = dg_xmalloc(t.n * sizeof(*rank));
+	start = dg_xcalloc(t.n, sizeof(*start));
+	for (i = 0; i < n; i++) {
+		rank[pi[i]].key = r[i].pair;
+		rank[pi[i]].idx = pi[i];
+		start[pi[i]]++;
+	}
+	qsort(rank, t.n, sizeof(*rank), pair_rank_cmp);
+	for (i = 0; i < t.n; i++) {
+		size_t count = start[rank[i].idx];
+
+		start[rank[i].idx] = pos;
+		pos += count;
+	}
+	out = dg_xmalloc(n * sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[start[pi[i]]++] = r[i];
+	for (a = 0; a < n; a = b) {
+		for (b = a + 1; b < n && out[b].pair == out[a].pair; b++)
+			;
+		sort_days(out + a, b - a);
+	}
+	memcpy(r, out, n * sizeof(*r));
+	free(out);
+	free(start);
+	free(rank);
+	free(pi);
+	free(t.key);
+	free(t.idx);
+}
+
 static int newest_cmp(const void *pa, const void *pb)
 {
 	const struct newest *a = pa, *b = pb;
@@ -768,7 +895,7 @@ static struct row *collect(const struct dg_quotes *q, const char *symbols,
 		r[n].i = i;
 		n++;
 	}
-	qsort(r, n, sizeof(*r), row_cmp);
+	sort_rows(r, n);
 	*n_out = n;
 	return r;
 }
@@ -829,32 +956,119 @@ static int match_stored(sqlite3 *db, sqlite3_stmt *get, const char *provider,
 		       : dg_db_fail(db, rc, "cannot read stored quotes");
 }
 
-/* The rows of one pair that are not stored yet, in index order. The
- * provider, fetched_at and source are bound once for the document. */
-static int insert_pair(sqlite3 *db, sqlite3_stmt *ins,
-		       const struct dg_quotes *q, const struct row *r, size_t n,
-		       struct store_stats *stats, struct newest *newest)
-{
-	const struct dg_quote *x = &q->v[r[0].i];
-	size_t k;
-	int rc;
+/*
+ * Rows per INSERT statement, at most. One statement stores many rows, so
+ * that SQLite keeps its cursors on the last page of the table and of the
+ * index from one row to the next instead of descending from the root
+ * for each, and pays for a statement's start and end once per batch. A
+ * batch is one pair's, so base and quote are bound once for it; a
+ * pair's last rows go in batches of 64, 32, ... 1, one prepared
+ * statement for each size.
+ */
+#define INSERT_ROWS_LOG2 7
+#define INSERT_ROWS	 (1 << INSERT_ROWS_LOG2)
 
-	rc = sqlite3_bind_text(ins, 2, x->base, -1, SQLITE_STATIC);
+/* "INSERT ... VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7), (?1, ?2, ?3, ?4, ?5,
+ * ?8, ?9), ..." for n rows: made of constants only, no input in it. */
+static char *insert_sql(size_t n)
+{
+	char *sql = NULL, tuple[64];
+	size_t len = 0, cap = 0, j;
+
+	append(&sql, &len, &cap,
+	       "INSERT INTO rates (provider, fetched_at, source, base, quote, "
+	       "rate, as_of) VALUES ");
+	for (j = 0; j < n; j++) {
+		dg_xsnprintf(tuple, sizeof(tuple),
+			     "%s(?1, ?2, ?3, ?4, ?5, ?%zu, ?%zu)",
+			     j ? ", " : "", 6 + 2 * j, 7 + 2 * j);
+		append(&sql, &len, &cap, tuple);
+	}
+	return sql;
+}
+
+struct inserter {
+	sqlite3 *db;
+	const char *provider, *fetched_at, *source;
+	sqlite3_stmt *st[INSERT_ROWS_LOG2 + 1]; /* st[b]: 1 << b rows */
+};
+
+static void inserter_free(struct inserter *w)
+{
+	size_t b;
+
+	for (b = 0; b <= INSERT_ROWS_LOG2; b++)
+		sqlite3_finalize(w->st[b]);
+}
+
+/* One pair's quotes v[0..n), in index order. */
+static int insert_pair(struct inserter *w, const struct dg_quote *const *v,
+		       size_t n)
+{
+	size_t done, k, j, b = INSERT_ROWS_LOG2;
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_OK, ret;
+	char *sql;
+
+	for (done = 0; done < n && rc == SQLITE_OK; done += k) {
+		while ((k = (size_t)1 << b) > n - done)
+			b--;
+		if (!w->st[b]) {
+			sql = insert_sql(k);
+			ret = dg_db_prepare(w->db, sql, &w->st[b]);
+			free(sql);
+			if (ret)
+				return ret;
+			rc = sqlite3_bind_text(w->st[b], 1, w->provider, -1,
+					       SQLITE_STATIC);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_text(w->st[b], 2,
+						       w->fetched_at, -1,
+						       SQLITE_STATIC);
+			if (rc == SQLITE_OK)
+				rc = dg_db_bind_text(w->st[b], 3, w->source);
+		}
+		st = w->st[b];
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(st, 4, v[done]->base, -1,
+					       SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(st, 5, v[done]->quote, -1,
+					       SQLITE_STATIC);
+		for (j = 0; j < k && rc == SQLITE_OK; j++) {
+			rc = sqlite3_bind_text(st, 6 + 2 * (int)j,
+					       v[done + j]->rate.text, -1,
+					       SQLITE_STATIC);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_text(st, 7 + 2 * (int)j,
+						       v[done + j]->as_of_text,
+						       -1, SQLITE_STATIC);
+		}
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+			rc = sqlite3_reset(st);
+	}
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(ins, 3, x->quote, -1, SQLITE_STATIC);
-	for (k = 0; k < n && rc == SQLITE_OK; k++) {
+		return 0;
+	ret = dg_db_fail(w->db, rc, "cannot store a quote");
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Per pair, r[0..n): the rows that are not stored yet go to fresh, and
+ * the newest of them, with where the first of them stands in the
+ * document, to *newest. */
+static void pick_fresh(const struct dg_quotes *q, const struct row *r, size_t n,
+		       const struct dg_quote **fresh, size_t *nfresh,
+		       struct newest *newest)
+{
+	const struct dg_quote *x;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
 		if (r[k].stored)
 			continue;
 		x = &q->v[r[k].i];
-		rc = sqlite3_bind_text(ins, 4, x->rate.text, -1, SQLITE_STATIC);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_text(ins, 5, x->as_of_text, -1,
-					       SQLITE_STATIC);
-		if (rc == SQLITE_OK && (rc = sqlite3_step(ins)) == SQLITE_DONE)
-			rc = sqlite3_reset(ins);
-		if (rc != SQLITE_OK)
-			break;
-		stats->fresh++;
+		fresh[(*nfresh)++] = x;
 		if (!newest->rate || r[k].i < newest->first)
 			newest->first = r[k].i;
 		/* rows run oldest first: the last one is the newest */
@@ -863,11 +1077,6 @@ static int insert_pair(sqlite3 *db, sqlite3_stmt *ins,
 		newest->as_of = x->as_of;
 		newest->rate = &x->rate;
 	}
-	if (rc == SQLITE_OK)
-		return 0;
-	rc = dg_db_fail(db, rc, "cannot store a quote");
-	sqlite3_reset(ins);
-	return rc;
 }
 
 /* The valve: the newest stored quote of each pair against the same pair's
@@ -949,19 +1158,18 @@ static int store(sqlite3 *db, const char *provider, const char *source,
 		 const char *symbols, const char *fetched_at, const char *pct,
 		 struct store_stats *stats)
 {
-	static const char ins_sql[] =
-		"INSERT INTO rates (provider, base, quote, rate, as_of, "
-		"fetched_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	static const char get_sql[] =
 		"SELECT as_of, rate FROM rates WHERE provider = ?1 AND "
 		"base = ?2 AND quote = ?3 AND as_of BETWEEN ?4 AND ?5 "
 		"ORDER BY as_of";
-	sqlite3_stmt *ins = NULL, *get = NULL;
+	struct inserter w = {db, provider, fetched_at, source, {NULL}};
+	const struct dg_quote **fresh = NULL;
+	sqlite3_stmt *get = NULL;
 	struct conflict bad = {0, NULL};
 	struct newest *newest = NULL;
 	size_t n, ngroups = 0, nnewest = 0, i, j;
 	struct row *r;
-	int rc, ret;
+	int ret;
 
 	r = collect(q, symbols, stats, &n);
 	if (n == 0) {
@@ -991,34 +1199,29 @@ static int store(sqlite3 *db, const char *provider, const char *source,
 		ret = DG_EXIT_DATAERR;
 		goto out;
 	}
-	if ((ret = dg_db_prepare(db, ins_sql, &ins)))
-		goto out;
-	rc = sqlite3_bind_text(ins, 1, provider, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(ins, 6, fetched_at, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(ins, 7, source);
-	if (rc != SQLITE_OK) {
-		ret = dg_db_fail(db, rc, "cannot store a quote");
-		goto out;
-	}
+	fresh = dg_xmalloc(n * sizeof(*fresh));
 	newest = dg_xcalloc(ngroups, sizeof(*newest));
 	for (i = 0; i < n; i = j) {
+		size_t nfresh = 0;
+
 		for (j = i + 1; j < n && r[j].pair == r[i].pair; j++)
 			;
-		if ((ret = insert_pair(db, ins, q, r + i, j - i, stats,
-				       &newest[nnewest])))
+		pick_fresh(q, r + i, j - i, fresh, &nfresh, &newest[nnewest]);
+		if (!nfresh)
+			continue;
+		nnewest++;
+		stats->fresh += nfresh;
+		if ((ret = insert_pair(&w, fresh, nfresh)))
 			goto out;
-		if (newest[nnewest].rate)
-			nnewest++;
 	}
 	qsort(newest, nnewest, sizeof(*newest), newest_cmp);
 	ret = check_jumps(db, provider, pct, newest, nnewest, stats);
 out:
 	free(r);
 	free(newest);
+	free(fresh);
 	free(bad.stored);
-	sqlite3_finalize(ins);
+	inserter_free(&w);
 	sqlite3_finalize(get);
 	return ret;
 }
