@@ -559,7 +559,8 @@ struct dg_quote {
 	char base[4];
 	char quote[4];
 	struct dg_rate rate;
-	int32_t as_of; /* days since the epoch */
+	int32_t as_of;		       /* days since the epoch */
+	char as_of_text[DG_DATE_SIZE]; /* the same day, YYYY-MM-DD */
 };
 struct dg_quotes {
 	struct dg_quote *v;

@@ -159,6 +159,7 @@ struct builder {
 	bool failed;	    /* a message was printed */
 	/* The day being read and where its quotes start in q. */
 	int32_t day;
+	char day_text[DG_DATE_SIZE];
 	size_t day_start;
 	/* Every day seen, to refuse a day given twice. */
 	int32_t *days;
@@ -222,6 +223,7 @@ static int begin_day(struct builder *b, int32_t day)
 	if (b->ndays == 1 || day > b->dmax)
 		b->dmax = day;
 	b->day = day;
+	dg_format_date(day, b->day_text);
 	b->day_start = b->q->n;
 	return 0;
 }
@@ -278,6 +280,7 @@ static int add_quote(struct builder *b, const char *code, const char *text)
 	memcpy(x->base, b->base, 4);
 	memcpy(x->quote, code, 4); /* 3 letters and NUL: checked above */
 	x->as_of = b->day;
+	memcpy(x->as_of_text, b->day_text, DG_DATE_SIZE);
 	q->n++;
 	return 0;
 }

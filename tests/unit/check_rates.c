@@ -28,7 +28,8 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* "DATE BASE/QUOTE RATE\n" per quote, in order. */
+/* "DATE BASE/QUOTE RATE\n" per quote, in order; every quote's day as
+ * text is its as_of, whatever form the document wrote it in. */
 static char *render(const struct dg_quotes *q)
 {
 	char day[DG_DATE_SIZE], *out = NULL;
@@ -37,6 +38,7 @@ static char *render(const struct dg_quotes *q)
 
 	for (i = 0; i < q->n; i++) {
 		dg_format_date(q->v[i].as_of, day);
+		ck_assert_str_eq(q->v[i].as_of_text, day);
 		fprintf(mem, "%s %s/%s %s\n", day, q->v[i].base, q->v[i].quote,
 			q->v[i].rate.text);
 	}
