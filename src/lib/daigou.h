@@ -605,11 +605,15 @@ struct dg_fx {
 	/* the oldest leg's as_of (the rate's publication day); INT32_MIN
 	 * for identity */
 	int32_t as_of;
+	/* dg_fx_effective's text, filled by dg_fx_find ("" when it cannot
+	 * be stated) */
+	char effective[DG_EFFECTIVE_SIZE];
 };
 /*
  * Finds stored quotes for conversions, with prepared statements and a
- * cache of the legs it has looked up. The cache assumes the rates table
- * does not change while it is used: reset it at every new transaction.
+ * cache of the legs and the conversions it has looked up. The cache
+ * assumes the rates table does not change while it is used: reset it at
+ * every new transaction.
  */
 struct dg_fx_finder;
 /* provider as stored ("ecb"). NULL + message (74) on a database error. */
