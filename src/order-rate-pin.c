@@ -702,14 +702,13 @@ static int build_order(struct order *o, const char *where, const char *id,
 	if ((ret = parse_currency(where, "currency", currency, o->currency,
 				  &o->cexp)))
 		return ret;
-	if ((ret = parse_amount(where, "amount", amount, o, false,
-				&o->amount)))
+	if ((ret = parse_amount(where, "amount", amount, o, false, &o->amount)))
 		return ret;
 	if ((ret = parse_currency(where, "charge_currency", charge, o->charge,
 				  &o->charge_exp)))
 		return ret;
-	if (base && (ret = parse_currency(where, "base_currency", base,
-					  o->base, &o->base_exp)))
+	if (base && (ret = parse_currency(where, "base_currency", base, o->base,
+					  &o->base_exp)))
 		return ret;
 	if (preview) {
 		if (dg_rate_parse(preview, &o->preview))
@@ -769,7 +768,8 @@ static int prepare_all(struct pinner *p)
 	static const char ins_order[] =
 		"INSERT INTO orders (order_id, amount, currency, "
 		"charge_currency, base_currency, created_at, content_sha256) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT (order_id) DO NOTHING";
 	static const char ins_item[] =
 		"INSERT INTO order_items (order_id, line, sku, qty, amount) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -858,8 +858,7 @@ static const char *day_text(struct pinner *p, int32_t day)
 /* The order's content, as a SHA-256 in hex: what makes a second pin of
  * the same order_id the same order. created_at and preview_rate are not
  * content. */
-static void content_hash(struct pinner *p, const struct order *o,
-			 char hex[65])
+static void content_hash(struct pinner *p, const struct order *o, char hex[65])
 {
 	EVP_MD_CTX *ctx = p->sha256;
 	unsigned char md[32];
@@ -921,7 +920,7 @@ struct conv {
 };
 
 /* The quotes and the converted amount for o's amount into ccy (of exp
- * decimals). 0, 65, 69, 74 (message printed). */
+ * decimals). 0, 65, 69, 70 (message reported: see dg_report) or 74. */
 static int convert(struct pinner *p, const struct order *o, const char *ccy,
 		   int exp, struct conv *c)
 {
@@ -932,11 +931,11 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	ret = dg_fx_find(p->fx, o->currency, ccy, o->day, &c->fx);
 	if (ret == DG_EXIT_UNAVAILABLE) {
 		dg_format_date(o->day, day);
-		dg_error("%sorder %s: no %s rate for %s/%s on or before %s",
-			 o->where, dg_quoted(o->id),
-			 dg_escaped(dg_rate_provider_stored(opt->provider),
-				    DG_QUOTE_MAX),
-			 o->currency, ccy, day);
+		dg_report("%sorder %s: no %s rate for %s/%s on or before %s",
+			  o->where, dg_quoted(o->id),
+			  dg_escaped(dg_rate_provider_stored(opt->provider),
+				     DG_QUOTE_MAX),
+			  o->currency, ccy, day);
 		return ret;
 	}
 	if (ret)
@@ -947,13 +946,13 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 		dg_format_date(c->fx.as_of, found);
 		long age = (long)(o->day - c->fx.as_of);
 
-		dg_error("%sorder %s: the newest %s rate for %s/%s is of %s, "
-			 "%ld day%s before %s (--max-age %s)",
-			 o->where, dg_quoted(o->id),
-			 dg_escaped(dg_rate_provider_stored(opt->provider),
-				    DG_QUOTE_MAX),
-			 o->currency, ccy, found, age, age == 1 ? "" : "s", day,
-			 opt->max_age_text);
+		dg_report("%sorder %s: the newest %s rate for %s/%s is of %s, "
+			  "%ld day%s before %s (--max-age %s)",
+			  o->where, dg_quoted(o->id),
+			  dg_escaped(dg_rate_provider_stored(opt->provider),
+				     DG_QUOTE_MAX),
+			  o->currency, ccy, found, age, age == 1 ? "" : "s",
+			  day, opt->max_age_text);
 		return DG_EXIT_UNAVAILABLE;
 	}
 	switch (dg_fx_convert(&c->fx, o->amount, o->cexp, exp, opt->rounding,
@@ -962,12 +961,12 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 		break;
 	case DG_M_OVERFLOW:
 		dg_amount_format(o->amount, o->cexp, a);
-		dg_error("%samount: %s %s is too large to convert to %s",
-			 o->where, a, o->currency, ccy);
+		dg_report("%samount: %s %s is too large to convert to %s",
+			  o->where, a, o->currency, ccy);
 		return DG_EXIT_DATAERR;
 	default:
-		dg_error("%sorder %s: cannot convert %s to %s", o->where,
-			 dg_quoted(o->id), o->currency, ccy);
+		dg_report("%sorder %s: cannot convert %s to %s", o->where,
+			  dg_quoted(o->id), o->currency, ccy);
 		return DG_EXIT_SOFTWARE;
 	}
 	if (c->converted == 0) {
@@ -975,13 +974,13 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 
 		dg_amount_format(o->amount, o->cexp, a);
 		dg_amount_format(0, exp, z);
-		dg_error("%samount: %s %s converts to %s %s", o->where, a,
-			 o->currency, z, ccy);
+		dg_report("%samount: %s %s converts to %s %s", o->where, a,
+			  o->currency, z, ccy);
 		return DG_EXIT_DATAERR;
 	}
 	if (!c->fx.effective[0]) {
-		dg_error("%sorder %s: cannot state the rate %s/%s", o->where,
-			 dg_quoted(o->id), o->currency, ccy);
+		dg_report("%sorder %s: cannot state the rate %s/%s", o->where,
+			  dg_quoted(o->id), o->currency, ccy);
 		return DG_EXIT_SOFTWARE;
 	}
 	return 0;
@@ -1042,11 +1041,12 @@ static int insert_rate(struct pinner *p, const struct order *o,
 	return step_done(p, st, "cannot store the pin");
 }
 
+/* The order's row, unless its order_id is stored: *inserted says which.
+ * 0 or 74. */
 static int insert_order(struct pinner *p, const struct order *o,
-			const char *hash)
+			const char *hash, bool *inserted)
 {
 	sqlite3_stmt *st = p->ins_order;
-	size_t i;
 	int rc, ret;
 
 	rc = dg_db_bind_text(st, 1, o->id);
@@ -1068,7 +1068,16 @@ static int insert_order(struct pinner *p, const struct order *o,
 	}
 	if ((ret = step_done(p, st, "cannot store the order")))
 		return ret;
-	st = p->ins_item;
+	*inserted = sqlite3_changes(p->db) == 1;
+	return 0;
+}
+
+static int insert_items(struct pinner *p, const struct order *o)
+{
+	sqlite3_stmt *st = p->ins_item;
+	size_t i;
+	int rc, ret;
+
 	for (i = 0; i < o->nlines; i++) {
 		const struct line *l = &o->lines[i];
 
@@ -1157,19 +1166,18 @@ static void row_start(struct row *r, const struct order *o, const char *status)
 }
 
 /*
- * Pin one order inside the open transaction (or, with --preview, only
- * compute it). Fills r and returns 0 when there is a row to print (its
- * status says which), or an exit status with the message printed.
+ * An order already stored, looked up by its id: *found says whether it
+ * is. Stored with the same contents (hash), its pin into r ("existing");
+ * with other contents it is a conflict: nothing changes, 65 and an event.
+ * 0 or an exit status (message printed).
  */
-static int pin_one(struct pinner *p, const struct order *o, struct row *r)
+static int stored_order(struct pinner *p, const struct order *o,
+			const char *hash, struct row *r, bool *found)
 {
 	const struct options *opt = p->opt;
-	struct conv charge, base;
-	const struct conv *bp = NULL;
-	char hash[65];
 	int rc, ret;
 
-	content_hash(p, o, hash);
+	*found = false;
 	rc = dg_db_bind_text(p->get_order, 1, o->id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(p->get_order);
@@ -1180,6 +1188,7 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 
 		sqlite3_reset(p->get_order);
 		sqlite3_clear_bindings(p->get_order);
+		*found = true;
 		if (!same) {
 			char detail[160];
 
@@ -1202,29 +1211,53 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 	sqlite3_clear_bindings(p->get_order);
 	if (rc != SQLITE_DONE)
 		return dg_db_fail(p->db, rc, "cannot read orders");
+	return 0;
+}
 
-	if ((ret = convert(p, o, o->charge, o->charge_exp, &charge)))
+/* An order's conversions. */
+struct pin {
+	struct conv charge, base;
+	const struct conv *bp; /* the base's: &charge, &base or NULL */
+};
+
+/*
+ * The conversions of an order not stored, into pin and r (status
+ * "pinned", or "preview"), and the drift valve: when the rate moved too
+ * far from the preview rate, r's status is "refused" and *refusal says
+ * why (malloc'd). 0, or an exit status (message reported: see
+ * dg_report).
+ */
+static int compute(struct pinner *p, const struct order *o, struct pin *pin,
+		   struct row *r, char **refusal)
+{
+	const struct options *opt = p->opt;
+	const struct conv *charge = &pin->charge, *bp = NULL;
+	int ret;
+
+	*refusal = NULL;
+	if ((ret = convert(p, o, o->charge, o->charge_exp, &pin->charge)))
 		return ret;
 	if (o->base[0] && strcmp(o->base, o->charge)) {
-		if ((ret = convert(p, o, o->base, o->base_exp, &base)))
+		if ((ret = convert(p, o, o->base, o->base_exp, &pin->base)))
 			return ret;
-		bp = &base;
+		bp = &pin->base;
 	} else if (o->base[0]) {
-		bp = &charge;
+		bp = charge;
 	}
+	pin->bp = bp;
 
 	row_start(r, o, opt->preview ? "preview" : "pinned");
-	dg_amount_format(charge.converted, o->charge_exp, r->charge_amount);
-	memcpy(r->rate, charge.fx.effective, sizeof(r->rate));
+	dg_amount_format(charge->converted, o->charge_exp, r->charge_amount);
+	memcpy(r->rate, charge->fx.effective, sizeof(r->rate));
 	if (bp) {
 		dg_amount_format(bp->converted, o->base_exp, r->base_amount);
 		memcpy(r->base_rate, bp->fx.effective, sizeof(r->base_rate));
 	}
 	{
-		int32_t oldest = charge.fx.as_of;
+		int32_t oldest = charge->fx.as_of;
 
 		if (bp && bp->fx.method != DG_FX_IDENTITY &&
-		    (charge.fx.method == DG_FX_IDENTITY ||
+		    (charge->fx.method == DG_FX_IDENTITY ||
 		     bp->fx.as_of < oldest))
 			oldest = bp->fx.as_of;
 		if (oldest != INT32_MIN)
@@ -1235,39 +1268,95 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 	if (o->has_preview) {
 		struct dg_rate eff;
 
-		if (dg_rate_parse(charge.fx.effective, &eff)) {
-			dg_error("%sorder %s: cannot compare the rate %s",
-				 o->where, dg_quoted(o->id), charge.fx.effective);
+		if (dg_rate_parse(charge->fx.effective, &eff)) {
+			dg_report("%sorder %s: cannot compare the rate %s",
+				  o->where, dg_quoted(o->id),
+				  charge->fx.effective);
 			return DG_EXIT_SOFTWARE;
 		}
 		if (dg_rate_moved_more_than(&eff, &o->preview,
 					    opt->max_drift) == 1) {
-			char *detail = dg_xasprintf(
+			*refusal = dg_xasprintf(
 				"%s/%s moved more than %s %% from the preview "
 				"rate %s to %s",
 				o->currency, o->charge, opt->max_drift,
-				o->preview.text, charge.fx.effective);
-
-			dg_error("%sorder %s refused: %s: not pinned", o->where,
-				 dg_quoted(o->id), detail);
+				o->preview.text, charge->fx.effective);
 			r->status = "refused";
-			ret = opt->preview ? 0
-					   : dg_db_event(p->db, "pin_refused",
-							 o->id, detail);
-			free(detail);
-			return ret;
 		}
 	}
-	if (opt->preview)
-		return 0;
+	return 0;
+}
 
-	if ((ret = insert_order(p, o, hash)) ||
-	    (ret = insert_rate(p, o, "charge", &charge)))
+/* The lines and the conversions of an order whose row was just
+ * inserted. */
+static int store_pin(struct pinner *p, const struct order *o,
+		     const struct pin *pin, struct row *r)
+{
+	int ret;
+
+	if ((ret = insert_items(p, o)) ||
+	    (ret = insert_rate(p, o, "charge", &pin->charge)))
 		return ret;
-	if (bp && bp != &charge && (ret = insert_rate(p, o, "base", bp)))
+	if (pin->bp && pin->bp != &pin->charge &&
+	    (ret = insert_rate(p, o, "base", pin->bp)))
 		return ret;
 	memcpy(r->pinned_at, p->now_text, sizeof(r->pinned_at));
 	return 0;
+}
+
+/*
+ * Pin one order inside the open transaction (or, with --preview, only
+ * compute it). Fills r and returns 0 when there is a row to print (its
+ * status says which), or an exit status with the message printed.
+ *
+ * Most orders are new. They are converted first, and their INSERT, which
+ * does nothing on a stored order_id, tells them from stored ones: no
+ * SELECT first. An order not pinned so (refused, failed, stored, or any
+ * with --preview) is then looked up, and a stored order's pin or
+ * conflict wins, as if it had been looked up first: what its conversion
+ * reported is dropped, and nothing of it was written.
+ */
+static int pin_one(struct pinner *p, const struct order *o, struct row *r)
+{
+	const struct options *opt = p->opt;
+	struct pin pin;
+	char hash[65], *msg, *refusal;
+	bool found, inserted = false;
+	int ret, conv;
+
+	content_hash(p, o, hash);
+	dg_defer_begin();
+	conv = compute(p, o, &pin, r, &refusal);
+	msg = dg_defer_end();
+	if (!conv && !refusal && !opt->preview) {
+		ret = insert_order(p, o, hash, &inserted);
+		if (!ret && inserted)
+			ret = store_pin(p, o, &pin, r);
+		if (ret || inserted)
+			goto done;
+	}
+	if ((ret = stored_order(p, o, hash, r, &found)) || found)
+		goto done;
+	if (conv) {
+		/* in its turn, as if reported just now */
+		if (msg)
+			dg_error("%s", msg);
+		ret = conv;
+	} else if (refusal) {
+		dg_error("%sorder %s refused: %s: not pinned", o->where,
+			 dg_quoted(o->id), refusal);
+		if (!opt->preview)
+			ret = dg_db_event(p->db, "pin_refused", o->id, refusal);
+	} else if (!opt->preview) {
+		/* not inserted, yet not stored */
+		dg_error("%sorder %s: cannot tell whether it is stored",
+			 o->where, dg_quoted(o->id));
+		ret = DG_EXIT_SOFTWARE;
+	}
+done:
+	free(msg);
+	free(refusal);
+	return ret;
 }
 
 /* ------------------------------------------------------------ batches */

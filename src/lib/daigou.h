@@ -627,7 +627,8 @@ void dg_fx_finder_free(struct dg_fx_finder *f);
  * against (for the ECB, EUR). Of those that exist the one whose older
  * leg is newest wins; on a tie direct, then inverse, then cross. from ==
  * to gives DG_FX_IDENTITY without a lookup. Returns 0, 69 when no quote
- * exists (no message), or 74 on a database error (message printed).
+ * exists (no message), 70 when a stored quote is not a rate (message
+ * through dg_report), or 74 on a database error (message printed).
  */
 int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
 	       int32_t on_day, struct dg_fx *fx);

@@ -235,12 +235,12 @@ static int newest_leg(struct dg_fx_finder *f, const char *base,
 		memcpy(e->leg.quote, quote, 4);
 		if (!rate || dg_rate_parse(rate, &e->leg.rate) || !as_of ||
 		    dg_parse_date(as_of, &e->leg.as_of)) {
-			dg_error("stored %s rate %s/%s of %s is not a rate: "
-				 "%s",
-				 dg_escaped(f->provider, DG_QUOTE_MAX), base,
-				 quote,
-				 dg_escaped(as_of ? as_of : "?", DG_QUOTE_MAX),
-				 dg_quoted(rate ? rate : ""));
+			dg_report("stored %s rate %s/%s of %s is not a rate: "
+				  "%s",
+				  dg_escaped(f->provider, DG_QUOTE_MAX), base,
+				  quote,
+				  dg_escaped(as_of ? as_of : "?", DG_QUOTE_MAX),
+				  dg_quoted(rate ? rate : ""));
 			ret = DG_EXIT_SOFTWARE;
 		} else {
 			e->found = true;
@@ -373,12 +373,13 @@ int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
 	fx_start(f, from, to, fx);
 	ret = find(f, from, to, on_day, fx);
 	if (ret && ret != DG_EXIT_UNAVAILABLE)
-		return ret; /* an error: not kept, its message printed */
+		return ret; /* an error: not kept, its message given */
 	/* find may have started the caches over: look for a free slot */
 	e = NULL;
 	for (probes = 0; probes < PROBES && f->fx_cached < FX_SLOTS / 2;
 	     probes++) {
-		struct fx_entry *c = &f->fx_cache[(i + probes) & (FX_SLOTS - 1)];
+		struct fx_entry *c =
+			&f->fx_cache[(i + probes) & (FX_SLOTS - 1)];
 
 		if (c->gen != f->gen) {
 			e = c;

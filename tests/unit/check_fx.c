@@ -320,14 +320,12 @@ START_TEST(test_find_states_the_effective_rate)
 	/* the second pass is answered from the cache */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-			ck_assert_int_eq(dg_fx_find(f, pairs[i][0],
-						    pairs[i][1],
+			ck_assert_int_eq(dg_fx_find(f, pairs[i][0], pairs[i][1],
 						    day("2026-04-14"), &fx),
 					 0);
 			ck_assert_str_eq(fx.from, pairs[i][0]);
 			ck_assert_str_eq(fx.to, pairs[i][1]);
-			ck_assert_int_eq(dg_fx_effective(&fx, eff,
-							 sizeof(eff)),
+			ck_assert_int_eq(dg_fx_effective(&fx, eff, sizeof(eff)),
 					 DG_M_OK);
 			ck_assert_str_eq(fx.effective, eff);
 		}
