@@ -612,11 +612,15 @@ struct dg_fx {
 	/* the oldest leg's as_of (the rate's publication day); INT32_MIN
 	 * for identity */
 	int32_t as_of;
+	/* dg_fx_effective's text, filled by dg_fx_find ("" when it cannot
+	 * be stated) */
+	char effective[DG_EFFECTIVE_SIZE];
 };
 /*
  * Finds stored quotes for conversions, with prepared statements and a
- * cache of the legs it has looked up. The cache assumes the rates table
- * does not change while it is used: reset it at every new transaction.
+ * cache of the legs and the conversions it has looked up. The cache
+ * assumes the rates table does not change while it is used: reset it at
+ * every new transaction.
  */
 struct dg_fx_finder;
 /* provider as stored ("ecb"). NULL + message (74) on a database error. */
@@ -630,7 +634,8 @@ void dg_fx_finder_free(struct dg_fx_finder *f);
  * against (for the ECB, EUR). Of those that exist the one whose older
  * leg is newest wins; on a tie direct, then inverse, then cross. from ==
  * to gives DG_FX_IDENTITY without a lookup. Returns 0, 69 when no quote
- * exists (no message), or 74 on a database error (message printed).
+ * exists (no message), 70 when a stored quote is not a rate (message
+ * through dg_report), or 74 on a database error (message printed).
  */
 int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
 	       int32_t on_day, struct dg_fx *fx);

@@ -25,15 +25,34 @@ const char *dg_fx_method_name(enum dg_fx_method m)
 	return "?";
 }
 
+/*
+ * The caches: an entry is valid while its gen is the finder's, so that a
+ * reset (one per transaction) is one increment, not a clear of every
+ * slot. Open addressing, a few probes; when they are full or the cache
+ * is half full, it starts over.
+ */
+
 /* One looked-up pair on one day: found or not. */
 struct leg_entry {
-	bool used, found;
+	uint32_t gen;
+	bool found;
 	char base[4], quote[4];
 	int32_t day;
 	struct dg_fx_leg leg;
 };
 
+/* One conversion on one day: dg_fx_find's answer, 0 or 69. */
+struct fx_entry {
+	uint32_t gen;
+	int ret;
+	char from[4], to[4];
+	int32_t day;
+	struct dg_fx fx;
+};
+
 #define CACHE_SLOTS 4096 /* a power of two */
+#define FX_SLOTS    512	 /* a power of two */
+#define PROBES	    8
 #define MAX_BASES   8
 
 struct dg_fx_finder {
@@ -44,8 +63,11 @@ struct dg_fx_finder {
 	char bases[MAX_BASES][4];
 	size_t nbases;
 	bool bases_known;
+	uint32_t gen; /* of the valid entries; never 0 */
 	struct leg_entry *cache;
 	size_t cached;
+	struct fx_entry *fx_cache;
+	size_t fx_cached;
 };
 
 struct dg_fx_finder *dg_fx_finder_new(sqlite3 *db, const char *provider)
@@ -63,7 +85,9 @@ struct dg_fx_finder *dg_fx_finder_new(sqlite3 *db, const char *provider)
 	f = dg_xcalloc(1, sizeof(*f));
 	f->db = db;
 	memcpy(f->provider, provider, strlen(provider) + 1);
+	f->gen = 1;
 	f->cache = dg_xcalloc(CACHE_SLOTS, sizeof(*f->cache));
+	f->fx_cache = dg_xcalloc(FX_SLOTS, sizeof(*f->fx_cache));
 	if (dg_db_prepare(db, sql, &f->newest)) {
 		dg_fx_finder_free(f);
 		return NULL;
@@ -71,12 +95,23 @@ struct dg_fx_finder *dg_fx_finder_new(sqlite3 *db, const char *provider)
 	return f;
 }
 
+/* Forget the legs and the conversions: entries of an older gen. */
+static void forget(struct dg_fx_finder *f)
+{
+	if (++f->gen == 0) {
+		/* 2^32 resets: the old gens could come round again */
+		memset(f->cache, 0, CACHE_SLOTS * sizeof(*f->cache));
+		memset(f->fx_cache, 0, FX_SLOTS * sizeof(*f->fx_cache));
+		f->gen = 1;
+	}
+	f->cached = f->fx_cached = 0;
+}
+
 void dg_fx_finder_reset(struct dg_fx_finder *f)
 {
 	if (!f)
 		return;
-	memset(f->cache, 0, CACHE_SLOTS * sizeof(*f->cache));
-	f->cached = 0;
+	forget(f);
 	f->bases_known = false;
 }
 
@@ -86,10 +121,13 @@ void dg_fx_finder_free(struct dg_fx_finder *f)
 		return;
 	sqlite3_finalize(f->newest);
 	free(f->cache);
+	free(f->fx_cache);
 	free(f);
 }
 
-static size_t slot_of(const char *base, const char *quote, int32_t day)
+/* The first slot of a pair on a day, out of slots (a power of two). */
+static size_t slot_of(const char *base, const char *quote, int32_t day,
+		      size_t slots)
 {
 	uint32_t h = 2166136261u;
 	int i;
@@ -100,7 +138,7 @@ static size_t slot_of(const char *base, const char *quote, int32_t day)
 	}
 	h = (h ^ (uint32_t)day) * 16777619u;
 	h ^= h >> 15;
-	return h & (CACHE_SLOTS - 1);
+	return h & (slots - 1);
 }
 
 /* The bases this provider quotes against: one index seek per base
@@ -153,15 +191,15 @@ static int load_bases(struct dg_fx_finder *f)
 static int newest_leg(struct dg_fx_finder *f, const char *base,
 		      const char *quote, int32_t day, struct dg_fx_leg *out)
 {
-	size_t i = slot_of(base, quote, day), probes;
+	size_t i = slot_of(base, quote, day, CACHE_SLOTS), probes;
 	struct leg_entry *e = NULL;
 	char day_text[DG_DATE_SIZE];
 	sqlite3_stmt *st = f->newest;
 	int rc, ret = 0;
 
-	for (probes = 0; probes < 8; probes++) {
+	for (probes = 0; probes < PROBES; probes++) {
 		e = &f->cache[(i + probes) & (CACHE_SLOTS - 1)];
-		if (!e->used)
+		if (e->gen != f->gen)
 			break;
 		if (e->day == day && !memcmp(e->base, base, 4) &&
 		    !memcmp(e->quote, quote, 4)) {
@@ -173,7 +211,7 @@ static int newest_leg(struct dg_fx_finder *f, const char *base,
 		e = NULL;
 	}
 	if (!e || f->cached >= CACHE_SLOTS / 2) {
-		dg_fx_finder_reset(f);
+		forget(f);
 		e = &f->cache[i];
 	}
 
@@ -197,12 +235,12 @@ static int newest_leg(struct dg_fx_finder *f, const char *base,
 		memcpy(e->leg.quote, quote, 4);
 		if (!rate || dg_rate_parse(rate, &e->leg.rate) || !as_of ||
 		    dg_parse_date(as_of, &e->leg.as_of)) {
-			dg_error("stored %s rate %s/%s of %s is not a rate: "
-				 "%s",
-				 dg_escaped(f->provider, DG_QUOTE_MAX), base,
-				 quote,
-				 dg_escaped(as_of ? as_of : "?", DG_QUOTE_MAX),
-				 dg_quoted(rate ? rate : ""));
+			dg_report("stored %s rate %s/%s of %s is not a rate: "
+				  "%s",
+				  dg_escaped(f->provider, DG_QUOTE_MAX), base,
+				  quote,
+				  dg_escaped(as_of ? as_of : "?", DG_QUOTE_MAX),
+				  dg_quoted(rate ? rate : ""));
 			ret = DG_EXIT_SOFTWARE;
 		} else {
 			e->found = true;
@@ -216,7 +254,7 @@ static int newest_leg(struct dg_fx_finder *f, const char *base,
 	sqlite3_clear_bindings(st);
 	if (ret)
 		return ret;
-	e->used = true;
+	e->gen = f->gen;
 	memcpy(e->base, base, 4);
 	memcpy(e->quote, quote, 4);
 	e->day = day;
@@ -232,23 +270,25 @@ static int32_t older(int32_t a, int32_t b)
 	return a < b ? a : b;
 }
 
-int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
-	       int32_t on_day, struct dg_fx *fx)
+static void fx_start(const struct dg_fx_finder *f, const char *from,
+		     const char *to, struct dg_fx *fx)
 {
-	struct dg_fx_leg a, b;
-	bool have = false;
-	size_t i;
-	int ret;
-
 	memset(fx, 0, sizeof(*fx));
 	memcpy(fx->provider, f->provider, sizeof(fx->provider));
 	memcpy(fx->from, from, 3);
 	memcpy(fx->to, to, 3);
 	fx->as_of = INT32_MIN;
-	if (!strcmp(from, to)) {
-		fx->method = DG_FX_IDENTITY;
-		return 0;
-	}
+}
+
+/* dg_fx_find without the cache of conversions, for a pair of two
+ * currencies. */
+static int find(struct dg_fx_finder *f, const char *from, const char *to,
+		int32_t on_day, struct dg_fx *fx)
+{
+	struct dg_fx_leg a, b;
+	bool have = false;
+	size_t i;
+	int ret;
 
 	ret = newest_leg(f, from, to, on_day, &a);
 	if (ret == 0) {
@@ -298,7 +338,66 @@ int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
 		fx->as_of = older(a.as_of, b.as_of);
 		have = true;
 	}
-	return have ? 0 : DG_EXIT_UNAVAILABLE;
+	if (!have)
+		return DG_EXIT_UNAVAILABLE;
+	if (dg_fx_effective(fx, fx->effective, sizeof(fx->effective)))
+		fx->effective[0] = '\0';
+	return 0;
+}
+
+int dg_fx_find(struct dg_fx_finder *f, const char *from, const char *to,
+	       int32_t on_day, struct dg_fx *fx)
+{
+	size_t i, probes;
+	struct fx_entry *e;
+	int ret;
+
+	if (!strcmp(from, to)) {
+		fx_start(f, from, to, fx);
+		fx->method = DG_FX_IDENTITY;
+		memcpy(fx->effective, "1", 2);
+		return 0;
+	}
+	i = slot_of(from, to, on_day, FX_SLOTS);
+	for (probes = 0; probes < PROBES; probes++) {
+		e = &f->fx_cache[(i + probes) & (FX_SLOTS - 1)];
+		if (e->gen != f->gen)
+			break;
+		if (e->day == on_day && !memcmp(e->from, from, 4) &&
+		    !memcmp(e->to, to, 4)) {
+			*fx = e->fx;
+			return e->ret;
+		}
+	}
+
+	fx_start(f, from, to, fx);
+	ret = find(f, from, to, on_day, fx);
+	if (ret && ret != DG_EXIT_UNAVAILABLE)
+		return ret; /* an error: not kept, its message given */
+	/* find may have started the caches over: look for a free slot */
+	e = NULL;
+	for (probes = 0; probes < PROBES && f->fx_cached < FX_SLOTS / 2;
+	     probes++) {
+		struct fx_entry *c =
+			&f->fx_cache[(i + probes) & (FX_SLOTS - 1)];
+
+		if (c->gen != f->gen) {
+			e = c;
+			break;
+		}
+	}
+	if (!e) {
+		forget(f);
+		e = &f->fx_cache[i];
+	}
+	e->gen = f->gen;
+	e->ret = ret;
+	memcpy(e->from, from, 4);
+	memcpy(e->to, to, 4);
+	e->day = on_day;
+	e->fx = *fx;
+	f->fx_cached++;
+	return ret;
 }
 
 enum dg_merr dg_fx_convert(const struct dg_fx *fx, int64_t amount, int from_exp,

@@ -301,6 +301,46 @@ START_TEST(test_cross_through_another_base)
 }
 END_TEST
 
+/* dg_fx_find states the effective rate, as dg_fx_effective does. */
+START_TEST(test_find_states_the_effective_rate)
+{
+	static const char *const pairs[][2] = {
+		{"EUR", "JPY"}, {"JPY", "EUR"}, {"USD", "JPY"},
+		{"JPY", "USD"}, {"GBP", "GBP"},
+	};
+	struct dg_fx_finder *f;
+	struct dg_fx fx;
+	char eff[DG_EFFECTIVE_SIZE];
+	size_t i;
+	int pass;
+
+	add("ecb", "EUR", "JPY", "186.75", "2026-04-13");
+	add("ecb", "EUR", "USD", "1.1684", "2026-04-13");
+	f = dg_fx_finder_new(db, "ecb");
+	/* the second pass is answered from the cache */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+			ck_assert_int_eq(dg_fx_find(f, pairs[i][0], pairs[i][1],
+						    day("2026-04-14"), &fx),
+					 0);
+			ck_assert_str_eq(fx.from, pairs[i][0]);
+			ck_assert_str_eq(fx.to, pairs[i][1]);
+			ck_assert_int_eq(dg_fx_effective(&fx, eff, sizeof(eff)),
+					 DG_M_OK);
+			ck_assert_str_eq(fx.effective, eff);
+		}
+	}
+	ck_assert_int_eq(dg_fx_find(f, "USD", "JPY", day("2026-04-14"), &fx),
+			 0);
+	ck_assert_int_eq(fx.method, DG_FX_CROSS);
+	ck_assert_str_eq(fx.effective, "159.833960972270");
+	ck_assert_int_eq(dg_fx_find(f, "GBP", "GBP", day("2026-04-14"), &fx),
+			 0);
+	ck_assert_str_eq(fx.effective, "1");
+	dg_fx_finder_free(f);
+}
+END_TEST
+
 /* The cache keeps what it read until reset. */
 START_TEST(test_cache_until_reset)
 {
@@ -319,6 +359,10 @@ START_TEST(test_cache_until_reset)
 	ck_assert_int_eq(dg_fx_find(f, "JPY", "EUR", day("2026-04-14"), &fx),
 			 0);
 	ck_assert_str_eq(fx.div.rate.text, "161.29");
+	ck_assert_str_eq(fx.effective, "0.00620001240002480");
+	/* a missing quote is remembered too */
+	ck_assert_int_eq(dg_fx_find(f, "JPY", "GBP", day("2026-04-14"), &fx),
+			 DG_EXIT_UNAVAILABLE);
 	dg_fx_finder_reset(f);
 	ck_assert_int_eq(dg_fx_find(f, "JPY", "EUR", day("2026-04-14"), &fx),
 			 0);
@@ -368,6 +412,14 @@ START_TEST(test_bad_stored_rate)
 
 	add("ecb", "EUR", "JPY", "1e5", "2026-04-13");
 	f = dg_fx_finder_new(db, "ecb");
+	test_capture_begin();
+	ck_assert_int_eq(dg_fx_find(f, "EUR", "JPY", day("2026-04-13"), &fx),
+			 DG_EXIT_SOFTWARE);
+	err = test_capture_end();
+	ck_assert_str_eq(err, "t: stored ecb rate EUR/JPY of 2026-04-13 is "
+			      "not a rate: '1e5'\n");
+	free(err);
+	/* not remembered: asked again, it says so again */
 	test_capture_begin();
 	ck_assert_int_eq(dg_fx_find(f, "EUR", "JPY", day("2026-04-13"), &fx),
 			 DG_EXIT_SOFTWARE);
@@ -427,6 +479,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_freshest_way_wins);
 	tcase_add_test(tc, test_tie_prefers_direct_then_inverse);
 	tcase_add_test(tc, test_cross_through_another_base);
+	tcase_add_test(tc, test_find_states_the_effective_rate);
 	tcase_add_test(tc, test_cache_until_reset);
 	tcase_add_test(tc, test_cache_overflow);
 	tcase_add_test(tc, test_bad_stored_rate);
