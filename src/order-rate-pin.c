@@ -1712,11 +1712,6 @@ int main(int argc, char **argv)
 	 * before the database is opened and anything is written */
 	if ((ret = dg_now(&now)))
 		return ret;
-	/* One thread: SQLite needs neither its mutexes nor its count of the
-	 * memory in use, which cost about a tenth of a batch pin's CPU. Set
-	 * before SQLite is initialised by the first open. */
-	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	path = dg_db_path(o.common.db_path);
 	ret = o.preview ? dg_db_open_ro(path, &p.db) : dg_db_open(path, &p.db);
 	if (ret)

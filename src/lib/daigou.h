@@ -273,7 +273,9 @@ const char *dg_db_path(const char *opt);
  * message naming the path and returns an exit code: 73 when the file
  * cannot be created or written (a missing or unwritable directory, a
  * path that is a directory, a file without write permission), 65 for a
- * file from a newer version or not a database, 75 busy, else 74. */
+ * file from a newer version or not a database, 75 busy, else 74.
+ * The first open (of either kind) puts SQLite in single-thread mode:
+ * no tool shares a connection, or SQLite, between threads. */
 int dg_db_open(const char *path, sqlite3 **out);
 /* Open read-only: never creates; a file that is missing or cannot be
  * read (a missing directory, a directory, no permission, no -shm file

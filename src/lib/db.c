@@ -859,12 +859,30 @@ static int migrate(sqlite3 *db, const char *path)
 	return ret;
 }
 
+/*
+ * Every tool is one thread: SQLite needs neither its mutexes nor its
+ * count of the memory in use, which cost about a tenth of a batch pin's
+ * CPU. Set once, before SQLite is initialised by the first open (later
+ * calls are refused by SQLite and change nothing).
+ */
+static void sqlite_single_thread(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int dg_db_open(const char *path, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
 	int rc, ret, timeout, version;
 
 	*out = NULL;
+	sqlite_single_thread();
 	if (!*path) {
 		dg_error("the database path is empty");
 		return DG_EXIT_USAGE;
@@ -909,6 +927,7 @@ int dg_db_open_ro(const char *path, sqlite3 **out)
 	int rc, ret, timeout, version;
 
 	*out = NULL;
+	sqlite_single_thread();
 	if (!*path) {
 		dg_error("the database path is empty");
 		return DG_EXIT_USAGE;
