@@ -651,8 +651,8 @@ struct order {
  * it. Emptied at every BEGIN, COMMIT and ROLLBACK (forget_all).
  */
 struct cached_order {
-	unsigned gen;  /* the slot is in use when it is the current one */
-	bool valid;    /* in use but not read (a tombstone): read again */
+	unsigned gen; /* the slot is in use when it is the current one */
+	bool valid;   /* in use but not read (a tombstone): read again */
 	uint32_t hash;
 	char id[MAX_ID + 1];
 	struct order o;
@@ -710,9 +710,11 @@ static int prepare_all(struct ctx *c)
 		"r.order_id = o.order_id AND r.kind = 'charge' LEFT JOIN "
 		"order_items i ON i.order_id = o.order_id WHERE o.order_id = "
 		"?1 ORDER BY i.line",
+		/* with the id of the refund asked for, if recorded: its
+		 * row is then read in full (stored_refund) */
 		"SELECT count(*), coalesce(sum(charge_refund), 0), "
-		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
-		"order_id = ?1",
+		"coalesce(sum(refund_amount), 0), (SELECT id FROM refunds "
+		"WHERE refund_id = ?2) FROM refunds WHERE order_id = ?1",
 		"SELECT l.line, sum(l.qty) FROM refunds r JOIN refund_lines l "
 		"ON l.refund_id = r.refund_id WHERE r.order_id = ?1 GROUP BY "
 		"l.line",
@@ -805,13 +807,13 @@ static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
 	return c->finders[c->nfinders++].f;
 }
 
-/* A new transaction, or the end of one: nothing read before counts. */
+/* A new transaction, or the end of one: nothing read before counts.
+ * (The finders' caches, used inside a transaction only, are emptied
+ * at BEGIN.) */
 static void forget_all(struct ctx *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nfinders; i++)
-		dg_fx_finder_reset(c->finders[i].f);
 	c->cur = NULL;
 	c->norders = 0;
 	if (++c->gen == 0) { /* wrapped: no slot may look current */
@@ -859,8 +861,8 @@ static void line_room(struct ctx *c, size_t n)
 		return;
 	while (cap < n)
 		cap *= 2;
-	c->line_charge = dg_xrealloc(c->line_charge,
-				     cap * sizeof(*c->line_charge));
+	c->line_charge =
+		dg_xrealloc(c->line_charge, cap * sizeof(*c->line_charge));
 	c->line_qty = dg_xrealloc(c->line_qty, cap * sizeof(*c->line_qty));
 	c->w = dg_xrealloc(c->w, cap * sizeof(*c->w));
 	c->s = dg_xrealloc(c->s, cap * sizeof(*c->s));
@@ -885,8 +887,7 @@ static struct cached_order *slot_of(struct ctx *c, const char *id, uint32_t h)
 	for (;; i = (i + 1) & mask) {
 		struct cached_order *e = &c->orders[i];
 
-		if (e->gen != c->gen ||
-		    (e->hash == h && !strcmp(e->id, id)))
+		if (e->gen != c->gen || (e->hash == h && !strcmp(e->id, id)))
 			return e;
 	}
 }
@@ -925,8 +926,7 @@ static int read_order(struct ctx *c, const char *id, struct order *o)
 
 			o->stored = true;
 			o->amount = sqlite3_column_int64(st, 0);
-			copy(o->currency, sizeof(o->currency),
-			     col_text(st, 1));
+			copy(o->currency, sizeof(o->currency), col_text(st, 1));
 			copy(o->charge, sizeof(o->charge), col_text(st, 2));
 			copy(o->state, sizeof(o->state), col_text(st, 3));
 			o->sexp = dg_currency_exponent(o->currency);
@@ -977,18 +977,23 @@ static int read_order(struct ctx *c, const char *id, struct order *o)
 	return 0;
 }
 
-/* The refunds recorded for a stored order: totals, units per line. */
-static int read_refunded(struct ctx *c, const char *id, struct order *o)
+/* The refunds recorded for a stored order: totals, units per line;
+ * and whether refund_id (NULL: none) is recorded. */
+static int read_refunded(struct ctx *c, const char *id, const char *refund_id,
+			 struct order *o, bool *recorded)
 {
 	sqlite3_stmt *st = c->get_totals;
 	int64_t n = 0;
 	int rc;
 
 	rc = dg_db_bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, 2, refund_id);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = sqlite3_column_int64(st, 0);
 		o->rc = sqlite3_column_int64(st, 1);
 		o->rs = sqlite3_column_int64(st, 2);
+		*recorded = sqlite3_column_type(st, 3) != SQLITE_NULL;
 		rc = SQLITE_DONE;
 	}
 	done(st);
@@ -1038,9 +1043,12 @@ static int allocate_shares(struct ctx *c, const char *id, struct order *o)
 /*
  * The order, its pin, lines and recorded refunds, read once in a
  * transaction: *out points into the cache (c->cur), or, for an order
- * not in the database, to c->scratch (c->cur NULL). 0, 70, 74.
+ * not in the database, to c->scratch (c->cur NULL). *recorded is false
+ * when the read found refund_id (NULL: none) not recorded, true when it
+ * may be. 0, 70, 74.
  */
-static int load_order(struct ctx *c, const char *id, struct order **out)
+static int load_order(struct ctx *c, const char *id, const char *refund_id,
+		      struct order **out, bool *recorded)
 {
 	uint32_t h = hash_id(id);
 	struct cached_order *e;
@@ -1048,6 +1056,7 @@ static int load_order(struct ctx *c, const char *id, struct order **out)
 	int ret;
 
 	c->cur = NULL;
+	*recorded = true;
 	if (c->orders_cap && (e = slot_of(c, id, h))->gen == c->gen &&
 	    e->valid) {
 		c->cur = e;
@@ -1071,7 +1080,7 @@ static int load_order(struct ctx *c, const char *id, struct order **out)
 		*out = &c->scratch;
 		return 0;
 	}
-	if ((ret = read_refunded(c, id, o)))
+	if ((ret = read_refunded(c, id, refund_id, o, recorded)))
 		return ret;
 	if (o->pinned && o->nlines && (ret = allocate_shares(c, id, o)))
 		return ret;
@@ -1086,7 +1095,6 @@ static int load_order(struct ctx *c, const char *id, struct order **out)
 	*out = o;
 	return 0;
 }
-
 
 /* What the first m units of a line get: its share split over its qty
  * units by the largest remainder method (equal weights, the remainder
@@ -1151,8 +1159,8 @@ static enum dg_merr conv(const struct order *o, int64_t amount, bool back,
 
 /* The latest quotes for the order's pair on or before today, looked up
  * once per transaction. 0, 69 (no message), 74. */
-static int find_live(struct ctx *c, const struct order *o,
-		     const char *provider, struct result *r)
+static int find_live(struct ctx *c, const struct order *o, const char *provider,
+		     struct result *r)
 {
 	struct dg_fx_finder *f;
 	struct cached_live *e;
@@ -1461,9 +1469,9 @@ static int step_done(struct ctx *c, sqlite3_stmt *st, int rc, const char *what)
 	return 0;
 }
 
-static int store(struct ctx *c, const struct order *o,
-		 const struct request *q, const char *request,
-		 const struct result *r, const struct row *row, bool closed)
+static int store(struct ctx *c, const struct order *o, const struct request *q,
+		 const char *request, const struct result *r,
+		 const struct row *row, bool closed)
 {
 	sqlite3_stmt *st;
 	char hash[65], *detail;
@@ -1606,8 +1614,8 @@ static void remember(struct ctx *c, struct order *o, const struct request *q,
 /* A refund id already recorded: the same request prints the stored row,
  * another is a conflict. Returns 0 with *found set, or an exit status. */
 static int stored_refund(struct ctx *c, const struct order *o,
-			 const struct request *q,
-			 const char *request, struct row *row, bool *found)
+			 const struct request *q, const char *request,
+			 struct row *row, bool *found)
 {
 	sqlite3_stmt *st = c->get_refund;
 	int rc, ret = 0;
@@ -1725,11 +1733,13 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 	size_t reqlen = 64 + q->nlines * 24;
 	char *request = NULL;
 	int64_t amount = 0, given_amount = 0;
-	bool found, closed;
+	bool found, closed, recorded;
 	int ret;
 	enum dg_merr e;
 
-	if ((ret = load_order(c, q->order_id, &o)))
+	if ((ret = load_order(c, q->order_id,
+			      q->refund_id[0] ? q->refund_id : NULL, &o,
+			      &recorded)))
 		return ret;
 	if (!o->stored || !o->pinned) {
 		if (!opt->allow_fallback) {
@@ -1788,8 +1798,8 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 				&amount)))
 		return ret;
 	/* the request's text, which tells a repeated refund from another:
-	 * only a refund with an id needs it */
-	if (q->refund_id[0] || opt->record) {
+	 * needed to store a refund, or to compare it with a stored one */
+	if ((q->refund_id[0] && recorded) || opt->record) {
 		if (reqlen > c->request_cap) {
 			c->request = dg_xrealloc(c->request, reqlen);
 			c->request_cap = reqlen;
@@ -1800,7 +1810,7 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 			  request, reqlen);
 	}
 
-	if (q->refund_id[0]) {
+	if (q->refund_id[0] && recorded) {
 		ret = stored_refund(c, o, q, request, row, &found);
 		if (ret || found) {
 			if (found && !ret)
@@ -1900,6 +1910,8 @@ struct batch {
 	struct row *rows;
 	bool *has_row;
 	size_t n, cap;
+	char *name, *escaped; /* the file being read, as messages show it */
+	size_t escaped_len;
 };
 
 static int time_now(struct ctx *c)
@@ -1924,6 +1936,8 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	/* without --record: one read transaction for the batch; what the
 	 * cache holds is this transaction's alone */
 	forget_all(c);
+	for (i = 0; i < c->nfinders; i++)
+		dg_fx_finder_reset(c->finders[i].f);
 	ret = opt->record ? dg_db_begin(c->db) : dg_db_begin_read(c->db);
 	if (ret) {
 		*stop = true;
@@ -2094,6 +2108,32 @@ static int build_request(struct request *q, const char *id,
 	return 0;
 }
 
+/* "FILE:LINE: ", the prefix of a record's messages; the file's name is
+ * escaped once, not for every record. */
+static char *where_of(struct batch *b, struct dg_input *in)
+{
+	const char *name = dg_input_name(in);
+	unsigned long line = dg_input_line(in);
+	char num[24], *w, *p = num + sizeof(num);
+
+	if (!b->name || strcmp(b->name, name)) {
+		free(b->name);
+		free(b->escaped);
+		b->name = dg_xstrdup(name);
+		b->escaped = dg_xstrdup(dg_escaped(name, DG_QUOTE_PATH_MAX));
+		b->escaped_len = strlen(b->escaped);
+	}
+	do
+		*--p = (char)('0' + line % 10);
+	while ((line /= 10));
+	w = dg_xmalloc(b->escaped_len + (size_t)(num + sizeof(num) - p) + 4);
+	memcpy(w, b->escaped, b->escaped_len);
+	w[b->escaped_len] = ':';
+	memcpy(w + b->escaped_len + 1, p, (size_t)(num + sizeof(num) - p));
+	memcpy(w + b->escaped_len + 1 + (num + sizeof(num) - p), ": ", 3);
+	return w;
+}
+
 static void read_record(struct dg_input *in, struct batch *b,
 			const struct options *opt)
 {
@@ -2104,9 +2144,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 	bool is_all = false;
 
 	memset(q, 0, sizeof(*q));
-	q->where = dg_xasprintf(
-		"%s:%lu: ", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
-		dg_input_line(in));
+	q->where = where_of(b, in);
 	dg_defer_begin();
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");
@@ -2262,6 +2300,8 @@ out:
 	free(b.reqs);
 	free(b.rows);
 	free(b.has_row);
+	free(b.name);
+	free(b.escaped);
 	return worst;
 }
 
