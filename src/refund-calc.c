@@ -651,11 +651,16 @@ struct order {
  * it. Emptied at every BEGIN, COMMIT and ROLLBACK (forget_all).
  */
 struct cached_order {
-	unsigned gen; /* the slot is in use when it is the current one */
-	bool valid;   /* in use but not read (a tombstone): read again */
-	uint32_t hash;
+	bool valid; /* false: to be read again */
 	char id[MAX_ID + 1];
 	struct order o;
+};
+
+/* The index of the cached orders (open addressing, linear probes). */
+struct order_slot {
+	unsigned gen; /* the slot is in use when it is the current one */
+	uint32_t hash;
+	uint32_t i; /* in ctx.orders */
 };
 
 #define LIVE_SLOTS 256 /* a power of two */
@@ -680,13 +685,15 @@ struct ctx {
 	sqlite3_stmt *get_order, *get_totals, *get_units, *get_refund,
 		*get_total_at;
 	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order, *ins_item;
-	/* the cache: orders by id (open addressing, linear probes) */
+	/* the cache: orders of this transaction, and their index by id */
 	unsigned gen;
 	struct cached_order *orders;
-	size_t norders, orders_cap; /* a power of two, or 0 */
-	struct cached_order *cur;   /* the order being refunded, or NULL */
-	struct order scratch;	    /* an order not in the database */
-	struct cached_live *live;   /* LIVE_SLOTS, by pair and day */
+	size_t norders, orders_cap;
+	struct order_slot *slots;
+	size_t slots_cap;	  /* a power of two, or 0 */
+	struct cached_order *cur; /* the order being refunded, or NULL */
+	struct order scratch;	  /* an order not in the database */
+	struct cached_live *live; /* LIVE_SLOTS, by pair and day */
 	/* per refund, grown as needed */
 	int64_t *line_charge, *line_qty, *w, *s;
 	size_t line_cap;
@@ -777,6 +784,7 @@ static void finalize_all(struct ctx *c)
 	for (i = 0; i < c->orders_cap; i++)
 		free(c->orders[i].o.lines);
 	free(c->orders);
+	free(c->slots);
 	free(c->scratch.lines);
 	free(c->live);
 	free(c->line_charge);
@@ -817,8 +825,8 @@ static void forget_all(struct ctx *c)
 	c->cur = NULL;
 	c->norders = 0;
 	if (++c->gen == 0) { /* wrapped: no slot may look current */
-		for (i = 0; i < c->orders_cap; i++)
-			c->orders[i].gen = 0;
+		for (i = 0; i < c->slots_cap; i++)
+			c->slots[i].gen = 0;
 		memset(c->live, 0, LIVE_SLOTS * sizeof(*c->live));
 		c->gen = 1;
 	}
@@ -878,34 +886,42 @@ static uint32_t hash_id(const char *id)
 	return h ^ (h >> 15);
 }
 
-/* The cache's slot for id: the one holding it, or the free one where it
- * goes. At most half the slots are in use, so a free one is found. */
-static struct cached_order *slot_of(struct ctx *c, const char *id, uint32_t h)
+/* The index's slot for id: the one holding it, or the free one where
+ * it goes. At most half the slots are in use, so a free one is found. */
+static struct order_slot *slot_of(struct ctx *c, const char *id, uint32_t h)
 {
-	size_t mask = c->orders_cap - 1, i = h & mask;
+	size_t mask = c->slots_cap - 1, i = h & mask;
 
 	for (;; i = (i + 1) & mask) {
-		struct cached_order *e = &c->orders[i];
+		struct order_slot *sl = &c->slots[i];
 
-		if (e->gen != c->gen || (e->hash == h && !strcmp(e->id, id)))
-			return e;
+		if (sl->gen != c->gen ||
+		    (sl->hash == h && !strcmp(c->orders[sl->i].id, id)))
+			return sl;
 	}
 }
 
-/* Twice the slots, the orders of this transaction moved over. */
-static void grow_orders(struct ctx *c)
+/* Room to cache one order more: the index at most half full. */
+static void order_room(struct ctx *c)
 {
-	struct cached_order *old = c->orders;
-	size_t i, n = c->orders_cap;
+	struct order_slot *old = c->slots;
+	size_t i, n = c->slots_cap;
 
-	c->orders_cap = n ? n * 2 : 64;
-	c->orders = dg_xcalloc(c->orders_cap, sizeof(*c->orders));
-	for (i = 0; i < n; i++) {
-		if (old[i].gen == c->gen)
-			*slot_of(c, old[i].id, old[i].hash) = old[i];
-		else
-			free(old[i].o.lines);
+	if (c->norders == c->orders_cap) {
+		c->orders_cap = c->orders_cap ? c->orders_cap * 2 : 32;
+		c->orders = dg_xrealloc(c->orders,
+					c->orders_cap * sizeof(*c->orders));
+		memset(c->orders + c->norders, 0,
+		       (c->orders_cap - c->norders) * sizeof(*c->orders));
 	}
+	if ((c->norders + 1) * 2 <= n)
+		return;
+	c->slots_cap = n ? n * 2 : 64;
+	c->slots = dg_xcalloc(c->slots_cap, sizeof(*c->slots));
+	for (i = 0; i < n; i++)
+		if (old[i].gen == c->gen)
+			*slot_of(c, c->orders[old[i].i].id, old[i].hash) =
+				old[i];
 	free(old);
 }
 
@@ -1051,21 +1067,25 @@ static int load_order(struct ctx *c, const char *id, const char *refund_id,
 		      struct order **out, bool *recorded)
 {
 	uint32_t h = hash_id(id);
+	struct order_slot *sl = NULL;
 	struct cached_order *e;
 	struct order *o;
 	int ret;
 
 	c->cur = NULL;
 	*recorded = true;
-	if (c->orders_cap && (e = slot_of(c, id, h))->gen == c->gen &&
-	    e->valid) {
-		c->cur = e;
-		*out = &e->o;
-		return 0;
+	if (c->slots_cap && (sl = slot_of(c, id, h))->gen == c->gen) {
+		e = &c->orders[sl->i];
+		if (e->valid) {
+			c->cur = e;
+			*out = &e->o;
+			return 0;
+		}
+	} else {
+		order_room(c);
+		sl = NULL;
+		e = &c->orders[c->norders]; /* taken once it is read */
 	}
-	if ((c->norders + 1) * 2 > c->orders_cap)
-		grow_orders(c);
-	e = slot_of(c, id, h);
 	o = &e->o;
 	o->stored = o->pinned = false;
 	o->nlines = 0;
@@ -1084,11 +1104,12 @@ static int load_order(struct ctx *c, const char *id, const char *refund_id,
 		return ret;
 	if (o->pinned && o->nlines && (ret = allocate_shares(c, id, o)))
 		return ret;
-	if (e->gen != c->gen) {
-		e->gen = c->gen;
-		e->hash = h;
+	if (!sl) {
+		sl = slot_of(c, id, h);
+		sl->gen = c->gen;
+		sl->hash = h;
+		sl->i = (uint32_t)c->norders++;
 		copy(e->id, sizeof(e->id), id);
-		c->norders++;
 	}
 	e->valid = true;
 	c->cur = e;
