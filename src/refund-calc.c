@@ -2136,6 +2136,7 @@ static char *where_of(struct batch *b, struct dg_input *in)
 	const char *name = dg_input_name(in);
 	unsigned long line = dg_input_line(in);
 	char num[24], *w, *p = num + sizeof(num);
+	size_t n, k;
 
 	if (!b->name || strcmp(b->name, name)) {
 		free(b->name);
@@ -2147,11 +2148,13 @@ static char *where_of(struct batch *b, struct dg_input *in)
 	do
 		*--p = (char)('0' + line % 10);
 	while ((line /= 10));
-	w = dg_xmalloc(b->escaped_len + (size_t)(num + sizeof(num) - p) + 4);
-	memcpy(w, b->escaped, b->escaped_len);
-	w[b->escaped_len] = ':';
-	memcpy(w + b->escaped_len + 1, p, (size_t)(num + sizeof(num) - p));
-	memcpy(w + b->escaped_len + 1 + (num + sizeof(num) - p), ": ", 3);
+	n = b->escaped_len;
+	k = (size_t)(num + sizeof(num) - p);
+	w = dg_xmalloc(n + k + 4);
+	memcpy(w, b->escaped, n);
+	w[n] = ':';
+	memcpy(w + n + 1, p, k);
+	memcpy(w + n + 1 + k, ": ", 3);
 	return w;
 }
 
