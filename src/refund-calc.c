@@ -642,6 +642,38 @@ struct order {
 	int64_t rc, rs; /* charge and seller amounts refunded so far */
 };
 
+/*
+ * What one transaction has read, so that each order is read once per
+ * transaction however many refunds of the batch name it, and the live
+ * quotes of a pair once. A read transaction sees one snapshot; inside
+ * BEGIN IMMEDIATE only this process writes, and remember() applies
+ * each refund it records to the cached order as the database now has
+ * it. Emptied at every BEGIN, COMMIT and ROLLBACK (forget_all).
+ */
+struct cached_order {
+	bool valid; /* false: to be read again */
+	char id[MAX_ID + 1];
+	struct order o;
+};
+
+/* The index of the cached orders (open addressing, linear probes). */
+struct order_slot {
+	unsigned gen; /* the slot is in use when it is the current one */
+	uint32_t hash;
+	uint32_t i; /* in ctx.orders */
+};
+
+#define LIVE_SLOTS 256 /* a power of two */
+
+struct cached_live {
+	unsigned gen;
+	int32_t day;
+	char provider[32], from[4], to[4];
+	struct dg_fx fx;
+	char rate[DG_EFFECTIVE_SIZE];
+	bool found;
+};
+
 struct ctx {
 	sqlite3 *db;
 	const struct options *opt;
@@ -650,10 +682,23 @@ struct ctx {
 		struct dg_fx_finder *f;
 	} finders[MAX_FINDERS];
 	size_t nfinders;
-	sqlite3_stmt *get_order, *get_pin, *get_items, *get_totals, *get_units,
-		*get_refund, *get_total_at;
+	sqlite3_stmt *get_order, *get_totals, *get_units, *get_refund,
+		*get_total_at;
 	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order, *ins_item;
-	struct order o;
+	/* the cache: orders of this transaction, and their index by id */
+	unsigned gen;
+	struct cached_order *orders;
+	size_t norders, orders_cap;
+	struct order_slot *slots;
+	size_t slots_cap;	  /* a power of two, or 0 */
+	struct cached_order *cur; /* the order being refunded, or NULL */
+	struct order scratch;	  /* an order not in the database */
+	struct cached_live *live; /* LIVE_SLOTS, by pair and day */
+	/* per refund, grown as needed */
+	int64_t *line_charge, *line_qty, *w, *s;
+	size_t line_cap;
+	char *request;
+	size_t request_cap;
 	dg_time now;
 	int32_t today;
 	char now_text[DG_RFC3339_SIZE];
@@ -664,16 +709,19 @@ struct ctx {
 static int prepare_all(struct ctx *c)
 {
 	static const char *const sql[] = {
-		"SELECT amount, currency, charge_currency, state FROM orders "
-		"WHERE order_id = ?1",
-		"SELECT method, mul_rate, div_rate, rounding, provider, "
-		"effective_rate, converted, to_currency FROM order_rates "
-		"WHERE order_id = ?1 AND kind = 'charge'",
-		"SELECT line, qty, amount FROM order_items WHERE order_id = ?1 "
-		"ORDER BY line",
-		"SELECT coalesce(sum(charge_refund), 0), "
-		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
-		"order_id = ?1",
+		/* the order, its pin and its lines: a row per line */
+		"SELECT o.amount, o.currency, o.charge_currency, o.state, "
+		"r.id, r.mul_rate, r.div_rate, r.rounding, r.provider, "
+		"r.effective_rate, r.converted, r.to_currency, i.line, i.qty, "
+		"i.amount FROM orders o LEFT JOIN order_rates r ON "
+		"r.order_id = o.order_id AND r.kind = 'charge' LEFT JOIN "
+		"order_items i ON i.order_id = o.order_id WHERE o.order_id = "
+		"?1 ORDER BY i.line",
+		/* with the id of the refund asked for, if recorded: its
+		 * row is then read in full (stored_refund) */
+		"SELECT count(*), coalesce(sum(charge_refund), 0), "
+		"coalesce(sum(refund_amount), 0), (SELECT id FROM refunds "
+		"WHERE refund_id = ?2) FROM refunds WHERE order_id = ?1",
 		"SELECT l.line, sum(l.qty) FROM refunds r JOIN refund_lines l "
 		"ON l.refund_id = r.refund_id WHERE r.order_id = ?1 GROUP BY "
 		"l.line",
@@ -701,14 +749,15 @@ static int prepare_all(struct ctx *c)
 		"INSERT INTO order_items (order_id, line, qty, amount) VALUES "
 		"(?1, 1, 1, ?2)",
 	};
-	sqlite3_stmt **rst[] = {&c->get_order,	 &c->get_pin,	&c->get_items,
-				&c->get_totals,	 &c->get_units, &c->get_refund,
-				&c->get_total_at};
+	sqlite3_stmt **rst[] = {&c->get_order, &c->get_totals, &c->get_units,
+				&c->get_refund, &c->get_total_at};
 	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
 				&c->ins_order, &c->ins_item};
 	size_t i;
 	int ret;
 
+	c->gen = 1;
+	c->live = dg_xcalloc(LIVE_SLOTS, sizeof(*c->live));
 	for (i = 0; i < sizeof(rst) / sizeof(rst[0]); i++)
 		if ((ret = dg_db_prepare(c->db, sql[i], rst[i])))
 			return ret;
@@ -722,17 +771,27 @@ static int prepare_all(struct ctx *c)
 
 static void finalize_all(struct ctx *c)
 {
-	sqlite3_stmt *all[] = {c->get_order,	c->get_pin,    c->get_items,
-			       c->get_totals,	c->get_units,  c->get_refund,
-			       c->get_total_at, c->ins_refund, c->ins_line,
-			       c->upd_state,	c->ins_order,  c->ins_item};
+	sqlite3_stmt *all[] = {c->get_order,  c->get_totals,   c->get_units,
+			       c->get_refund, c->get_total_at, c->ins_refund,
+			       c->ins_line,   c->upd_state,    c->ins_order,
+			       c->ins_item};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sqlite3_finalize(all[i]);
 	for (i = 0; i < c->nfinders; i++)
 		dg_fx_finder_free(c->finders[i].f);
-	free(c->o.lines);
+	for (i = 0; i < c->orders_cap; i++)
+		free(c->orders[i].o.lines);
+	free(c->orders);
+	free(c->slots);
+	free(c->scratch.lines);
+	free(c->live);
+	free(c->line_charge);
+	free(c->line_qty);
+	free(c->w);
+	free(c->s);
+	free(c->request);
 }
 
 static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
@@ -756,12 +815,21 @@ static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
 	return c->finders[c->nfinders++].f;
 }
 
-static void reset_finders(struct ctx *c)
+/* A new transaction, or the end of one: nothing read before counts.
+ * (The finders' caches, used inside a transaction only, are emptied
+ * at BEGIN.) */
+static void forget_all(struct ctx *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nfinders; i++)
-		dg_fx_finder_reset(c->finders[i].f);
+	c->cur = NULL;
+	c->norders = 0;
+	if (++c->gen == 0) { /* wrapped: no slot may look current */
+		for (i = 0; i < c->slots_cap; i++)
+			c->slots[i].gen = 0;
+		memset(c->live, 0, LIVE_SLOTS * sizeof(*c->live));
+		c->gen = 1;
+	}
 }
 
 static void done(sqlite3_stmt *st)
@@ -777,7 +845,13 @@ static const char *col_text(sqlite3_stmt *st, int i)
 
 static void copy(char *dst, size_t len, const char *src)
 {
-	dg_xsnprintf(dst, len, "%s", src ? src : "");
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= len)
+		dg_die(DG_EXIT_SOFTWARE, "internal error: text truncated");
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 static int corrupt(const char *id, const char *what)
@@ -786,97 +860,163 @@ static int corrupt(const char *id, const char *what)
 	return DG_EXIT_SOFTWARE;
 }
 
-/* The order, its pin, lines and recorded refunds into c->o. 0, 70, 74. */
-static int load_order(struct ctx *c, const char *id)
+/* Room for n request lines (and n order lines) in the scratch arrays. */
+static void line_room(struct ctx *c, size_t n)
 {
-	struct order *o = &c->o;
-	sqlite3_stmt *st;
+	size_t cap = c->line_cap ? c->line_cap : 16;
+
+	if (n <= c->line_cap)
+		return;
+	while (cap < n)
+		cap *= 2;
+	c->line_charge =
+		dg_xrealloc(c->line_charge, cap * sizeof(*c->line_charge));
+	c->line_qty = dg_xrealloc(c->line_qty, cap * sizeof(*c->line_qty));
+	c->w = dg_xrealloc(c->w, cap * sizeof(*c->w));
+	c->s = dg_xrealloc(c->s, cap * sizeof(*c->s));
+	c->line_cap = cap;
+}
+
+static uint32_t hash_id(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+/* The index's slot for id: the one holding it, or the free one where
+ * it goes. At most half the slots are in use, so a free one is found. */
+static struct order_slot *slot_of(struct ctx *c, const char *id, uint32_t h)
+{
+	size_t mask = c->slots_cap - 1, i = h & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct order_slot *sl = &c->slots[i];
+
+		if (sl->gen != c->gen ||
+		    (sl->hash == h && !strcmp(c->orders[sl->i].id, id)))
+			return sl;
+	}
+}
+
+/* Room to cache one order more: the index at most half full. */
+static void order_room(struct ctx *c)
+{
+	struct order_slot *old = c->slots;
+	size_t i, n = c->slots_cap;
+
+	if (c->norders == c->orders_cap) {
+		c->orders_cap = c->orders_cap ? c->orders_cap * 2 : 32;
+		c->orders = dg_xrealloc(c->orders,
+					c->orders_cap * sizeof(*c->orders));
+		memset(c->orders + c->norders, 0,
+		       (c->orders_cap - c->norders) * sizeof(*c->orders));
+	}
+	if ((c->norders + 1) * 2 <= n)
+		return;
+	c->slots_cap = n ? n * 2 : 64;
+	c->slots = dg_xcalloc(c->slots_cap, sizeof(*c->slots));
+	for (i = 0; i < n; i++)
+		if (old[i].gen == c->gen)
+			*slot_of(c, c->orders[old[i].i].id, old[i].hash) =
+				old[i];
+	free(old);
+}
+
+/* The order's row, pin and lines: one statement, a row per line. */
+static int read_order(struct ctx *c, const char *id, struct order *o)
+{
+	sqlite3_stmt *st = c->get_order;
 	int rc;
 
-	o->stored = o->pinned = false;
-	o->nlines = 0;
-	o->rc = o->rs = 0;
-	st = c->get_order;
-	rc = dg_db_bind_text(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		o->stored = true;
-		o->amount = sqlite3_column_int64(st, 0);
-		copy(o->currency, sizeof(o->currency), col_text(st, 1));
-		copy(o->charge, sizeof(o->charge), col_text(st, 2));
-		copy(o->state, sizeof(o->state), col_text(st, 3));
-		rc = SQLITE_DONE;
-	}
-	done(st);
-	if (rc != SQLITE_DONE)
-		return dg_db_fail(c->db, rc, "cannot read orders");
-	if (!o->stored)
-		return 0;
-	o->sexp = dg_currency_exponent(o->currency);
-	o->cexp = dg_currency_exponent(o->charge);
-	if (o->sexp < 0 || o->cexp < 0)
-		return corrupt(id, "order");
-
-	st = c->get_pin;
-	rc = dg_db_bind_text(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *mul = col_text(st, 1), *div = col_text(st, 2);
-		const char *to = col_text(st, 7);
-
-		o->pinned = true;
-		o->has_mul = mul != NULL;
-		o->has_div = div != NULL;
-		if ((mul && dg_rate_parse(mul, &o->mul)) ||
-		    (div && dg_rate_parse(div, &o->div)) || !col_text(st, 3) ||
-		    dg_rounding_parse(col_text(st, 3), &o->rounding) ||
-		    !col_text(st, 5) || !to || strcmp(to, o->charge)) {
-			done(st);
-			return corrupt(id, "pin");
-		}
-		copy(o->provider, sizeof(o->provider), col_text(st, 4));
-		copy(o->pinned_rate, sizeof(o->pinned_rate), col_text(st, 5));
-		o->charge_total = sqlite3_column_int64(st, 6);
-		rc = SQLITE_DONE;
-	}
-	done(st);
-	if (rc != SQLITE_DONE)
-		return dg_db_fail(c->db, rc, "cannot read order_rates");
-
-	st = c->get_items;
 	rc = dg_db_bind_text(st, 1, id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct oline *l;
 
+		rc = SQLITE_OK;
+		if (!o->stored) {
+			const char *mul = col_text(st, 5), *div;
+			const char *to = col_text(st, 11);
+
+			o->stored = true;
+			o->amount = sqlite3_column_int64(st, 0);
+			copy(o->currency, sizeof(o->currency), col_text(st, 1));
+			copy(o->charge, sizeof(o->charge), col_text(st, 2));
+			copy(o->state, sizeof(o->state), col_text(st, 3));
+			o->sexp = dg_currency_exponent(o->currency);
+			o->cexp = dg_currency_exponent(o->charge);
+			if (o->sexp < 0 || o->cexp < 0) {
+				done(st);
+				return corrupt(id, "order");
+			}
+			if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+				div = col_text(st, 6);
+				o->pinned = true;
+				o->has_mul = mul != NULL;
+				o->has_div = div != NULL;
+				if ((mul && dg_rate_parse(mul, &o->mul)) ||
+				    (div && dg_rate_parse(div, &o->div)) ||
+				    !col_text(st, 7) ||
+				    dg_rounding_parse(col_text(st, 7),
+						      &o->rounding) ||
+				    !col_text(st, 9) || !to ||
+				    strcmp(to, o->charge)) {
+					done(st);
+					return corrupt(id, "pin");
+				}
+				copy(o->provider, sizeof(o->provider),
+				     col_text(st, 8));
+				copy(o->pinned_rate, sizeof(o->pinned_rate),
+				     col_text(st, 9));
+				o->charge_total = sqlite3_column_int64(st, 10);
+			}
+		}
+		if (sqlite3_column_type(st, 12) == SQLITE_NULL)
+			continue; /* no lines */
 		if (o->nlines == o->cap) {
-			o->cap = o->cap ? o->cap * 2 : 16;
+			o->cap = o->cap ? o->cap * 2 : 4;
 			o->lines = dg_xrealloc(o->lines,
 					       o->cap * sizeof(*o->lines));
 		}
 		l = &o->lines[o->nlines++];
-		l->line = sqlite3_column_int64(st, 0);
-		l->qty = sqlite3_column_int64(st, 1);
-		l->amount = sqlite3_column_int64(st, 2);
+		l->line = sqlite3_column_int64(st, 12);
+		l->qty = sqlite3_column_int64(st, 13);
+		l->amount = sqlite3_column_int64(st, 14);
 		l->share = 0;
 		l->refunded = 0;
-		rc = SQLITE_OK;
 	}
 	done(st);
 	if (rc != SQLITE_DONE)
-		return dg_db_fail(c->db, rc, "cannot read order_items");
+		return dg_db_fail(c->db, rc, "cannot read orders");
+	return 0;
+}
 
-	st = c->get_totals;
+/* The refunds recorded for a stored order: totals, units per line;
+ * and whether refund_id (NULL: none) is recorded. */
+static int read_refunded(struct ctx *c, const char *id, const char *refund_id,
+			 struct order *o, bool *recorded)
+{
+	sqlite3_stmt *st = c->get_totals;
+	int64_t n = 0;
+	int rc;
+
 	rc = dg_db_bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, 2, refund_id);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o->rc = sqlite3_column_int64(st, 0);
-		o->rs = sqlite3_column_int64(st, 1);
+		n = sqlite3_column_int64(st, 0);
+		o->rc = sqlite3_column_int64(st, 1);
+		o->rs = sqlite3_column_int64(st, 2);
+		*recorded = sqlite3_column_type(st, 3) != SQLITE_NULL;
 		rc = SQLITE_DONE;
 	}
 	done(st);
 	if (rc != SQLITE_DONE)
 		return dg_db_fail(c->db, rc, "cannot read refunds");
+	if (!n || !o->nlines)
+		return 0;
 
 	st = c->get_units;
 	rc = dg_db_bind_text(st, 1, id);
@@ -893,26 +1033,87 @@ static int load_order(struct ctx *c, const char *id)
 	done(st);
 	if (rc != SQLITE_DONE)
 		return dg_db_fail(c->db, rc, "cannot read refund_lines");
+	return 0;
+}
 
-	if (o->pinned && o->nlines) {
-		int64_t *w = dg_xcalloc(o->nlines, sizeof(*w));
-		int64_t *s = dg_xcalloc(o->nlines, sizeof(*s));
-		size_t i;
-		enum dg_merr e = DG_M_OK;
+/* Each line's part of the charge. */
+static int allocate_shares(struct ctx *c, const char *id, struct order *o)
+{
+	enum dg_merr e = DG_M_OK;
+	size_t i;
 
-		for (i = 0; i < o->nlines && !e; i++)
-			if (__builtin_mul_overflow(o->lines[i].qty,
-						   o->lines[i].amount, &w[i]))
-				e = DG_M_OVERFLOW;
-		if (!e)
-			e = dg_allocate(o->charge_total, w, o->nlines, s);
-		for (i = 0; i < o->nlines && !e; i++)
-			o->lines[i].share = s[i];
-		free(w);
-		free(s);
-		if (e)
-			return corrupt(id, "lines");
+	line_room(c, o->nlines);
+	for (i = 0; i < o->nlines && !e; i++)
+		if (__builtin_mul_overflow(o->lines[i].qty, o->lines[i].amount,
+					   &c->w[i]))
+			e = DG_M_OVERFLOW;
+	if (!e)
+		e = dg_allocate(o->charge_total, c->w, o->nlines, c->s);
+	for (i = 0; i < o->nlines && !e; i++)
+		o->lines[i].share = c->s[i];
+	if (e)
+		return corrupt(id, "lines");
+	return 0;
+}
+
+/*
+ * The order, its pin, lines and recorded refunds, read once in a
+ * transaction: *out points into the cache (c->cur), or, for an order
+ * not in the database, to c->scratch (c->cur NULL). *recorded is false
+ * when the read found refund_id (NULL: none) not recorded, true when it
+ * may be. 0, 70, 74.
+ */
+static int load_order(struct ctx *c, const char *id, const char *refund_id,
+		      struct order **out, bool *recorded)
+{
+	uint32_t h = hash_id(id);
+	struct order_slot *sl = NULL;
+	struct cached_order *e;
+	struct order *o;
+	int ret;
+
+	c->cur = NULL;
+	*recorded = true;
+	if (c->slots_cap && (sl = slot_of(c, id, h))->gen == c->gen) {
+		e = &c->orders[sl->i];
+		if (e->valid) {
+			c->cur = e;
+			*out = &e->o;
+			return 0;
+		}
+	} else {
+		order_room(c);
+		sl = NULL;
+		e = &c->orders[c->norders]; /* taken once it is read */
 	}
+	o = &e->o;
+	o->stored = o->pinned = false;
+	o->nlines = 0;
+	o->rc = o->rs = 0;
+	if ((ret = read_order(c, id, o)))
+		return ret;
+	if (!o->stored) {
+		c->scratch.stored = c->scratch.pinned = false;
+		c->scratch.nlines = 0;
+		c->scratch.rc = c->scratch.rs = 0;
+		c->scratch.state[0] = '\0';
+		*out = &c->scratch;
+		return 0;
+	}
+	if ((ret = read_refunded(c, id, refund_id, o, recorded)))
+		return ret;
+	if (o->pinned && o->nlines && (ret = allocate_shares(c, id, o)))
+		return ret;
+	if (!sl) {
+		sl = slot_of(c, id, h);
+		sl->gen = c->gen;
+		sl->hash = h;
+		sl->i = (uint32_t)c->norders++;
+		copy(e->id, sizeof(e->id), id);
+	}
+	e->valid = true;
+	c->cur = e;
+	*out = o;
 	return 0;
 }
 
@@ -977,30 +1178,56 @@ static enum dg_merr conv(const struct order *o, int64_t amount, bool back,
 	return dg_convert(amount, o->sexp, o->cexp, mul, div, o->rounding, out);
 }
 
-/* The latest quotes for the order's pair on or before today. 0, 69 (no
- * message), 74. */
-static int find_live(struct ctx *c, const char *provider, struct result *r)
+/* The latest quotes for the order's pair on or before today, looked up
+ * once per transaction. 0, 69 (no message), 74. */
+static int find_live(struct ctx *c, const struct order *o, const char *provider,
+		     struct result *r)
 {
-	const struct order *o = &c->o;
 	struct dg_fx_finder *f;
+	struct cached_live *e;
+	uint32_t h = hash_id(provider);
 	int ret;
 
+	h = (h ^ hash_id(o->currency)) * 16777619u;
+	h = (h ^ hash_id(o->charge)) * 16777619u;
+	h = (h ^ (uint32_t)c->today) * 16777619u;
+	e = &c->live[(h ^ (h >> 16)) & (LIVE_SLOTS - 1)];
+	if (e->gen == c->gen && e->day == c->today &&
+	    !strcmp(e->provider, provider) && !strcmp(e->from, o->currency) &&
+	    !strcmp(e->to, o->charge)) {
+		if (!e->found)
+			return DG_EXIT_UNAVAILABLE;
+		r->live = e->fx;
+		memcpy(r->live_rate, e->rate, sizeof(r->live_rate));
+		r->has_live = true;
+		return 0;
+	}
 	if (!(f = finder(c, provider)))
 		return DG_EXIT_IOERR;
 	ret = dg_fx_find(f, o->currency, o->charge, c->today, &r->live);
+	if (ret && ret != DG_EXIT_UNAVAILABLE)
+		return ret;
+	if (!ret &&
+	    dg_fx_effective(&r->live, r->live_rate, sizeof(r->live_rate)))
+		return DG_EXIT_SOFTWARE;
+	e->gen = c->gen;
+	e->day = c->today;
+	copy(e->provider, sizeof(e->provider), provider);
+	memcpy(e->from, o->currency, sizeof(e->from));
+	memcpy(e->to, o->charge, sizeof(e->to));
+	e->found = !ret;
 	if (ret)
 		return ret;
-	if (dg_fx_effective(&r->live, r->live_rate, sizeof(r->live_rate)))
-		return DG_EXIT_SOFTWARE;
+	e->fx = r->live;
+	memcpy(e->rate, r->live_rate, sizeof(e->rate));
 	r->has_live = true;
 	return 0;
 }
 
 /* A pinned order's refund. */
-static int compute_pinned(struct ctx *c, const struct request *q,
+static int compute_pinned(struct order *o, const struct request *q,
 			  int64_t amount, struct result *r)
 {
-	struct order *o = &c->o;
 	int64_t left_c = o->charge_total - o->rc, left_s = o->amount - o->rs;
 	size_t i, j;
 	enum dg_merr e;
@@ -1147,10 +1374,10 @@ static int compute_pinned(struct ctx *c, const struct request *q,
 }
 
 /* An order without a pin, at the latest rate. */
-static int compute_fallback(struct ctx *c, const struct request *q,
-			    int64_t amount, struct result *r)
+static int compute_fallback(struct ctx *c, const struct order *o,
+			    const struct request *q, int64_t amount,
+			    struct result *r)
 {
-	struct order *o = &c->o;
 	int64_t left_s = o->amount - o->rs;
 	enum dg_merr e;
 	char day[DG_DATE_SIZE], a[DG_AMOUNT_SIZE], z[DG_AMOUNT_SIZE];
@@ -1160,7 +1387,7 @@ static int compute_fallback(struct ctx *c, const struct request *q,
 	r->rounding = c->opt->rounding;
 	copy(r->provider, sizeof(r->provider),
 	     dg_rate_provider_stored(c->opt->provider));
-	ret = find_live(c, r->provider, r);
+	ret = find_live(c, o, r->provider, r);
 	if (ret == DG_EXIT_UNAVAILABLE) {
 		dg_format_date(c->today, day);
 		dg_error("%sorder %s: no %s rate for %s/%s on or before %s "
@@ -1263,12 +1490,13 @@ static int step_done(struct ctx *c, sqlite3_stmt *st, int rc, const char *what)
 	return 0;
 }
 
-static int store(struct ctx *c, const struct request *q, const char *request,
-		 const struct result *r, const struct row *row, bool closed)
+static int store(struct ctx *c, const struct order *o, const struct request *q,
+		 const char *request, const struct result *r,
+		 const struct row *row, bool closed)
 {
-	struct order *o = &c->o;
 	sqlite3_stmt *st;
 	char hash[65], *detail;
+	const char *state;
 	int rc, ret;
 	size_t i;
 
@@ -1344,13 +1572,17 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 				return ret;
 		}
 	}
-	st = c->upd_state;
-	rc = dg_db_bind_text(st, 1, q->order_id);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(
-			st, 2, closed ? "refunded" : "partially_refunded");
-	if ((ret = step_done(c, st, rc, "cannot update the order")))
-		return ret;
+	/* the state as read in this transaction: an UPDATE that would
+	 * change nothing is not run */
+	state = closed ? "refunded" : "partially_refunded";
+	if (strcmp(o->state, state) && strcmp(o->state, "cancelled")) {
+		st = c->upd_state;
+		rc = dg_db_bind_text(st, 1, q->order_id);
+		if (rc == SQLITE_OK)
+			rc = dg_db_bind_text(st, 2, state);
+		if ((ret = step_done(c, st, rc, "cannot update the order")))
+			return ret;
+	}
 	if (r->fallback) {
 		detail = dg_xasprintf("refund '%s' of %s %s paid %s %s at the "
 				      "latest %s rate %s: the order had no "
@@ -1367,12 +1599,44 @@ static int store(struct ctx *c, const struct request *q, const char *request,
 	return 0;
 }
 
+/*
+ * A refund just recorded, applied to the cached order as the database
+ * now has it: the totals, the units of each line, the state. An order
+ * the refund stored (a fallback's) is read from the database next time.
+ */
+static void remember(struct ctx *c, struct order *o, const struct request *q,
+		     const struct result *r, bool closed)
+{
+	size_t i, j;
+
+	if (!c->cur || &c->cur->o != o)
+		return;
+	if (__builtin_add_overflow(o->rc, r->charge, &o->rc) ||
+	    __builtin_add_overflow(o->rs, r->seller, &o->rs)) {
+		c->cur->valid = false;
+		return;
+	}
+	if (q->kind == K_LINES && !r->fallback)
+		for (i = 0, j = 0; i < q->nlines; i++) {
+			while (j < o->nlines &&
+			       o->lines[j].line < q->lines[i].line)
+				j++;
+			if (j < o->nlines &&
+			    o->lines[j].line == q->lines[i].line)
+				o->lines[j].refunded += r->line_qty[i];
+		}
+	if (strcmp(o->state, "cancelled"))
+		copy(o->state, sizeof(o->state),
+		     closed ? "refunded" : "partially_refunded");
+}
+
 /* ------------------------------------------------------------ one refund */
 
 /* A refund id already recorded: the same request prints the stored row,
  * another is a conflict. Returns 0 with *found set, or an exit status. */
-static int stored_refund(struct ctx *c, const struct request *q,
-			 const char *request, struct row *row, bool *found)
+static int stored_refund(struct ctx *c, const struct order *o,
+			 const struct request *q, const char *request,
+			 struct row *row, bool *found)
 {
 	sqlite3_stmt *st = c->get_refund;
 	int rc, ret = 0;
@@ -1455,8 +1719,8 @@ static int stored_refund(struct ctx *c, const struct request *q,
 			int64_t total = sqlite3_column_int64(st, 0);
 
 			dg_amount_format(total, ce, row->refunded_total);
-			if (!fallback && c->o.pinned)
-				dg_amount_format(c->o.charge_total - total, ce,
+			if (!fallback && o->pinned)
+				dg_amount_format(o->charge_total - total, ce,
 						 row->remaining);
 			rc = SQLITE_DONE;
 		}
@@ -1485,16 +1749,18 @@ static int check_given(const struct request *q, const char *field,
 static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 {
 	const struct options *opt = c->opt;
-	struct order *o = &c->o;
+	struct order *o;
 	struct result r;
 	size_t reqlen = 64 + q->nlines * 24;
-	char *request;
+	char *request = NULL;
 	int64_t amount = 0, given_amount = 0;
-	bool found, closed;
+	bool found, closed, recorded;
 	int ret;
 	enum dg_merr e;
 
-	if ((ret = load_order(c, q->order_id)))
+	if ((ret = load_order(c, q->order_id,
+			      q->refund_id[0] ? q->refund_id : NULL, &o,
+			      &recorded)))
 		return ret;
 	if (!o->stored || !o->pinned) {
 		if (!opt->allow_fallback) {
@@ -1552,28 +1818,39 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 	    (ret = parse_amount(q->where, "charge_amount", q->amount, o->charge,
 				&amount)))
 		return ret;
-	request = dg_xmalloc(reqlen);
-	canonical(q, amount, q->kind == K_AMOUNT ? o->currency : o->charge,
-		  request, reqlen);
+	/* the request's text, which tells a repeated refund from another:
+	 * needed to store a refund, or to compare it with a stored one */
+	if ((q->refund_id[0] && recorded) || opt->record) {
+		if (reqlen > c->request_cap) {
+			c->request = dg_xrealloc(c->request, reqlen);
+			c->request_cap = reqlen;
+		}
+		request = c->request;
+		canonical(q, amount,
+			  q->kind == K_AMOUNT ? o->currency : o->charge,
+			  request, reqlen);
+	}
 
-	if (q->refund_id[0]) {
-		ret = stored_refund(c, q, request, row, &found);
+	if (q->refund_id[0] && recorded) {
+		ret = stored_refund(c, o, q, request, row, &found);
 		if (ret || found) {
 			if (found && !ret)
 				dg_info("%srefund %s is already recorded",
 					q->where, dg_quoted(q->refund_id));
-			free(request);
 			return ret;
 		}
 	}
 
 	memset(&r, 0, sizeof(r));
-	r.line_charge = dg_xcalloc(q->nlines + 1, sizeof(*r.line_charge));
-	r.line_qty = dg_xcalloc(q->nlines + 1, sizeof(*r.line_qty));
+	line_room(c, q->nlines + 1);
+	r.line_charge = c->line_charge;
+	r.line_qty = c->line_qty;
+	memset(r.line_charge, 0, (q->nlines + 1) * sizeof(*r.line_charge));
+	memset(r.line_qty, 0, (q->nlines + 1) * sizeof(*r.line_qty));
 	if (o->pinned) {
-		ret = compute_pinned(c, q, amount, &r);
+		ret = compute_pinned(o, q, amount, &r);
 		if (!ret) {
-			ret = o->provider[0] ? find_live(c, o->provider, &r)
+			ret = o->provider[0] ? find_live(c, o, o->provider, &r)
 					     : 0;
 			if (!o->provider[0]) { /* identity: same currency */
 				r.has_live = true;
@@ -1588,7 +1865,7 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 				       o->rounding, &r.at_live)))
 			ret = convert_fail(q, e);
 	} else {
-		ret = compute_fallback(c, q, amount, &r);
+		ret = compute_fallback(c, o, q, amount, &r);
 		if (!ret) {
 			char day[DG_DATE_SIZE];
 
@@ -1638,14 +1915,12 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 	row->source = r.fallback ? "fallback" : "pinned";
 	row->status = "computed";
 	if (opt->record) {
-		if ((ret = store(c, q, request, &r, row, closed)))
+		if ((ret = store(c, o, q, request, &r, row, closed)))
 			goto out;
+		remember(c, o, q, &r, closed);
 		row->status = "recorded";
 	}
 out:
-	free(request);
-	free(r.line_charge);
-	free(r.line_qty);
 	return ret;
 }
 
@@ -1656,6 +1931,8 @@ struct batch {
 	struct row *rows;
 	bool *has_row;
 	size_t n, cap;
+	char *name, *escaped; /* the file being read, as messages show it */
+	size_t escaped_len;
 };
 
 static int time_now(struct ctx *c)
@@ -1677,14 +1954,17 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	size_t i, k;
 	int worst = 0, ret, r;
 
-	/* without --record: one read transaction for the batch */
+	/* without --record: one read transaction for the batch; what the
+	 * cache holds is this transaction's alone */
+	forget_all(c);
+	for (i = 0; i < c->nfinders; i++)
+		dg_fx_finder_reset(c->finders[i].f);
 	ret = opt->record ? dg_db_begin(c->db) : dg_db_begin_read(c->db);
 	if (ret) {
 		*stop = true;
 		c->failed += b->n;
 		return ret;
 	}
-	reset_finders(c);
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
 		/* refused while read (an input error too): its message in
@@ -1700,6 +1980,7 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 		    (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
 		     r == DG_EXIT_SOFTWARE)) {
 			dg_db_rollback(c->db);
+			forget_all(c);
 			*stop = true;
 			c->failed += b->n;
 			return dg_exit_worst(worst, r);
@@ -1711,7 +1992,9 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 			break;
 		}
 	}
-	if ((ret = dg_db_commit(c->db))) {
+	ret = dg_db_commit(c->db);
+	forget_all(c);
+	if (ret) {
 		*stop = true;
 		c->failed += b->n;
 		return dg_exit_worst(worst, ret);
@@ -1846,6 +2129,35 @@ static int build_request(struct request *q, const char *id,
 	return 0;
 }
 
+/* "FILE:LINE: ", the prefix of a record's messages; the file's name is
+ * escaped once, not for every record. */
+static char *where_of(struct batch *b, struct dg_input *in)
+{
+	const char *name = dg_input_name(in);
+	unsigned long line = dg_input_line(in);
+	char num[24], *w, *p = num + sizeof(num);
+	size_t n, k;
+
+	if (!b->name || strcmp(b->name, name)) {
+		free(b->name);
+		free(b->escaped);
+		b->name = dg_xstrdup(name);
+		b->escaped = dg_xstrdup(dg_escaped(name, DG_QUOTE_PATH_MAX));
+		b->escaped_len = strlen(b->escaped);
+	}
+	do
+		*--p = (char)('0' + line % 10);
+	while ((line /= 10));
+	n = b->escaped_len;
+	k = (size_t)(num + sizeof(num) - p);
+	w = dg_xmalloc(n + k + 4);
+	memcpy(w, b->escaped, n);
+	w[n] = ':';
+	memcpy(w + n + 1, p, k);
+	memcpy(w + n + 1 + k, ": ", 3);
+	return w;
+}
+
 static void read_record(struct dg_input *in, struct batch *b,
 			const struct options *opt)
 {
@@ -1856,9 +2168,7 @@ static void read_record(struct dg_input *in, struct batch *b,
 	bool is_all = false;
 
 	memset(q, 0, sizeof(*q));
-	q->where = dg_xasprintf(
-		"%s:%lu: ", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
-		dg_input_line(in));
+	q->where = where_of(b, in);
 	dg_defer_begin();
 	id = get(in, q, "order_id");
 	rid = get(in, q, "refund_id");
@@ -2014,6 +2324,8 @@ out:
 	free(b.reqs);
 	free(b.rows);
 	free(b.has_row);
+	free(b.name);
+	free(b.escaped);
 	return worst;
 }
 
@@ -2154,6 +2466,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	dg_set_progname(argv[0]);
+	dg_db_single_thread();
 	parse_options(argc, argv, &o);
 	/* a malformed DAIGOU_NOW is a usage error in every mode, --summary
 	 * too: refused before the database is opened and anything is
