@@ -2466,7 +2466,6 @@ int main(int argc, char **argv)
 	int ret;
 
 	dg_set_progname(argv[0]);
-	dg_db_single_thread();
 	parse_options(argc, argv, &o);
 	/* a malformed DAIGOU_NOW is a usage error in every mode, --summary
 	 * too: refused before the database is opened and anything is

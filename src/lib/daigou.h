@@ -312,10 +312,6 @@ int dg_db_event(sqlite3 *db, const char *kind, const char *subject,
 		const char *detail);
 /* PRAGMA user_version */
 int dg_db_user_version(sqlite3 *db, int *version);
-/* For a process with one thread, before it opens a database: SQLite
- * then takes no mutex and keeps no memory statistics, which cost it a
- * lock per allocation. */
-void dg_db_single_thread(void);
 
 /* ------------------------------------------------------------------ */
 /* csvio.c: CSV in (libcsv) and tabular output (CSV or JSON Lines)     */

@@ -1098,10 +1098,3 @@ int dg_db_user_version(sqlite3 *db, int *version)
 	sqlite3_finalize(st);
 	return ret;
 }
-
-void dg_db_single_thread(void)
-{
-	/* Each fails harmlessly (SQLITE_MISUSE) once SQLite is in use. */
-	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-}
