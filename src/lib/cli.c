@@ -156,6 +156,18 @@ char *dg_xstrdup(const char *s)
 	return dg_xstrndup(s, strlen(s));
 }
 
+void dg_xappend(char **s, size_t *len, size_t *cap, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*s = dg_xrealloc(*s, *cap);
+	}
+	memcpy(*s + *len, t, n + 1);
+	*len += n;
+}
+
 char *dg_xstrndup(const char *s, size_t n)
 {
 	char *p = dg_xmalloc(n + 1);

@@ -71,6 +71,9 @@ void *dg_xcalloc(size_t n, size_t size);
 void *dg_xrealloc(void *p, size_t n);
 char *dg_xstrdup(const char *s);
 char *dg_xstrndup(const char *s, size_t n);
+/* Append t to the string *s of *len bytes in a buffer of *cap (grown,
+ * NUL-terminated; *s NULL and both 0 to start). */
+void dg_xappend(char **s, size_t *len, size_t *cap, const char *t);
 /* Untrusted text (an id, a field, a path) for a message: in single
  * quotes, with backslash, quote, control characters and bytes outside
  * printable ASCII escaped (\n, \t, \r, \xHH), and cut after DG_QUOTE_MAX
@@ -587,6 +590,37 @@ int dg_rate_from_json_number(json_t *num, char *buf, size_t len);
 /* The name quotes are stored under: every ECB feed ("ecb", "ecb-90d",
  * "ecb-hist") is "ecb"; any other provider keeps its name. */
 const char *dg_rate_provider_stored(const char *provider);
+
+/* ------------------------------------------------------------------ */
+/* ratestore.c: a parsed rate document into the rates table            */
+
+struct dg_store_stats {
+	size_t quotes, fresh, days, jumps; /* quotes read, new, days, jumps */
+	int32_t first, last;               /* the document's days */
+	/* "EUR/USD: ecb moved more than ...", one per jump: for the caller
+	 * to warn of once the document is committed. */
+	char **jump_msgs;
+};
+void dg_store_stats_free(struct dg_store_stats *s);
+/* Store what of q is not stored yet under provider, inside the caller's
+ * transaction: the quotes of the --symbols list (NULL: all), sorted into
+ * the order of the rates index and inserted through one statement per
+ * pair batch. A stored quote with another value refuses the document
+ * (65, message naming name) before anything is written. Then the jump
+ * valve: each pair's newest new quote against the stored quote before
+ * it, more than pct percent apart logs a rate_jump event and a message
+ * in stats. 0 or an exit code. */
+int dg_rates_store(sqlite3 *db, const char *provider, const char *source,
+		   const char *name, const struct dg_quotes *q,
+		   const char *symbols, const char *fetched_at, const char *pct,
+		   struct dg_store_stats *stats);
+/* The conditional-GET validators of url: a 200 (changed) replaces both,
+ * a 304 keeps them; malloc'd copies, NULL when none. */
+int dg_fetch_state_save(sqlite3 *db, const char *url,
+			const struct dg_http_resp *r, const char *now,
+			bool changed);
+int dg_fetch_state_load(sqlite3 *db, const char *url, char **etag,
+			char **last_modified);
 
 /* ------------------------------------------------------------------ */
 /* fx.c: choosing stored quotes for a conversion, and applying them    */
