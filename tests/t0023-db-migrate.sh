@@ -14,29 +14,6 @@ SQ="'"
 export DAIGOU_DB=shop.db
 export DAIGOU_NOW=2026-06-10T09:09:24Z
 
-# load_v1 DB: the schema-1 fixture, as the sqlite3 shell restores a dump.
-load_v1() {
-    sqlite3 -batch "$1" <"$FIXTURES/schema1.sql"
-}
-
-# dump_rows DB: every row of every table, in key order, each value
-# quoted by type (text in quotes, integers bare, NULL).
-dump_rows() {
-    sqlite3 -batch "$1" <<-\EOT
-	.mode quote
-	SELECT 'rates', * FROM rates ORDER BY id;
-	SELECT 'fetch_state', * FROM fetch_state ORDER BY url;
-	SELECT 'orders', * FROM orders ORDER BY order_id;
-	SELECT 'order_items', * FROM order_items ORDER BY order_id, line;
-	SELECT 'order_rates', * FROM order_rates ORDER BY id;
-	SELECT 'payments', * FROM payments ORDER BY id;
-	SELECT 'refunds', * FROM refunds ORDER BY id;
-	SELECT 'refund_lines', * FROM refund_lines ORDER BY refund_id, line;
-	SELECT 'images', * FROM images ORDER BY id;
-	SELECT 'events', * FROM events ORDER BY id;
-	EOT
-}
-
 # schema DB: every table, index and trigger with its SQL.
 schema() {
     test_sql "$1" "SELECT type, name, tbl_name, sql FROM sqlite_master
@@ -55,7 +32,7 @@ write_orders() {
 }
 
 test_expect_success 'the fixture is schema 1, with rows from every tool' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     test_sql shop.db "PRAGMA user_version; PRAGMA application_id;
         PRAGMA integrity_check;
         SELECT count(*) FROM rates; SELECT count(*) FROM fetch_state;
@@ -71,11 +48,11 @@ test_expect_success 'the fixture is schema 1, with rows from every tool' '
 '
 
 test_expect_success 'the first tool to open it migrates: every row kept, the step logged' '
-    load_v1 shop.db &&
-    dump_rows shop.db >before &&
+    test_load_schema1 shop.db &&
+    test_dump_rows shop.db >before &&
     write_orders &&
     order-rate-pin -q orders.jsonl >out &&
-    dump_rows shop.db >after &&
+    test_dump_rows shop.db >after &&
     cp before expect &&
     echo "${SQ}events${SQ},7,${SQ}2026-06-10T09:09:24Z${SQ},${SQ}order-rate-pin${SQ},${SQ}schema_migrated${SQ},${SQ}2${SQ},${SQ}migrated from schema version 1 to 2${SQ}" >>expect &&
     test_cmp expect after &&
@@ -86,7 +63,7 @@ test_expect_success 'the first tool to open it migrates: every row kept, the ste
 '
 
 test_expect_success 'the migrated schema is the schema of a new file' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     "$TEST_TOOL" db open shop.db >out &&
     "$TEST_TOOL" db open new.db >>out &&
     printf "2\n2\n" >expect &&
@@ -97,7 +74,7 @@ test_expect_success 'the migrated schema is the schema of a new file' '
 '
 
 test_expect_success 'the pins read back as existing, unchanged' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     write_orders &&
     order-rate-pin orders.jsonl >out 2>err &&
     order-rate-pin --rounding half-even --to EUR --base USD A6 999 JPY >>out &&
@@ -120,7 +97,7 @@ test_expect_success 'the pins read back as existing, unchanged' '
 '
 
 test_expect_success 'refund-calc recording a stored refund id prints the stored row' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     refund-calc --record --refund-id R1 --lines 1 A1 >out &&
     refund-calc --record --refund-id R5 --charge-amount 10.00 A3 >>out &&
     refund-calc --record --refund-id R6 --allow-fallback --order-amount 8000 \
@@ -140,7 +117,7 @@ test_expect_success 'refund-calc recording a stored refund id prints the stored 
 '
 
 test_expect_success 'after the migration the tools write as before: a pin, a refund, a state' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     DAIGOU_NOW=2022-07-12T10:00:00Z \
         order-rate-pin -q --to EUR --base USD A8 2000 JPY >out &&
     DAIGOU_NOW=2022-07-16T10:00:00Z \
@@ -174,7 +151,7 @@ test_expect_success 'after the migration the tools write as before: a pin, a ref
 '
 
 test_expect_success 'after the migration the append-only tables refuse UPDATE and DELETE' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     "$TEST_TOOL" db open shop.db >/dev/null &&
     for t in order_items order_rates payments refunds refund_lines; do
         test_sql shop.db "SELECT * FROM $t" >before &&
@@ -198,7 +175,7 @@ test_expect_success 'after the migration the append-only tables refuse UPDATE an
 '
 
 test_expect_success 'a reader refuses the schema-1 file and leaves it as it is' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     cp shop.db before.db &&
     test_expect_code 65 "$TEST_TOOL" db open-ro shop.db 2>err &&
     echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 1, older than this program${SQ}s 2: run a tool that writes to it first" >expect &&
@@ -207,15 +184,15 @@ test_expect_success 'a reader refuses the schema-1 file and leaves it as it is' 
 '
 
 test_expect_success 'a reference broken under schema 1 stops the migration: 65, the file left at 1' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     test_sql shop.db "INSERT INTO order_items VALUES (${SQ}Z9${SQ}, 1, NULL, 1, 1)" &&
-    dump_rows shop.db >before &&
+    test_dump_rows shop.db >before &&
     schema shop.db >schema-before &&
     test_expect_code 65 "$TEST_TOOL" db open shop.db >out 2>err &&
     echo "dg-test-tool: cannot migrate database ${SQ}shop.db${SQ} to schema version 2: row 10 of table ${SQ}order_items${SQ} refers to a missing row of table ${SQ}orders${SQ}" >expect &&
     test_cmp expect err &&
     test_line_count = 0 out &&
-    dump_rows shop.db >after &&
+    test_dump_rows shop.db >after &&
     test_cmp before after &&
     schema shop.db >schema-after &&
     test_cmp schema-before schema-after &&

@@ -13,27 +13,10 @@ SQ="'"
 export DAIGOU_DB=shop.db
 export DAIGOU_NOW=2026-06-10T09:09:24Z
 
-load_v1() {
-    sqlite3 -batch "$1" <"$FIXTURES/schema1.sql"
-}
-
-# dump_rows DB: every row of every table in key order, events without
-# the migration's own.
+# dump_rows DB: every row, the migration's own event left out.
 dump_rows() {
-    sqlite3 -batch "$1" <<-\EOT
-	.mode quote
-	SELECT 'rates', * FROM rates ORDER BY id;
-	SELECT 'fetch_state', * FROM fetch_state ORDER BY url;
-	SELECT 'orders', * FROM orders ORDER BY order_id;
-	SELECT 'order_items', * FROM order_items ORDER BY order_id, line;
-	SELECT 'order_rates', * FROM order_rates ORDER BY id;
-	SELECT 'payments', * FROM payments ORDER BY id;
-	SELECT 'refunds', * FROM refunds ORDER BY id;
-	SELECT 'refund_lines', * FROM refund_lines ORDER BY refund_id, line;
-	SELECT 'images', * FROM images ORDER BY id;
-	SELECT 'events', * FROM events WHERE kind <> 'schema_migrated'
-	    OR detail <> 'migrated from schema version 1 to 2' ORDER BY id;
-	EOT
+    test_dump_rows "$1" "kind <> 'schema_migrated' OR
+        detail <> 'migrated from schema version 1 to 2'"
 }
 
 # start_at_go CMD...: run CMD in the background once the file "go"
@@ -50,7 +33,7 @@ start_at_go() {
 }
 
 test_expect_success 'eight tools open one schema-1 file at once: one migrates, all succeed' '
-    load_v1 shop.db &&
+    test_load_schema1 shop.db &&
     dump_rows shop.db >before &&
     for i in 1 2 3 4; do
         start_at_go "$TEST_TOOL" db open shop.db || return 1
@@ -96,7 +79,7 @@ test_expect_success 'eight tools open one schema-1 file at once: one migrates, a
 '
 
 test_expect_success 'a migration killed with SIGKILL: schema 1 or 2, whole; the next open finishes' '
-    load_v1 big.db &&
+    test_load_schema1 big.db &&
     test_sql big.db "
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
                                 WHERE i < 150000)

@@ -218,6 +218,31 @@ test_sql() {
     sqlite3 -batch "$1" "$2"
 }
 
+# test_load_schema1 DB: the schema-1 fixture (rows of every tool), as the
+# sqlite3 shell restores a dump.
+test_load_schema1() {
+    sqlite3 -batch "$1" <"$FIXTURES/schema1.sql"
+}
+
+# test_dump_rows DB [WHERE]: every row of every table in key order, each
+# value quoted by type (text in quotes, integers bare, NULL); WHERE, an
+# SQL condition, selects the events (default: all).
+test_dump_rows() {
+    sqlite3 -batch "$1" <<EOT
+.mode quote
+SELECT 'rates', * FROM rates ORDER BY id;
+SELECT 'fetch_state', * FROM fetch_state ORDER BY url;
+SELECT 'orders', * FROM orders ORDER BY order_id;
+SELECT 'order_items', * FROM order_items ORDER BY order_id, line;
+SELECT 'order_rates', * FROM order_rates ORDER BY id;
+SELECT 'payments', * FROM payments ORDER BY id;
+SELECT 'refunds', * FROM refunds ORDER BY id;
+SELECT 'refund_lines', * FROM refund_lines ORDER BY refund_id, line;
+SELECT 'images', * FROM images ORDER BY id;
+SELECT 'events', * FROM events WHERE ${2:-1} ORDER BY id;
+EOT
+}
+
 # ---------------------------------------------------------------- httpd
 # test_start_httpd DIR [ARGS]: serve DIR on 127.0.0.1 on an ephemeral port;
 # sets HTTPD_PORT and HTTPD_URL. The server logs requests to
