@@ -535,44 +535,64 @@ static int set_currency(struct request *q, const char *field, const char *v,
 	return 0;
 }
 
+/* x (0 or more) in decimal at p; returns the end. */
+static char *put_number(char *p, int64_t x)
+{
+	char num[24], *q = num + sizeof(num);
+
+	do
+		*--q = (char)('0' + x % 10);
+	while ((x /= 10));
+	memcpy(p, q, (size_t)(num + sizeof(num) - q));
+	return p + (num + sizeof(num) - q);
+}
+
+static char *put_text(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
 /* The request's canonical text, stored in refunds.request: what tells a
- * repeated request from a conflicting one. */
+ * repeated request from a conflicting one. len is at least 64 bytes
+ * and 24 more per request line (a line and a quantity of at most 7 and
+ * 10 digits and their separators). */
 static void canonical(const struct request *q, int64_t amount, const char *ccy,
 		      char *buf, size_t len)
 {
-	char a[DG_AMOUNT_SIZE];
-	size_t i, n;
+	char a[DG_AMOUNT_SIZE], *p = buf;
+	size_t i;
 
+	if (len < 64 + q->nlines * 24)
+		dg_die(DG_EXIT_SOFTWARE, "request text too long");
 	switch (q->kind) {
 	case K_ALL:
-		dg_xsnprintf(buf, len, "all");
-		return;
+		p = put_text(p, "all");
+		break;
 	case K_AMOUNT:
 	case K_CHARGE:
 		dg_amount_format(amount, dg_currency_exponent(ccy), a);
-		dg_xsnprintf(buf, len, "%s %s %s",
-			     q->kind == K_AMOUNT ? "amount" : "charge_amount",
-			     a, ccy);
-		return;
+		p = put_text(p, q->kind == K_AMOUNT ? "amount " : "charge_amount ");
+		p = put_text(p, a);
+		*p++ = ' ';
+		p = put_text(p, ccy);
+		break;
 	case K_LINES:
-		n = (size_t)snprintf(buf, len, "lines ");
-		for (i = 0; i < q->nlines && n < len; i++) {
-			if (q->lines[i].qty)
-				n += (size_t)snprintf(
-					buf + n, len - n, "%s%lld:%lld",
-					i ? "," : "",
-					(long long)q->lines[i].line,
-					(long long)q->lines[i].qty);
-			else
-				n += (size_t)snprintf(
-					buf + n, len - n, "%s%lld",
-					i ? "," : "",
-					(long long)q->lines[i].line);
+		p = put_text(p, "lines ");
+		for (i = 0; i < q->nlines; i++) {
+			if (i)
+				*p++ = ',';
+			p = put_number(p, q->lines[i].line);
+			if (q->lines[i].qty) {
+				*p++ = ':';
+				p = put_number(p, q->lines[i].qty);
+			}
 		}
-		if (n >= len)
-			dg_die(DG_EXIT_SOFTWARE, "request text too long");
-		return;
+		break;
 	}
+	*p = '\0';
 }
 
 /* ------------------------------------------------------------ output */
@@ -2016,7 +2036,12 @@ static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
 	}
 	if (!k)
 		return false;
-	qsort(c->idv, k, sizeof(*c->idv), cmp_id);
+	/* a batch is often in order already (a file sorted by id) */
+	for (i = 1; i < k; i++)
+		if (strcmp(c->idv[i - 1], c->idv[i]) > 0) {
+			qsort(c->idv, k, sizeof(*c->idv), cmp_id);
+			break;
+		}
 	if (2 * k * (MAX_ID + 3) + 3 > c->ids_cap) {
 		c->ids_cap = 2 * k * (MAX_ID + 3) + 3;
 		c->ids = dg_xrealloc(c->ids, c->ids_cap);
