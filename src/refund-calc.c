@@ -795,10 +795,9 @@ static int prepare_all(struct ctx *c)
 		"INSERT INTO order_items (order_id, line, qty, amount) VALUES "
 		"(?1, 1, 1, ?2)",
 	};
-	sqlite3_stmt **rst[] = {&c->get_order,	  &c->get_totals,
-				&c->get_units,	  &c->get_refund,
-				&c->get_total_at, &c->pf_orders,
-				&c->pf_totals,	  &c->pf_units,
+	sqlite3_stmt **rst[] = {&c->get_order, &c->get_totals, &c->get_units,
+				&c->get_refund, &c->get_total_at};
+	sqlite3_stmt **pst[] = {&c->pf_orders, &c->pf_totals, &c->pf_units,
 				&c->pf_rids};
 	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
 				&c->ins_order, &c->ins_item};
@@ -810,6 +809,18 @@ static int prepare_all(struct ctx *c)
 	for (i = 0; i < sizeof(rst) / sizeof(rst[0]); i++)
 		if ((ret = dg_db_prepare(c->db, sql[i], rst[i])))
 			return ret;
+	/* the prefetch is an optimisation: without json_each (an SQLite
+	 * built without JSON), each order is read in its turn */
+	for (i = 0; i < sizeof(pst) / sizeof(pst[0]); i++)
+		if (sqlite3_prepare_v2(c->db, sql[sizeof(rst) / sizeof(rst[0]) +
+						   i],
+				       -1, pst[i], NULL) != SQLITE_OK) {
+			for (i = 0; i < sizeof(pst) / sizeof(pst[0]); i++) {
+				sqlite3_finalize(*pst[i]);
+				*pst[i] = NULL;
+			}
+			break;
+		}
 	if (!c->opt->record)
 		return 0;
 	for (i = 0; i < sizeof(wst) / sizeof(wst[0]); i++)
@@ -2122,7 +2133,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 	bool reading = false; /* c->orders[c->norders] holds an order */
 	int rc;
 
-	if (b->n < 2 || !ids_json(c, b, false))
+	if (b->n < 2 || !c->pf_orders || !ids_json(c, b, false))
 		return;
 	/* the orders */
 	st = c->pf_orders;
