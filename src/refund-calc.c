@@ -358,6 +358,7 @@ struct request {
 	char *where;		     /* "refunds.csv:12: ", or "" */
 	int status;		     /* a failure found while reading */
 	char *error;		     /* its message, printed in turn, or NULL */
+	bool rec_known, rec; /* prefetch: refund_id may be recorded (rec) */
 };
 
 static void request_free(struct request *q)
@@ -534,44 +535,64 @@ static int set_currency(struct request *q, const char *field, const char *v,
 	return 0;
 }
 
+/* x (0 or more) in decimal at p; returns the end. */
+static char *put_number(char *p, int64_t x)
+{
+	char num[24], *q = num + sizeof(num);
+
+	do
+		*--q = (char)('0' + x % 10);
+	while ((x /= 10));
+	memcpy(p, q, (size_t)(num + sizeof(num) - q));
+	return p + (num + sizeof(num) - q);
+}
+
+static char *put_text(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
 /* The request's canonical text, stored in refunds.request: what tells a
- * repeated request from a conflicting one. */
+ * repeated request from a conflicting one. len is at least 64 bytes
+ * and 24 more per request line (a line and a quantity of at most 7 and
+ * 10 digits and their separators). */
 static void canonical(const struct request *q, int64_t amount, const char *ccy,
 		      char *buf, size_t len)
 {
-	char a[DG_AMOUNT_SIZE];
-	size_t i, n;
+	char a[DG_AMOUNT_SIZE], *p = buf;
+	size_t i;
 
+	if (len < 64 + q->nlines * 24)
+		dg_die(DG_EXIT_SOFTWARE, "request text too long");
 	switch (q->kind) {
 	case K_ALL:
-		dg_xsnprintf(buf, len, "all");
-		return;
+		p = put_text(p, "all");
+		break;
 	case K_AMOUNT:
 	case K_CHARGE:
 		dg_amount_format(amount, dg_currency_exponent(ccy), a);
-		dg_xsnprintf(buf, len, "%s %s %s",
-			     q->kind == K_AMOUNT ? "amount" : "charge_amount",
-			     a, ccy);
-		return;
+		p = put_text(p, q->kind == K_AMOUNT ? "amount " : "charge_amount ");
+		p = put_text(p, a);
+		*p++ = ' ';
+		p = put_text(p, ccy);
+		break;
 	case K_LINES:
-		n = (size_t)snprintf(buf, len, "lines ");
-		for (i = 0; i < q->nlines && n < len; i++) {
-			if (q->lines[i].qty)
-				n += (size_t)snprintf(
-					buf + n, len - n, "%s%lld:%lld",
-					i ? "," : "",
-					(long long)q->lines[i].line,
-					(long long)q->lines[i].qty);
-			else
-				n += (size_t)snprintf(
-					buf + n, len - n, "%s%lld",
-					i ? "," : "",
-					(long long)q->lines[i].line);
+		p = put_text(p, "lines ");
+		for (i = 0; i < q->nlines; i++) {
+			if (i)
+				*p++ = ',';
+			p = put_number(p, q->lines[i].line);
+			if (q->lines[i].qty) {
+				*p++ = ':';
+				p = put_number(p, q->lines[i].qty);
+			}
 		}
-		if (n >= len)
-			dg_die(DG_EXIT_SOFTWARE, "request text too long");
-		return;
+		break;
 	}
+	*p = '\0';
 }
 
 /* ------------------------------------------------------------ output */
@@ -685,6 +706,12 @@ struct ctx {
 	sqlite3_stmt *get_order, *get_totals, *get_units, *get_refund,
 		*get_total_at;
 	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order, *ins_item;
+	sqlite3_stmt *pf_orders, *pf_totals, *pf_units, *pf_rids;
+	char *ids; /* a batch's ids, as a JSON array */
+	size_t ids_cap;
+	const char **idv; /* the same, sorted */
+	uint32_t *rid_slots; /* a batch's refund ids: request index + 1 */
+	size_t rid_cap;
 	/* the cache: orders of this transaction, and their index by id */
 	unsigned gen;
 	struct cached_order *orders;
@@ -732,6 +759,25 @@ static int prepare_all(struct ctx *c)
 		"SELECT coalesce(sum(charge_refund), 0), "
 		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
 		"order_id = ?1 AND id <= ?2",
+		/* a batch's orders read at once (prefetch): ?1 a JSON array
+		 * of their ids, sorted, so that the lookups go in the
+		 * index's order; the rows are summed up in C (no IN list,
+		 * GROUP BY or ORDER BY: each would build a temporary
+		 * b-tree) */
+		"SELECT o.amount, o.currency, o.charge_currency, o.state, "
+		"r.id, r.mul_rate, r.div_rate, r.rounding, r.provider, "
+		"r.effective_rate, r.converted, r.to_currency, i.line, i.qty, "
+		"i.amount, o.order_id FROM json_each(?1) j JOIN orders o ON "
+		"o.order_id = j.value LEFT JOIN order_rates r ON r.order_id = "
+		"o.order_id AND r.kind = 'charge' LEFT JOIN order_items i ON "
+		"i.order_id = o.order_id",
+		"SELECT r.order_id, r.charge_refund, r.refund_amount FROM "
+		"json_each(?1) j JOIN refunds r ON r.order_id = j.value",
+		"SELECT r.order_id, l.line, l.qty FROM json_each(?1) j JOIN "
+		"refunds r ON r.order_id = j.value JOIN refund_lines l ON "
+		"l.refund_id = r.refund_id",
+		"SELECT r.refund_id FROM json_each(?1) j JOIN refunds r ON "
+		"r.refund_id = j.value",
 	};
 	static const char *const wsql[] = {
 		"INSERT INTO refunds (refund_id, order_id, refund_amount, "
@@ -751,6 +797,8 @@ static int prepare_all(struct ctx *c)
 	};
 	sqlite3_stmt **rst[] = {&c->get_order, &c->get_totals, &c->get_units,
 				&c->get_refund, &c->get_total_at};
+	sqlite3_stmt **pst[] = {&c->pf_orders, &c->pf_totals, &c->pf_units,
+				&c->pf_rids};
 	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
 				&c->ins_order, &c->ins_item};
 	size_t i;
@@ -761,6 +809,18 @@ static int prepare_all(struct ctx *c)
 	for (i = 0; i < sizeof(rst) / sizeof(rst[0]); i++)
 		if ((ret = dg_db_prepare(c->db, sql[i], rst[i])))
 			return ret;
+	/* the prefetch is an optimisation: without json_each (an SQLite
+	 * built without JSON), each order is read in its turn */
+	for (i = 0; i < sizeof(pst) / sizeof(pst[0]); i++)
+		if (sqlite3_prepare_v2(c->db, sql[sizeof(rst) / sizeof(rst[0]) +
+						   i],
+				       -1, pst[i], NULL) != SQLITE_OK) {
+			for (i = 0; i < sizeof(pst) / sizeof(pst[0]); i++) {
+				sqlite3_finalize(*pst[i]);
+				*pst[i] = NULL;
+			}
+			break;
+		}
 	if (!c->opt->record)
 		return 0;
 	for (i = 0; i < sizeof(wst) / sizeof(wst[0]); i++)
@@ -774,7 +834,8 @@ static void finalize_all(struct ctx *c)
 	sqlite3_stmt *all[] = {c->get_order,  c->get_totals,   c->get_units,
 			       c->get_refund, c->get_total_at, c->ins_refund,
 			       c->ins_line,   c->upd_state,    c->ins_order,
-			       c->ins_item};
+			       c->ins_item,   c->pf_orders,    c->pf_totals,
+			       c->pf_units,   c->pf_rids};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -792,6 +853,9 @@ static void finalize_all(struct ctx *c)
 	free(c->w);
 	free(c->s);
 	free(c->request);
+	free(c->ids);
+	free(c->idv);
+	free(c->rid_slots);
 }
 
 static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
@@ -925,69 +989,76 @@ static void order_room(struct ctx *c)
 	free(old);
 }
 
+/*
+ * One row of get_order (or pf_orders) into o: the order and its pin
+ * from its first row, a line from each. NULL, or what cannot be read
+ * ("order", "pin"), with nothing printed.
+ */
+static const char *order_row(sqlite3_stmt *st, struct order *o)
+{
+	struct oline *l;
+
+	if (!o->stored) {
+		const char *mul = col_text(st, 5), *div;
+		const char *to = col_text(st, 11);
+
+		o->stored = true;
+		o->amount = sqlite3_column_int64(st, 0);
+		copy(o->currency, sizeof(o->currency), col_text(st, 1));
+		copy(o->charge, sizeof(o->charge), col_text(st, 2));
+		copy(o->state, sizeof(o->state), col_text(st, 3));
+		o->sexp = dg_currency_exponent(o->currency);
+		o->cexp = dg_currency_exponent(o->charge);
+		if (o->sexp < 0 || o->cexp < 0)
+			return "order";
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+			div = col_text(st, 6);
+			o->pinned = true;
+			o->has_mul = mul != NULL;
+			o->has_div = div != NULL;
+			if ((mul && dg_rate_parse(mul, &o->mul)) ||
+			    (div && dg_rate_parse(div, &o->div)) ||
+			    !col_text(st, 7) ||
+			    dg_rounding_parse(col_text(st, 7), &o->rounding) ||
+			    !col_text(st, 9) || !to || strcmp(to, o->charge))
+				return "pin";
+			copy(o->provider, sizeof(o->provider), col_text(st, 8));
+			copy(o->pinned_rate, sizeof(o->pinned_rate),
+			     col_text(st, 9));
+			o->charge_total = sqlite3_column_int64(st, 10);
+		}
+	}
+	if (sqlite3_column_type(st, 12) == SQLITE_NULL)
+		return NULL; /* no lines */
+	if (o->nlines == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 4;
+		o->lines = dg_xrealloc(o->lines, o->cap * sizeof(*o->lines));
+	}
+	l = &o->lines[o->nlines++];
+	l->line = sqlite3_column_int64(st, 12);
+	l->qty = sqlite3_column_int64(st, 13);
+	l->amount = sqlite3_column_int64(st, 14);
+	l->share = 0;
+	l->refunded = 0;
+	return NULL;
+}
+
 /* The order's row, pin and lines: one statement, a row per line. */
 static int read_order(struct ctx *c, const char *id, struct order *o)
 {
 	sqlite3_stmt *st = c->get_order;
+	const char *bad = NULL;
 	int rc;
 
 	rc = dg_db_bind_text(st, 1, id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct oline *l;
-
 		rc = SQLITE_OK;
-		if (!o->stored) {
-			const char *mul = col_text(st, 5), *div;
-			const char *to = col_text(st, 11);
-
-			o->stored = true;
-			o->amount = sqlite3_column_int64(st, 0);
-			copy(o->currency, sizeof(o->currency), col_text(st, 1));
-			copy(o->charge, sizeof(o->charge), col_text(st, 2));
-			copy(o->state, sizeof(o->state), col_text(st, 3));
-			o->sexp = dg_currency_exponent(o->currency);
-			o->cexp = dg_currency_exponent(o->charge);
-			if (o->sexp < 0 || o->cexp < 0) {
-				done(st);
-				return corrupt(id, "order");
-			}
-			if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-				div = col_text(st, 6);
-				o->pinned = true;
-				o->has_mul = mul != NULL;
-				o->has_div = div != NULL;
-				if ((mul && dg_rate_parse(mul, &o->mul)) ||
-				    (div && dg_rate_parse(div, &o->div)) ||
-				    !col_text(st, 7) ||
-				    dg_rounding_parse(col_text(st, 7),
-						      &o->rounding) ||
-				    !col_text(st, 9) || !to ||
-				    strcmp(to, o->charge)) {
-					done(st);
-					return corrupt(id, "pin");
-				}
-				copy(o->provider, sizeof(o->provider),
-				     col_text(st, 8));
-				copy(o->pinned_rate, sizeof(o->pinned_rate),
-				     col_text(st, 9));
-				o->charge_total = sqlite3_column_int64(st, 10);
-			}
-		}
-		if (sqlite3_column_type(st, 12) == SQLITE_NULL)
-			continue; /* no lines */
-		if (o->nlines == o->cap) {
-			o->cap = o->cap ? o->cap * 2 : 4;
-			o->lines = dg_xrealloc(o->lines,
-					       o->cap * sizeof(*o->lines));
-		}
-		l = &o->lines[o->nlines++];
-		l->line = sqlite3_column_int64(st, 12);
-		l->qty = sqlite3_column_int64(st, 13);
-		l->amount = sqlite3_column_int64(st, 14);
-		l->share = 0;
-		l->refunded = 0;
+		if ((bad = order_row(st, o)))
+			break;
 	}
 	done(st);
+	if (bad)
+		return corrupt(id, bad);
 	if (rc != SQLITE_DONE)
 		return dg_db_fail(c->db, rc, "cannot read orders");
 	return 0;
@@ -1036,8 +1107,8 @@ static int read_refunded(struct ctx *c, const char *id, const char *refund_id,
 	return 0;
 }
 
-/* Each line's part of the charge. */
-static int allocate_shares(struct ctx *c, const char *id, struct order *o)
+/* Each line's part of the charge: 0, or -1 with nothing printed. */
+static int shares(struct ctx *c, struct order *o)
 {
 	enum dg_merr e = DG_M_OK;
 	size_t i;
@@ -1051,9 +1122,12 @@ static int allocate_shares(struct ctx *c, const char *id, struct order *o)
 		e = dg_allocate(o->charge_total, c->w, o->nlines, c->s);
 	for (i = 0; i < o->nlines && !e; i++)
 		o->lines[i].share = c->s[i];
-	if (e)
-		return corrupt(id, "lines");
-	return 0;
+	return e ? -1 : 0;
+}
+
+static int allocate_shares(struct ctx *c, const char *id, struct order *o)
+{
+	return shares(c, o) ? corrupt(id, "lines") : 0;
 }
 
 /*
@@ -1762,6 +1836,8 @@ static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 			      q->refund_id[0] ? q->refund_id : NULL, &o,
 			      &recorded)))
 		return ret;
+	if (q->rec_known)
+		recorded = q->rec;
 	if (!o->stored || !o->pinned) {
 		if (!opt->allow_fallback) {
 			dg_error("%sorder %s has no pinned rate (use "
@@ -1947,6 +2023,264 @@ static int time_now(struct ctx *c)
 	return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids of the batch's requests (order ids, or refund ids), sorted
+ * and each once, as a JSON array in c->ids; ids hold no quote or
+ * control character (dg_valid_id), a backslash is escaped. false when
+ * there are none. */
+static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
+{
+	size_t i, k = 0, n;
+
+	if (!c->idv)
+		c->idv = dg_xcalloc(b->cap, sizeof(*c->idv));
+	for (i = 0; i < b->n; i++) {
+		const struct request *q = &b->reqs[i];
+		const char *id = refund ? q->refund_id : q->order_id;
+
+		if (!q->status && id[0])
+			c->idv[k++] = id;
+	}
+	if (!k)
+		return false;
+	/* a batch is often in order already (a file sorted by id) */
+	for (i = 1; i < k; i++)
+		if (strcmp(c->idv[i - 1], c->idv[i]) > 0) {
+			qsort(c->idv, k, sizeof(*c->idv), cmp_id);
+			break;
+		}
+	if (2 * k * (MAX_ID + 3) + 3 > c->ids_cap) {
+		c->ids_cap = 2 * k * (MAX_ID + 3) + 3;
+		c->ids = dg_xrealloc(c->ids, c->ids_cap);
+	}
+	n = 0;
+	c->ids[n++] = '[';
+	for (i = 0; i < k; i++) {
+		const char *id = c->idv[i];
+
+		if (i && !strcmp(id, c->idv[i - 1]))
+			continue;
+		if (n > 1)
+			c->ids[n++] = ',';
+		c->ids[n++] = '"';
+		for (; *id; id++) {
+			if (*id == '\\')
+				c->ids[n++] = '\\';
+			c->ids[n++] = *id;
+		}
+		c->ids[n++] = '"';
+	}
+	c->ids[n++] = ']';
+	c->ids[n] = '\0';
+	return true;
+}
+
+static int cmp_oline(const void *a, const void *b)
+{
+	const struct oline *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The cached order of id, read in this transaction, or NULL. */
+static struct cached_order *cached(struct ctx *c, const char *id)
+{
+	struct order_slot *sl;
+
+	if (!c->slots_cap || !id)
+		return NULL;
+	sl = slot_of(c, id, hash_id(id));
+	return sl->gen == c->gen ? &c->orders[sl->i] : NULL;
+}
+
+/* The order just read into c->orders[c->norders], under its id, into
+ * the cache. */
+static void cache_new(struct ctx *c)
+{
+	struct cached_order *e = &c->orders[c->norders];
+	uint32_t h = hash_id(e->id);
+	struct order_slot *sl = slot_of(c, e->id, h);
+
+	sl->gen = c->gen;
+	sl->hash = h;
+	sl->i = (uint32_t)c->norders++;
+}
+
+/* st with the batch's ids (c->ids) bound. */
+static int pf_start(struct ctx *c, sqlite3_stmt *st)
+{
+	return sqlite3_bind_text(st, 1, c->ids, -1, SQLITE_STATIC);
+}
+
+/*
+ * The orders of a batch read at its transaction's start, in the index's
+ * order, with their recorded refunds; and for each request whether its
+ * refund id may be recorded when its turn comes: recorded now, or named
+ * by an earlier request of the batch (rec). What cannot be read here
+ * (an order not stored, or one that does not read back) is left to
+ * load_order, which says why in the request's turn; a failure leaves
+ * the cache empty and every request to load_order. Nothing is printed.
+ */
+static void prefetch(struct ctx *c, struct batch *b)
+{
+	struct cached_order *e;
+	sqlite3_stmt *st;
+	size_t i, mask;
+	bool reading = false; /* c->orders[c->norders] holds an order */
+	int rc;
+
+	if (b->n < 2 || !c->pf_orders || !ids_json(c, b, false))
+		return;
+	/* the orders */
+	st = c->pf_orders;
+	rc = pf_start(c, st);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = col_text(st, 15);
+
+		rc = SQLITE_OK;
+		if (!id)
+			continue;
+		if (!reading || strcmp(id, c->orders[c->norders].id)) {
+			struct cached_order *seen;
+
+			if (reading && c->orders[c->norders].valid)
+				cache_new(c);
+			order_room(c); /* may move c->orders */
+			e = &c->orders[c->norders];
+			copy(e->id, sizeof(e->id), id);
+			/* rows of one order apart: read it again */
+			e->valid = !(seen = cached(c, id));
+			if (seen)
+				seen->valid = false;
+			e->o.stored = e->o.pinned = false;
+			e->o.nlines = 0;
+			e->o.rc = e->o.rs = 0;
+			reading = true;
+		}
+		e = &c->orders[c->norders];
+		if (e->valid && order_row(st, &e->o))
+			e->valid = false; /* load_order says why */
+	}
+	if (reading && c->orders[c->norders].valid && rc == SQLITE_DONE)
+		cache_new(c);
+	done(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+
+	/* their refunds: totals, then the units of each line */
+	st = c->pf_totals;
+	rc = pf_start(c, st);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (!(e = cached(c, col_text(st, 0))))
+			continue;
+		if (__builtin_add_overflow(e->o.rc, sqlite3_column_int64(st, 1),
+					   &e->o.rc) ||
+		    __builtin_add_overflow(e->o.rs, sqlite3_column_int64(st, 2),
+					   &e->o.rs))
+			e->valid = false; /* load_order says why */
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	st = c->pf_units;
+	rc = pf_start(c, st);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t line = sqlite3_column_int64(st, 1);
+
+		rc = SQLITE_OK;
+		if (!(e = cached(c, col_text(st, 0))))
+			continue;
+		for (i = 0; i < e->o.nlines; i++)
+			if (e->o.lines[i].line == line &&
+			    __builtin_add_overflow(e->o.lines[i].refunded,
+						   sqlite3_column_int64(st, 2),
+						   &e->o.lines[i].refunded))
+				e->valid = false; /* load_order says why */
+	}
+	done(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < c->norders; i++) {
+		struct order *o = &c->orders[i].o;
+		size_t j;
+
+		/* the lines in their order, as get_order reads them */
+		for (j = 1; j < o->nlines; j++)
+			if (o->lines[j].line < o->lines[j - 1].line) {
+				qsort(o->lines, o->nlines, sizeof(*o->lines),
+				      cmp_oline);
+				break;
+			}
+		if (o->pinned && o->nlines && shares(c, o))
+			c->orders[i].valid = false;
+	}
+
+	/* the refund ids: the first request naming one, whether it is
+	 * recorded; a later one, that it may be */
+	for (mask = 64; mask < 2 * b->n; mask *= 2)
+		;
+	if (mask > c->rid_cap) {
+		free(c->rid_slots);
+		c->rid_slots = dg_xcalloc(mask, sizeof(*c->rid_slots));
+		c->rid_cap = mask;
+	} else {
+		memset(c->rid_slots, 0, mask * sizeof(*c->rid_slots));
+	}
+	mask--;
+	for (i = 0; i < b->n; i++) {
+		struct request *q = &b->reqs[i];
+		size_t k;
+
+		q->rec_known = false;
+		if (q->status)
+			continue;
+		q->rec_known = true;
+		q->rec = false;
+		if (!q->refund_id[0])
+			continue;
+		for (k = hash_id(q->refund_id) & mask; c->rid_slots[k];
+		     k = (k + 1) & mask)
+			if (!strcmp(b->reqs[c->rid_slots[k] - 1].refund_id,
+				    q->refund_id))
+				break;
+		if (c->rid_slots[k])
+			q->rec = true;
+		else
+			c->rid_slots[k] = (uint32_t)i + 1;
+	}
+	if (!ids_json(c, b, true))
+		return;
+	st = c->pf_rids;
+	rc = pf_start(c, st);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = col_text(st, 0);
+		size_t k;
+
+		rc = SQLITE_OK;
+		if (!id)
+			continue;
+		for (k = hash_id(id) & mask; c->rid_slots[k];
+		     k = (k + 1) & mask)
+			if (!strcmp(b->reqs[c->rid_slots[k] - 1].refund_id,
+				    id)) {
+				b->reqs[c->rid_slots[k] - 1].rec = true;
+				break;
+			}
+	}
+	done(st);
+	if (rc == SQLITE_DONE)
+		return;
+fail:
+	forget_all(c);
+	for (i = 0; i < b->n; i++)
+		b->reqs[i].rec_known = false;
+}
+
 static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 		     bool *stop)
 {
@@ -1965,6 +2299,7 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 		c->failed += b->n;
 		return ret;
 	}
+	prefetch(c, b);
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
 		/* refused while read (an input error too): its message in
