@@ -741,11 +741,43 @@ static int build_order(struct order *o, const char *where, const char *id,
 
 /* ------------------------------------------------------------ storing */
 
+/* Rows of order_items and order_rates are inserted PEND_ROWS at a
+ * time, by one statement: most of an INSERT's cost in SQLite is per
+ * statement, not per row. */
+#define PEND_ROWS 16
+
+/* One conversion of an order, found (with its effective rate) and
+ * computed. */
+struct conv {
+	struct dg_fx fx;
+	int64_t converted;
+};
+
+/* A row of order_rates waiting for its insert. */
+struct pend_rate {
+	const struct order *o;
+	const char *kind;
+	struct conv c;
+	char day[DG_DATE_SIZE]; /* rate_as_of, "" for identity */
+};
+
+/* A row of order_items waiting for its insert. */
+struct pend_item {
+	const struct order *o;
+	const struct line *l;
+};
+
 struct pinner {
 	sqlite3 *db;
 	const struct options *opt;
 	struct dg_fx_finder *fx;
 	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item, *ins_rate;
+	/* the same inserts of PEND_ROWS rows at once, and the rows waiting
+	 * for them (see queue_rate) */
+	sqlite3_stmt *ins_items, *ins_rates;
+	struct pend_item *items;
+	struct pend_rate *rates;
+	size_t nitems, nrates;
 	/* one context and one digest for every content hash */
 	EVP_MD_CTX *sha256;
 	const EVP_MD *md;
@@ -757,6 +789,35 @@ struct pinner {
 	size_t pinned, existing, refused, failed;
 	size_t files_failed; /* files refused as a whole */
 };
+
+/* sql, an INSERT of one row of n parameters ending in "VALUES (...)",
+ * as one of PEND_ROWS rows with their parameters numbered in turn. */
+static int prepare_rows(sqlite3 *db, const char *sql, int n,
+			sqlite3_stmt **st)
+{
+	size_t head = (size_t)(strstr(sql, "VALUES") - sql) + 7;
+	char *q, *text = dg_xmalloc(head + PEND_ROWS * (size_t)n * 8 + 1);
+	int i, ret;
+
+	memcpy(text, sql, head);
+	q = text + head;
+	for (i = 0; i < PEND_ROWS * n; i++) {
+		if (i % n == 0) {
+			if (i)
+				*q++ = ',';
+			*q++ = '(';
+		} else {
+			*q++ = ',';
+		}
+		*q++ = '?';
+		if (i % n == n - 1)
+			*q++ = ')';
+	}
+	*q = '\0';
+	ret = dg_db_prepare(db, text, st);
+	free(text);
+	return ret;
+}
 
 static int prepare_all(struct pinner *p)
 {
@@ -798,8 +859,12 @@ static int prepare_all(struct pinner *p)
 		return 0;
 	if ((ret = dg_db_prepare(p->db, ins_order, &p->ins_order)) ||
 	    (ret = dg_db_prepare(p->db, ins_item, &p->ins_item)) ||
-	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)))
+	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)) ||
+	    (ret = prepare_rows(p->db, ins_item, 5, &p->ins_items)) ||
+	    (ret = prepare_rows(p->db, ins_rate, 16, &p->ins_rates)))
 		return ret;
+	p->items = dg_xcalloc(PEND_ROWS, sizeof(*p->items));
+	p->rates = dg_xcalloc(PEND_ROWS, sizeof(*p->rates));
 	return 0;
 }
 
@@ -810,6 +875,10 @@ static void finalize_all(struct pinner *p)
 	sqlite3_finalize(p->ins_order);
 	sqlite3_finalize(p->ins_item);
 	sqlite3_finalize(p->ins_rate);
+	sqlite3_finalize(p->ins_items);
+	sqlite3_finalize(p->ins_rates);
+	free(p->items);
+	free(p->rates);
 	EVP_MD_CTX_free(p->sha256);
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 	EVP_MD_free((EVP_MD *)p->md);
@@ -912,13 +981,6 @@ static int step_done(struct pinner *p, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
-/* One conversion of an order, found (with its effective rate) and
- * computed. */
-struct conv {
-	struct dg_fx fx;
-	int64_t converted;
-};
-
 /* The quotes and the converted amount for o's amount into ccy (of exp
  * decimals). 0, 65, 69, 70 (message reported: see dg_report) or 74. */
 static int convert(struct pinner *p, const struct order *o, const char *ccy,
@@ -986,59 +1048,161 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	return 0;
 }
 
+/* r's 16 values as parameters k + 1 to k + 16 of st. */
+static int bind_rate(struct pinner *p, sqlite3_stmt *st, int k,
+		     const struct pend_rate *r)
+{
+	const struct order *o = r->o;
+	const struct dg_fx *fx = &r->c.fx;
+	int rc;
+
+	rc = dg_db_bind_text(st, k + 1, o->id);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 2, r->kind);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 3, o->currency);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 4, fx->to);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 5, o->amount);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 6, r->c.converted);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 7, dg_fx_method_name(fx->method));
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(
+			st, k + 8,
+			fx->method == DG_FX_IDENTITY ? NULL : fx->provider);
+	if (rc == SQLITE_OK)
+		rc = fx->has_mul
+			     ? sqlite3_bind_int64(st, k + 9, fx->mul.rate_id)
+			     : sqlite3_bind_null(st, k + 9);
+	if (rc == SQLITE_OK)
+		rc = fx->has_div
+			     ? sqlite3_bind_int64(st, k + 10, fx->div.rate_id)
+			     : sqlite3_bind_null(st, k + 10);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 11,
+				     fx->has_mul ? fx->mul.rate.text : NULL);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 12,
+				     fx->has_div ? fx->div.rate.text : NULL);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 13, fx->effective);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 14,
+				     dg_rounding_name(p->opt->rounding));
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 15,
+				     fx->method == DG_FX_IDENTITY ? NULL
+								  : r->day);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 16, p->now_text);
+	return rc;
+}
+
+/* it's 5 values as parameters k + 1 to k + 5 of st. */
+static int bind_item(sqlite3_stmt *st, int k, const struct pend_item *it)
+{
+	const struct line *l = it->l;
+	int rc;
+
+	rc = dg_db_bind_text(st, k + 1, it->o->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 2, l->line);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 3, l->sku);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 4, l->qty);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 5, l->amount);
+	return rc;
+}
+
+/* The first n waiting rows of order_rates: PEND_ROWS by the statement of
+ * that many rows, fewer one by one. 0 or 74. */
+static int insert_rates(struct pinner *p, size_t n)
+{
+	sqlite3_stmt *st = n == PEND_ROWS ? p->ins_rates : p->ins_rate;
+	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
+	int rc = SQLITE_OK, ret;
+
+	for (i = 0; i < n; i += per) {
+		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
+			rc = bind_rate(p, st, (int)(16 * j), &p->rates[i + j]);
+		if (rc != SQLITE_OK) {
+			sqlite3_reset(st);
+			return dg_db_fail(p->db, rc, "cannot store the pin");
+		}
+		if ((ret = step_done(p, st, "cannot store the pin")))
+			return ret;
+	}
+	return 0;
+}
+
+/* The same for order_items. */
+static int insert_items_now(struct pinner *p, size_t n)
+{
+	sqlite3_stmt *st = n == PEND_ROWS ? p->ins_items : p->ins_item;
+	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
+	int rc = SQLITE_OK, ret;
+
+	for (i = 0; i < n; i += per) {
+		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
+			rc = bind_item(st, (int)(5 * j), &p->items[i + j]);
+		if (rc != SQLITE_OK) {
+			sqlite3_reset(st);
+			return dg_db_fail(p->db, rc, "cannot store the order");
+		}
+		if ((ret = step_done(p, st, "cannot store the order")))
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Insert every waiting row, in the order queued. The rows of a batch
+ * wait only while nothing could tell: the batch's reads of order_items
+ * and order_rates, its messages and its COMMIT all come after a flush,
+ * so that what is stored, what is read and what is reported in which
+ * order are as if each row had been inserted when queued. 0 or 74.
+ */
+static int flush_pending(struct pinner *p)
+{
+	size_t ni = p->nitems, nr = p->nrates;
+	int ret;
+
+	p->nitems = p->nrates = 0;
+	if ((ret = insert_items_now(p, ni)))
+		return ret;
+	return insert_rates(p, nr);
+}
+
+/* The waiting rows of a batch rolled back: dropped. */
+static void drop_pending(struct pinner *p)
+{
+	p->nitems = p->nrates = 0;
+}
+
+/* A row of order_rates for o, inserted now or with the next
+ * PEND_ROWS - 1. The order's items wait in the same way, and are
+ * queued before it: a full queue of items is inserted first. */
 static int insert_rate(struct pinner *p, const struct order *o,
 		       const char *kind, const struct conv *c)
 {
-	sqlite3_stmt *st = p->ins_rate;
-	const struct dg_fx *fx = &c->fx;
-	int rc;
+	struct pend_rate *r = &p->rates[p->nrates++];
 
-	rc = dg_db_bind_text(st, 1, o->id);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 2, kind);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 3, o->currency);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 4, fx->to);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 5, o->amount);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 6, c->converted);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 7, dg_fx_method_name(fx->method));
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(
-			st, 8,
-			fx->method == DG_FX_IDENTITY ? NULL : fx->provider);
-	if (rc == SQLITE_OK)
-		rc = fx->has_mul ? sqlite3_bind_int64(st, 9, fx->mul.rate_id)
-				 : sqlite3_bind_null(st, 9);
-	if (rc == SQLITE_OK)
-		rc = fx->has_div ? sqlite3_bind_int64(st, 10, fx->div.rate_id)
-				 : sqlite3_bind_null(st, 10);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 11,
-				     fx->has_mul ? fx->mul.rate.text : NULL);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 12,
-				     fx->has_div ? fx->div.rate.text : NULL);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 13, c->fx.effective);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 14,
-				     dg_rounding_name(p->opt->rounding));
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 15,
-				     fx->method == DG_FX_IDENTITY
-					     ? NULL
-					     : day_text(p, fx->as_of));
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 16, p->now_text);
-	if (rc != SQLITE_OK) {
-		sqlite3_reset(st);
-		return dg_db_fail(p->db, rc, "cannot store the pin");
-	}
-	return step_done(p, st, "cannot store the pin");
+	r->o = o;
+	r->kind = kind;
+	r->c = *c;
+	if (c->fx.method == DG_FX_IDENTITY)
+		r->day[0] = '\0';
+	else
+		memcpy(r->day, day_text(p, c->fx.as_of), sizeof(r->day));
+	if (p->nrates < PEND_ROWS)
+		return 0;
+	p->nrates = 0;
+	return insert_rates(p, PEND_ROWS);
 }
 
 /* The order's row, unless its order_id is stored: *inserted says which.
@@ -1074,27 +1238,16 @@ static int insert_order(struct pinner *p, const struct order *o,
 
 static int insert_items(struct pinner *p, const struct order *o)
 {
-	sqlite3_stmt *st = p->ins_item;
 	size_t i;
-	int rc, ret;
+	int ret;
 
 	for (i = 0; i < o->nlines; i++) {
-		const struct line *l = &o->lines[i];
-
-		rc = dg_db_bind_text(st, 1, o->id);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, 2, l->line);
-		if (rc == SQLITE_OK)
-			rc = dg_db_bind_text(st, 3, l->sku);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, 4, l->qty);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, 5, l->amount);
-		if (rc != SQLITE_OK) {
-			sqlite3_reset(st);
-			return dg_db_fail(p->db, rc, "cannot store the order");
-		}
-		if ((ret = step_done(p, st, "cannot store the order")))
+		p->items[p->nitems].o = o;
+		p->items[p->nitems].l = &o->lines[i];
+		if (++p->nitems < PEND_ROWS)
+			continue;
+		p->nitems = 0;
+		if ((ret = insert_items_now(p, PEND_ROWS)))
 			return ret;
 	}
 	return 0;
@@ -1335,7 +1488,10 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 		if (ret || inserted)
 			goto done;
 	}
-	if ((ret = stored_order(p, o, hash, r, &found)) || found)
+	/* what follows reads the stored pins or reports: the waiting rows
+	 * first */
+	if ((ret = flush_pending(p)) ||
+	    (ret = stored_order(p, o, hash, r, &found)) || found)
 		goto done;
 	if (conv) {
 		/* in its turn, as if reported just now */
@@ -1408,8 +1564,18 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 			/* refused while read (an input error too): its
 			 * message in its turn, the batch goes on */
 			r = b->status[i];
-			if (b->orders[i].error)
+			if (b->orders[i].error) {
+				int f = flush_pending(p);
+
+				if (f) {
+					dg_db_rollback(p->db);
+					drop_pending(p);
+					*stop = true;
+					p->failed += b->n;
+					return dg_exit_worst(worst, f);
+				}
 				dg_error("%s", b->orders[i].error);
+			}
 		} else {
 			r = pin_one(p, &b->orders[i], &b->rows[i]);
 			if (r == 0)
@@ -1419,6 +1585,7 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 		    (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
 		     r == DG_EXIT_SOFTWARE)) {
 			dg_db_rollback(p->db);
+			drop_pending(p);
 			*stop = true;
 			p->failed += b->n; /* rolled back: none of it stands */
 			return dg_exit_worst(worst, r);
@@ -1429,6 +1596,13 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 			i++;
 			break;
 		}
+	}
+	if ((ret = flush_pending(p))) {
+		dg_db_rollback(p->db);
+		drop_pending(p);
+		*stop = true;
+		p->failed += b->n;
+		return dg_exit_worst(worst, ret);
 	}
 	if ((ret = dg_db_commit(p->db))) {
 		*stop = true;
