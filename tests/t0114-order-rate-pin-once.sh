@@ -143,6 +143,65 @@ test_expect_success 'the same batch at --batch 1, 2, 5 and 1000: the same everyt
     done
 '
 
+# many.jsonl: 45 orders with 3 lines each, every third with a base
+# currency (two pins), so that rows of order_items and order_rates wait
+# for their insert and are inserted many at a time; among them S1 as
+# stored, orders seen earlier in the batch (the same, and with other
+# contents) while their rows may still wait, bad rows and a refusal.
+many() {
+    i=1
+    while [ $i -le 45 ]; do
+        case $((i % 3)) in
+        0) base=',"base_currency":"USD"' ;;
+        *) base= ;;
+        esac
+        printf '{"order_id":"M%d","amount":"%d","currency":"JPY","charge_currency":"EUR"%s,"lines":[{"line":1,"sku":"A%d","qty":2,"amount":"5000"},{"line":2,"qty":1,"amount":"%d"},{"line":3,"sku":"GIFT","qty":1,"amount":"0"}]}\n' \
+            $i $((10000 + i)) "$base" $i $((i - 0))
+        case $i in
+        7) echo '{"order_id":"S1","amount":"16500","currency":"JPY","charge_currency":"EUR"}' ;;
+        12) printf '{"order_id":"M%d","amount":"%d","currency":"JPY","charge_currency":"EUR","lines":[{"line":1,"sku":"A%d","qty":2,"amount":"5000"},{"line":2,"qty":1,"amount":"%d"},{"line":3,"sku":"GIFT","qty":1,"amount":"0"}]}\n' 11 10011 11 11 ;;
+        20) echo '{"order_id":"M19","amount":"1","currency":"JPY","charge_currency":"EUR"}' ;;
+        25) echo '{"order_id":"X1","amount":"zero","currency":"JPY","charge_currency":"EUR"}' ;;
+        30) echo '{"order_id":"X2","amount":"102.30","currency":"EUR","charge_currency":"USD","preview_rate":"1.1000"}' ;;
+        33) echo 'not json' ;;
+        esac
+        i=$((i + 1))
+    done
+}
+
+test_expect_success 'rows inserted many at a time: the same at --batch 1, 4, 17 and 1000' '
+    many >many.jsonl &&
+    test_line_count = 51 many.jsonl &&
+    for b in 1 4 17 1000; do
+        mkdir "m$b" && (
+            cd "m$b" && prior &&
+            order-rate-pin --batch "$b" ../many.jsonl >out 2>err
+            echo $? >rc
+            dump >dump
+        ) || return 1
+    done &&
+    echo 65 >expect &&
+    test_cmp expect m1/rc &&
+    grep -c ",pinned\$" m1/out >actual &&
+    echo 45 >expect &&
+    test_cmp expect actual &&
+    grep -c ",existing\$" m1/out >actual &&
+    echo 2 >expect &&
+    test_cmp expect actual &&
+    tail -n 1 m1/err >actual &&
+    echo "order-rate-pin: 51 orders: 45 pinned, 2 existing, 1 refused, 3 failed" >expect &&
+    test_cmp expect actual &&
+    test_sql m1/daigou.db "SELECT count(*) FROM order_items WHERE order_id LIKE ${SQ}M%${SQ}; SELECT count(*) FROM order_rates WHERE order_id LIKE ${SQ}M%${SQ}; SELECT count(*) FROM order_rates WHERE id <> (SELECT count(*) FROM order_rates r WHERE r.id <= order_rates.id)" >actual &&
+    printf "135\n60\n0\n" >expect &&
+    test_cmp expect actual &&
+    for b in 4 17 1000; do
+        test_cmp m1/out "m$b/out" &&
+        test_cmp m1/err "m$b/err" &&
+        test_cmp m1/rc "m$b/rc" &&
+        test_cmp m1/dump "m$b/dump" || return 1
+    done
+'
+
 test_expect_success 'the batch again: the new pins are existing, nothing else changes' '
     prior &&
     cp "$D/batch.csv" batch.csv &&
