@@ -792,8 +792,7 @@ struct pinner {
 
 /* sql, an INSERT of one row of n parameters ending in "VALUES (...)",
  * as one of PEND_ROWS rows with their parameters numbered in turn. */
-static int prepare_rows(sqlite3 *db, const char *sql, int n,
-			sqlite3_stmt **st)
+static int prepare_rows(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st)
 {
 	size_t head = (size_t)(strstr(sql, "VALUES") - sql) + 7;
 	char *q, *text = dg_xmalloc(head + PEND_ROWS * (size_t)n * 8 + 1);
