@@ -767,6 +767,9 @@ struct pend_item {
 	const struct line *l;
 };
 
+struct pend_order;
+struct batch;
+
 struct pinner {
 	sqlite3 *db;
 	const struct options *opt;
@@ -778,6 +781,13 @@ struct pinner {
 	struct pend_item *items;
 	struct pend_rate *rates;
 	size_t nitems, nrates;
+	/* new orders waiting for their INSERT (see queue_order), and the
+	 * batch they are of */
+	sqlite3_stmt *ins_orders;
+	struct pend_order *orders;
+	size_t norders;
+	struct batch *b;
+	int worst; /* the worst status of the orders settled in a flush */
 	/* one context and one digest for every content hash */
 	EVP_MD_CTX *sha256;
 	const EVP_MD *md;
@@ -817,6 +827,8 @@ static int prepare_rows(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st)
 	free(text);
 	return ret;
 }
+
+static size_t sizeof_pend_order(void);
 
 static int prepare_all(struct pinner *p)
 {
@@ -860,8 +872,10 @@ static int prepare_all(struct pinner *p)
 	    (ret = dg_db_prepare(p->db, ins_item, &p->ins_item)) ||
 	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)) ||
 	    (ret = prepare_rows(p->db, ins_item, 5, &p->ins_items)) ||
-	    (ret = prepare_rows(p->db, ins_rate, 16, &p->ins_rates)))
+	    (ret = prepare_rows(p->db, ins_rate, 16, &p->ins_rates)) ||
+	    (ret = prepare_rows(p->db, ins_order, 7, &p->ins_orders)))
 		return ret;
+	p->orders = dg_xcalloc(PEND_ROWS, sizeof_pend_order());
 	p->items = dg_xcalloc(PEND_ROWS, sizeof(*p->items));
 	p->rates = dg_xcalloc(PEND_ROWS, sizeof(*p->rates));
 	return 0;
@@ -876,6 +890,8 @@ static void finalize_all(struct pinner *p)
 	sqlite3_finalize(p->ins_rate);
 	sqlite3_finalize(p->ins_items);
 	sqlite3_finalize(p->ins_rates);
+	sqlite3_finalize(p->ins_orders);
+	free(p->orders);
 	free(p->items);
 	free(p->rates);
 	EVP_MD_CTX_free(p->sha256);
@@ -1177,10 +1193,10 @@ static int flush_pending(struct pinner *p)
 	return insert_rates(p, nr);
 }
 
-/* The waiting rows of a batch rolled back: dropped. */
+/* The waiting rows and orders of a batch rolled back: dropped. */
 static void drop_pending(struct pinner *p)
 {
-	p->nitems = p->nrates = 0;
+	p->nitems = p->nrates = p->norders = 0;
 }
 
 /* A row of order_rates for o, inserted now or with the next
@@ -1204,6 +1220,28 @@ static int insert_rate(struct pinner *p, const struct order *o,
 	return insert_rates(p, PEND_ROWS);
 }
 
+/* o's 7 values as parameters k + 1 to k + 7 of st. */
+static int bind_order(sqlite3_stmt *st, int k, const struct order *o,
+		      const char *hash)
+{
+	int rc;
+
+	rc = dg_db_bind_text(st, k + 1, o->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 2, o->amount);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 3, o->currency);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 4, o->charge);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 5, o->base[0] ? o->base : NULL);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 6, o->created);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 7, hash);
+	return rc;
+}
+
 /* The order's row, unless its order_id is stored: *inserted says which.
  * 0 or 74. */
 static int insert_order(struct pinner *p, const struct order *o,
@@ -1212,19 +1250,7 @@ static int insert_order(struct pinner *p, const struct order *o,
 	sqlite3_stmt *st = p->ins_order;
 	int rc, ret;
 
-	rc = dg_db_bind_text(st, 1, o->id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2, o->amount);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 3, o->currency);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 4, o->charge);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 5, o->base[0] ? o->base : NULL);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 6, o->created);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 7, hash);
+	rc = bind_order(st, 0, o, hash);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
 		return dg_db_fail(p->db, rc, "cannot store the order");
@@ -1456,24 +1482,153 @@ static int store_pin(struct pinner *p, const struct order *o,
 	return 0;
 }
 
+struct batch {
+	struct order *orders;
+	int *status; /* per order: 0, or its failure before the database */
+	size_t n, cap;
+	struct row *rows;
+	bool *has_row;
+};
+
+/* A new order converted, waiting for its INSERT: the batch's order i. */
+struct pend_order {
+	size_t i;
+	struct pin pin;
+	char hash[65];
+};
+
+static size_t sizeof_pend_order(void)
+{
+	return sizeof(struct pend_order);
+}
+
 /*
- * Pin one order inside the open transaction (or, with --preview, only
- * compute it). Fills r and returns 0 when there is a row to print (its
- * status says which), or an exit status with the message printed.
+ * The rest of pin_one for an order converted and not refused: its INSERT,
+ * which does nothing on a stored order_id, tells it from a stored one,
+ * whose pin or conflict then wins. 0 or an exit status (message printed).
+ */
+static int pin_new(struct pinner *p, const struct order *o,
+		   const struct pin *pin, const char *hash, struct row *r)
+{
+	bool found, inserted = false;
+	int ret;
+
+	ret = insert_order(p, o, hash, &inserted);
+	if (!ret && inserted)
+		ret = store_pin(p, o, pin, r);
+	if (ret || inserted)
+		return ret;
+	if ((ret = flush_pending(p)) ||
+	    (ret = stored_order(p, o, hash, r, &found)) || found)
+		return ret;
+	/* not inserted, yet not stored */
+	dg_error("%sorder %s: cannot tell whether it is stored", o->where,
+		 dg_quoted(o->id));
+	return DG_EXIT_SOFTWARE;
+}
+
+static bool fatal(int r)
+{
+	return r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
+	       r == DG_EXIT_SOFTWARE;
+}
+
+static void settle(struct pinner *p, size_t i, int r);
+
+/*
+ * The waiting orders, in turn. PEND_ROWS of them are first inserted by
+ * one INSERT, which stores them all or, if any is stored already (or
+ * twice among them), none; then they, or else each in turn as pin_one
+ * would have, are pinned. Each one's status is settled; a fatal one is
+ * returned (the batch is then rolled back), else 0.
+ */
+static int flush_orders(struct pinner *p)
+{
+	struct pend_order *q = p->orders;
+	size_t n = p->norders, k;
+	bool all = false;
+	int rc = SQLITE_OK, ret;
+
+	p->norders = 0;
+	if (n == PEND_ROWS) {
+		sqlite3_stmt *st = p->ins_orders;
+
+		for (k = 0; k < n && rc == SQLITE_OK; k++)
+			rc = bind_order(st, (int)(7 * k), &p->b->orders[q[k].i],
+					q[k].hash);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			all = true;
+		else if ((rc & 0xff) != SQLITE_CONSTRAINT)
+			return dg_db_fail(p->db, rc, "cannot store the order");
+	}
+	for (k = 0; k < n; k++) {
+		const struct order *o = &p->b->orders[q[k].i];
+		struct row *r = &p->b->rows[q[k].i];
+
+		if (all)
+			ret = store_pin(p, o, &q[k].pin, r);
+		else
+			ret = pin_new(p, o, &q[k].pin, q[k].hash, r);
+		if (fatal(ret))
+			return ret;
+		settle(p, q[k].i, ret);
+	}
+	return 0;
+}
+
+/* Everything waiting, orders first. 0 or a fatal status. */
+static int flush_all(struct pinner *p)
+{
+	int ret = flush_orders(p);
+
+	return ret ? ret : flush_pending(p);
+}
+
+/* A new order to wait for its INSERT: pin becomes the waiting one's. */
+static int queue_order(struct pinner *p, size_t i, const struct pin *pin,
+		       const char *hash)
+{
+	struct pend_order *q = &p->orders[p->norders++];
+
+	q->i = i;
+	q->pin = *pin;
+	if (pin->bp == &pin->charge)
+		q->pin.bp = &q->pin.charge;
+	else if (pin->bp == &pin->base)
+		q->pin.bp = &q->pin.base;
+	memcpy(q->hash, hash, sizeof(q->hash));
+	return p->norders == PEND_ROWS ? flush_orders(p) : 0;
+}
+
+/* pin_one's status when the order waits: settled by a flush. */
+#define PIN_QUEUED (-1)
+
+/*
+ * Pin the batch's order i inside the open transaction (or, with
+ * --preview, only compute it). Fills its row and returns 0 when there is
+ * a row to print (its status says which), or an exit status with the
+ * message printed, or PIN_QUEUED.
  *
  * Most orders are new. They are converted first, and their INSERT, which
  * does nothing on a stored order_id, tells them from stored ones: no
- * SELECT first. An order not pinned so (refused, failed, stored, or any
- * with --preview) is then looked up, and a stored order's pin or
- * conflict wins, as if it had been looked up first: what its conversion
- * reported is dropped, and nothing of it was written.
+ * SELECT first. Without --strict and --preview, such an order waits for
+ * its INSERT with others (flush_orders). An order not pinned so
+ * (refused, failed, stored, or any with --preview) is then looked up,
+ * after every waiting one, and a stored order's pin or conflict wins, as
+ * if it had been looked up first: what its conversion reported is
+ * dropped, and nothing of it was written.
  */
-static int pin_one(struct pinner *p, const struct order *o, struct row *r)
+static int pin_one(struct pinner *p, size_t i)
 {
 	const struct options *opt = p->opt;
+	const struct order *o = &p->b->orders[i];
+	struct row *r = &p->b->rows[i];
 	struct pin pin;
 	char hash[65], *msg, *refusal;
-	bool found, inserted = false;
+	bool found;
 	int ret, conv;
 
 	content_hash(p, o, hash);
@@ -1481,15 +1636,18 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 	conv = compute(p, o, &pin, r, &refusal);
 	msg = dg_defer_end();
 	if (!conv && !refusal && !opt->preview) {
-		ret = insert_order(p, o, hash, &inserted);
-		if (!ret && inserted)
-			ret = store_pin(p, o, &pin, r);
-		if (ret || inserted)
-			goto done;
+		if (!opt->strict) {
+			ret = queue_order(p, i, &pin, hash);
+			if (!ret)
+				ret = PIN_QUEUED;
+		} else {
+			ret = pin_new(p, o, &pin, hash, r);
+		}
+		goto done;
 	}
 	/* what follows reads the stored pins or reports: the waiting rows
 	 * first */
-	if ((ret = flush_pending(p)) ||
+	if ((ret = flush_all(p)) ||
 	    (ret = stored_order(p, o, hash, r, &found)) || found)
 		goto done;
 	if (conv) {
@@ -1502,11 +1660,6 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 			 dg_quoted(o->id), refusal);
 		if (!opt->preview)
 			ret = dg_db_event(p->db, "pin_refused", o->id, refusal);
-	} else if (!opt->preview) {
-		/* not inserted, yet not stored */
-		dg_error("%sorder %s: cannot tell whether it is stored",
-			 o->where, dg_quoted(o->id));
-		ret = DG_EXIT_SOFTWARE;
 	}
 done:
 	free(msg);
@@ -1516,13 +1669,13 @@ done:
 
 /* ------------------------------------------------------------ batches */
 
-struct batch {
-	struct order *orders;
-	int *status; /* per order: 0, or its failure before the database */
-	size_t n, cap;
-	struct row *rows;
-	bool *has_row;
-};
+/* The status r of the batch's order i, pinned or not. */
+static void settle(struct pinner *p, size_t i, int r)
+{
+	if (r == 0)
+		p->b->has_row[i] = true;
+	p->worst = dg_exit_worst(p->worst, r);
+}
 
 static int time_now(struct pinner *p, dg_time *now)
 {
@@ -1557,6 +1710,8 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 		return ret;
 	}
 	dg_fx_finder_reset(p->fx);
+	p->b = b;
+	p->worst = 0;
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
 		if (b->status[i]) {
@@ -1564,45 +1719,49 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 			 * message in its turn, the batch goes on */
 			r = b->status[i];
 			if (b->orders[i].error) {
-				int f = flush_pending(p);
+				int f = flush_all(p);
 
 				if (f) {
 					dg_db_rollback(p->db);
 					drop_pending(p);
 					*stop = true;
 					p->failed += b->n;
-					return dg_exit_worst(worst, f);
+					return dg_exit_worst(
+						dg_exit_worst(worst, p->worst),
+						f);
 				}
 				dg_error("%s", b->orders[i].error);
 			}
 		} else {
-			r = pin_one(p, &b->orders[i], &b->rows[i]);
-			if (r == 0)
-				b->has_row[i] = true;
+			r = pin_one(p, i);
+			if (r == PIN_QUEUED)
+				continue; /* settled by a flush */
 		}
-		if (!b->status[i] &&
-		    (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
-		     r == DG_EXIT_SOFTWARE)) {
+		if (!b->status[i] && fatal(r)) {
 			dg_db_rollback(p->db);
 			drop_pending(p);
 			*stop = true;
 			p->failed += b->n; /* rolled back: none of it stands */
-			return dg_exit_worst(worst, r);
+			return dg_exit_worst(dg_exit_worst(worst, p->worst), r);
 		}
-		worst = dg_exit_worst(worst, r);
+		if (b->status[i])
+			worst = dg_exit_worst(worst, r);
+		else
+			settle(p, i, r);
 		if (r && opt->strict) {
 			*stop = true;
 			i++;
 			break;
 		}
 	}
-	if ((ret = flush_pending(p))) {
+	if ((ret = flush_all(p))) {
 		dg_db_rollback(p->db);
 		drop_pending(p);
 		*stop = true;
 		p->failed += b->n;
-		return dg_exit_worst(worst, ret);
+		return dg_exit_worst(dg_exit_worst(worst, p->worst), ret);
 	}
+	worst = dg_exit_worst(worst, p->worst);
 	if ((ret = dg_db_commit(p->db))) {
 		*stop = true;
 		p->failed += b->n;

@@ -144,10 +144,11 @@ test_expect_success 'the same batch at --batch 1, 2, 5 and 1000: the same everyt
 '
 
 # many.jsonl: 45 orders with 3 lines each, every third with a base
-# currency (two pins), so that rows of order_items and order_rates wait
-# for their insert and are inserted many at a time; among them S1 as
-# stored, orders seen earlier in the batch (the same, and with other
-# contents) while their rows may still wait, bad rows and a refusal.
+# currency (two pins), so that new orders and their rows of order_items
+# and order_rates wait for their insert and are inserted many at a
+# time; among them S1 as stored, orders seen earlier in the batch (the
+# same, and with other contents, converted or not) while they or their
+# rows may still wait, bad rows and a refusal.
 many() {
     i=1
     while [ $i -le 45 ]; do
@@ -164,6 +165,7 @@ many() {
         25) echo '{"order_id":"X1","amount":"zero","currency":"JPY","charge_currency":"EUR"}' ;;
         30) echo '{"order_id":"X2","amount":"102.30","currency":"EUR","charge_currency":"USD","preview_rate":"1.1000"}' ;;
         33) echo 'not json' ;;
+        40) echo '{"order_id":"M35","amount":"20035","currency":"JPY","charge_currency":"EUR"}' ;;
         esac
         i=$((i + 1))
     done
@@ -171,7 +173,7 @@ many() {
 
 test_expect_success 'rows inserted many at a time: the same at --batch 1, 4, 17 and 1000' '
     many >many.jsonl &&
-    test_line_count = 51 many.jsonl &&
+    test_line_count = 52 many.jsonl &&
     for b in 1 4 17 1000; do
         mkdir "m$b" && (
             cd "m$b" && prior &&
@@ -189,7 +191,7 @@ test_expect_success 'rows inserted many at a time: the same at --batch 1, 4, 17 
     echo 2 >expect &&
     test_cmp expect actual &&
     tail -n 1 m1/err >actual &&
-    echo "order-rate-pin: 51 orders: 45 pinned, 2 existing, 1 refused, 3 failed" >expect &&
+    echo "order-rate-pin: 52 orders: 45 pinned, 2 existing, 1 refused, 4 failed" >expect &&
     test_cmp expect actual &&
     test_sql m1/daigou.db "SELECT count(*) FROM order_items WHERE order_id LIKE ${SQ}M%${SQ}; SELECT count(*) FROM order_rates WHERE order_id LIKE ${SQ}M%${SQ}; SELECT count(*) FROM order_rates WHERE id <> (SELECT count(*) FROM order_rates r WHERE r.id <= order_rates.id)" >actual &&
     printf "135\n60\n0\n" >expect &&
