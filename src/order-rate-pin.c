@@ -741,10 +741,11 @@ static int build_order(struct order *o, const char *where, const char *id,
 
 /* ------------------------------------------------------------ storing */
 
-/* Rows of order_items and order_rates are inserted PEND_ROWS at a
- * time, by one statement: most of an INSERT's cost in SQLite is per
- * statement, not per row. */
-#define PEND_ROWS 16
+/* New orders and rows of order_items and order_rates are inserted
+ * PEND_ROWS at a time, by one statement: most of an INSERT's cost in
+ * SQLite is per statement, not per row. 32 rows of order_rates are 512
+ * parameters, under SQLite's smallest limit (999). */
+#define PEND_ROWS 32
 
 /* One conversion of an order, found (with its effective rate) and
  * computed. */
