@@ -741,11 +741,54 @@ static int build_order(struct order *o, const char *where, const char *id,
 
 /* ------------------------------------------------------------ storing */
 
+/* New orders and rows of order_items and order_rates are inserted
+ * PEND_ROWS at a time, by one statement: most of an INSERT's cost in
+ * SQLite is per statement, not per row. 32 rows of order_rates are 512
+ * parameters, under SQLite's smallest limit (999). */
+#define PEND_ROWS 32
+
+/* One conversion of an order, found (with its effective rate) and
+ * computed. */
+struct conv {
+	struct dg_fx fx;
+	int64_t converted;
+};
+
+/* A row of order_rates waiting for its insert. */
+struct pend_rate {
+	const struct order *o;
+	const char *kind;
+	struct conv c;
+	char day[DG_DATE_SIZE]; /* rate_as_of, "" for identity */
+};
+
+/* A row of order_items waiting for its insert. */
+struct pend_item {
+	const struct order *o;
+	const struct line *l;
+};
+
+struct pend_order;
+struct batch;
+
 struct pinner {
 	sqlite3 *db;
 	const struct options *opt;
 	struct dg_fx_finder *fx;
 	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item, *ins_rate;
+	/* the same inserts of PEND_ROWS rows at once, and the rows waiting
+	 * for them (see queue_rate) */
+	sqlite3_stmt *ins_items, *ins_rates;
+	struct pend_item *items;
+	struct pend_rate *rates;
+	size_t nitems, nrates;
+	/* new orders waiting for their INSERT (see queue_order), and the
+	 * batch they are of */
+	sqlite3_stmt *ins_orders;
+	struct pend_order *orders;
+	size_t norders;
+	struct batch *b;
+	int worst; /* the worst status of the orders settled in a flush */
 	/* one context and one digest for every content hash */
 	EVP_MD_CTX *sha256;
 	const EVP_MD *md;
@@ -757,6 +800,36 @@ struct pinner {
 	size_t pinned, existing, refused, failed;
 	size_t files_failed; /* files refused as a whole */
 };
+
+/* sql, an INSERT of one row of n parameters ending in "VALUES (...)",
+ * as one of PEND_ROWS rows with their parameters numbered in turn. */
+static int prepare_rows(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st)
+{
+	size_t head = (size_t)(strstr(sql, "VALUES") - sql) + 7;
+	char *q, *text = dg_xmalloc(head + PEND_ROWS * (size_t)n * 8 + 1);
+	int i, ret;
+
+	memcpy(text, sql, head);
+	q = text + head;
+	for (i = 0; i < PEND_ROWS * n; i++) {
+		if (i % n == 0) {
+			if (i)
+				*q++ = ',';
+			*q++ = '(';
+		} else {
+			*q++ = ',';
+		}
+		*q++ = '?';
+		if (i % n == n - 1)
+			*q++ = ')';
+	}
+	*q = '\0';
+	ret = dg_db_prepare(db, text, st);
+	free(text);
+	return ret;
+}
+
+static size_t sizeof_pend_order(void);
 
 static int prepare_all(struct pinner *p)
 {
@@ -798,8 +871,14 @@ static int prepare_all(struct pinner *p)
 		return 0;
 	if ((ret = dg_db_prepare(p->db, ins_order, &p->ins_order)) ||
 	    (ret = dg_db_prepare(p->db, ins_item, &p->ins_item)) ||
-	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)))
+	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)) ||
+	    (ret = prepare_rows(p->db, ins_item, 5, &p->ins_items)) ||
+	    (ret = prepare_rows(p->db, ins_rate, 16, &p->ins_rates)) ||
+	    (ret = prepare_rows(p->db, ins_order, 7, &p->ins_orders)))
 		return ret;
+	p->orders = dg_xcalloc(PEND_ROWS, sizeof_pend_order());
+	p->items = dg_xcalloc(PEND_ROWS, sizeof(*p->items));
+	p->rates = dg_xcalloc(PEND_ROWS, sizeof(*p->rates));
 	return 0;
 }
 
@@ -810,6 +889,12 @@ static void finalize_all(struct pinner *p)
 	sqlite3_finalize(p->ins_order);
 	sqlite3_finalize(p->ins_item);
 	sqlite3_finalize(p->ins_rate);
+	sqlite3_finalize(p->ins_items);
+	sqlite3_finalize(p->ins_rates);
+	sqlite3_finalize(p->ins_orders);
+	free(p->orders);
+	free(p->items);
+	free(p->rates);
 	EVP_MD_CTX_free(p->sha256);
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 	EVP_MD_free((EVP_MD *)p->md);
@@ -912,13 +997,6 @@ static int step_done(struct pinner *p, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
-/* One conversion of an order, found (with its effective rate) and
- * computed. */
-struct conv {
-	struct dg_fx fx;
-	int64_t converted;
-};
-
 /* The quotes and the converted amount for o's amount into ccy (of exp
  * decimals). 0, 65, 69, 70 (message reported: see dg_report) or 74. */
 static int convert(struct pinner *p, const struct order *o, const char *ccy,
@@ -986,59 +1064,183 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	return 0;
 }
 
+/* r's 16 values as parameters k + 1 to k + 16 of st. */
+static int bind_rate(struct pinner *p, sqlite3_stmt *st, int k,
+		     const struct pend_rate *r)
+{
+	const struct order *o = r->o;
+	const struct dg_fx *fx = &r->c.fx;
+	int rc;
+
+	rc = dg_db_bind_text(st, k + 1, o->id);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 2, r->kind);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 3, o->currency);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 4, fx->to);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 5, o->amount);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 6, r->c.converted);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 7, dg_fx_method_name(fx->method));
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(
+			st, k + 8,
+			fx->method == DG_FX_IDENTITY ? NULL : fx->provider);
+	if (rc == SQLITE_OK)
+		rc = fx->has_mul
+			     ? sqlite3_bind_int64(st, k + 9, fx->mul.rate_id)
+			     : sqlite3_bind_null(st, k + 9);
+	if (rc == SQLITE_OK)
+		rc = fx->has_div
+			     ? sqlite3_bind_int64(st, k + 10, fx->div.rate_id)
+			     : sqlite3_bind_null(st, k + 10);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 11,
+				     fx->has_mul ? fx->mul.rate.text : NULL);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 12,
+				     fx->has_div ? fx->div.rate.text : NULL);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 13, fx->effective);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 14,
+				     dg_rounding_name(p->opt->rounding));
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 15,
+				     fx->method == DG_FX_IDENTITY ? NULL
+								  : r->day);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 16, p->now_text);
+	return rc;
+}
+
+/* it's 5 values as parameters k + 1 to k + 5 of st. */
+static int bind_item(sqlite3_stmt *st, int k, const struct pend_item *it)
+{
+	const struct line *l = it->l;
+	int rc;
+
+	rc = dg_db_bind_text(st, k + 1, it->o->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 2, l->line);
+	if (rc == SQLITE_OK)
+		rc = dg_db_bind_text(st, k + 3, l->sku);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 4, l->qty);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 5, l->amount);
+	return rc;
+}
+
+/* The first n waiting rows of order_rates: PEND_ROWS by the statement of
+ * that many rows, fewer one by one. 0 or 74. */
+static int insert_rates(struct pinner *p, size_t n)
+{
+	sqlite3_stmt *st = n == PEND_ROWS ? p->ins_rates : p->ins_rate;
+	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
+	int rc = SQLITE_OK, ret;
+
+	for (i = 0; i < n; i += per) {
+		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
+			rc = bind_rate(p, st, (int)(16 * j), &p->rates[i + j]);
+		if (rc != SQLITE_OK) {
+			sqlite3_reset(st);
+			return dg_db_fail(p->db, rc, "cannot store the pin");
+		}
+		if ((ret = step_done(p, st, "cannot store the pin")))
+			return ret;
+	}
+	return 0;
+}
+
+/* The same for order_items. */
+static int insert_items_now(struct pinner *p, size_t n)
+{
+	sqlite3_stmt *st = n == PEND_ROWS ? p->ins_items : p->ins_item;
+	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
+	int rc = SQLITE_OK, ret;
+
+	for (i = 0; i < n; i += per) {
+		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
+			rc = bind_item(st, (int)(5 * j), &p->items[i + j]);
+		if (rc != SQLITE_OK) {
+			sqlite3_reset(st);
+			return dg_db_fail(p->db, rc, "cannot store the order");
+		}
+		if ((ret = step_done(p, st, "cannot store the order")))
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Insert every waiting row, in the order queued. The rows of a batch
+ * wait only while nothing could tell: the batch's reads of order_items
+ * and order_rates, its messages and its COMMIT all come after a flush,
+ * so that what is stored, what is read and what is reported in which
+ * order are as if each row had been inserted when queued. 0 or 74.
+ */
+static int flush_pending(struct pinner *p)
+{
+	size_t ni = p->nitems, nr = p->nrates;
+	int ret;
+
+	p->nitems = p->nrates = 0;
+	if ((ret = insert_items_now(p, ni)))
+		return ret;
+	return insert_rates(p, nr);
+}
+
+/* The waiting rows and orders of a batch rolled back: dropped. */
+static void drop_pending(struct pinner *p)
+{
+	p->nitems = p->nrates = p->norders = 0;
+}
+
+/* A row of order_rates for o, inserted now or with the next
+ * PEND_ROWS - 1. The order's items wait in the same way, and are
+ * queued before it: a full queue of items is inserted first. */
 static int insert_rate(struct pinner *p, const struct order *o,
 		       const char *kind, const struct conv *c)
 {
-	sqlite3_stmt *st = p->ins_rate;
-	const struct dg_fx *fx = &c->fx;
+	struct pend_rate *r = &p->rates[p->nrates++];
+
+	r->o = o;
+	r->kind = kind;
+	r->c = *c;
+	if (c->fx.method == DG_FX_IDENTITY)
+		r->day[0] = '\0';
+	else
+		memcpy(r->day, day_text(p, c->fx.as_of), sizeof(r->day));
+	if (p->nrates < PEND_ROWS)
+		return 0;
+	p->nrates = 0;
+	return insert_rates(p, PEND_ROWS);
+}
+
+/* o's 7 values as parameters k + 1 to k + 7 of st. */
+static int bind_order(sqlite3_stmt *st, int k, const struct order *o,
+		      const char *hash)
+{
 	int rc;
 
-	rc = dg_db_bind_text(st, 1, o->id);
+	rc = dg_db_bind_text(st, k + 1, o->id);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 2, kind);
+		rc = sqlite3_bind_int64(st, k + 2, o->amount);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 3, o->currency);
+		rc = dg_db_bind_text(st, k + 3, o->currency);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 4, fx->to);
+		rc = dg_db_bind_text(st, k + 4, o->charge);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 5, o->amount);
+		rc = dg_db_bind_text(st, k + 5, o->base[0] ? o->base : NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 6, c->converted);
+		rc = dg_db_bind_text(st, k + 6, o->created);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 7, dg_fx_method_name(fx->method));
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(
-			st, 8,
-			fx->method == DG_FX_IDENTITY ? NULL : fx->provider);
-	if (rc == SQLITE_OK)
-		rc = fx->has_mul ? sqlite3_bind_int64(st, 9, fx->mul.rate_id)
-				 : sqlite3_bind_null(st, 9);
-	if (rc == SQLITE_OK)
-		rc = fx->has_div ? sqlite3_bind_int64(st, 10, fx->div.rate_id)
-				 : sqlite3_bind_null(st, 10);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 11,
-				     fx->has_mul ? fx->mul.rate.text : NULL);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 12,
-				     fx->has_div ? fx->div.rate.text : NULL);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 13, c->fx.effective);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 14,
-				     dg_rounding_name(p->opt->rounding));
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 15,
-				     fx->method == DG_FX_IDENTITY
-					     ? NULL
-					     : day_text(p, fx->as_of));
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 16, p->now_text);
-	if (rc != SQLITE_OK) {
-		sqlite3_reset(st);
-		return dg_db_fail(p->db, rc, "cannot store the pin");
-	}
-	return step_done(p, st, "cannot store the pin");
+		rc = dg_db_bind_text(st, k + 7, hash);
+	return rc;
 }
 
 /* The order's row, unless its order_id is stored: *inserted says which.
@@ -1049,19 +1251,7 @@ static int insert_order(struct pinner *p, const struct order *o,
 	sqlite3_stmt *st = p->ins_order;
 	int rc, ret;
 
-	rc = dg_db_bind_text(st, 1, o->id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2, o->amount);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 3, o->currency);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 4, o->charge);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 5, o->base[0] ? o->base : NULL);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 6, o->created);
-	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, 7, hash);
+	rc = bind_order(st, 0, o, hash);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
 		return dg_db_fail(p->db, rc, "cannot store the order");
@@ -1074,27 +1264,16 @@ static int insert_order(struct pinner *p, const struct order *o,
 
 static int insert_items(struct pinner *p, const struct order *o)
 {
-	sqlite3_stmt *st = p->ins_item;
 	size_t i;
-	int rc, ret;
+	int ret;
 
 	for (i = 0; i < o->nlines; i++) {
-		const struct line *l = &o->lines[i];
-
-		rc = dg_db_bind_text(st, 1, o->id);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, 2, l->line);
-		if (rc == SQLITE_OK)
-			rc = dg_db_bind_text(st, 3, l->sku);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, 4, l->qty);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int64(st, 5, l->amount);
-		if (rc != SQLITE_OK) {
-			sqlite3_reset(st);
-			return dg_db_fail(p->db, rc, "cannot store the order");
-		}
-		if ((ret = step_done(p, st, "cannot store the order")))
+		p->items[p->nitems].o = o;
+		p->items[p->nitems].l = &o->lines[i];
+		if (++p->nitems < PEND_ROWS)
+			continue;
+		p->nitems = 0;
+		if ((ret = insert_items_now(p, PEND_ROWS)))
 			return ret;
 	}
 	return 0;
@@ -1304,24 +1483,153 @@ static int store_pin(struct pinner *p, const struct order *o,
 	return 0;
 }
 
+struct batch {
+	struct order *orders;
+	int *status; /* per order: 0, or its failure before the database */
+	size_t n, cap;
+	struct row *rows;
+	bool *has_row;
+};
+
+/* A new order converted, waiting for its INSERT: the batch's order i. */
+struct pend_order {
+	size_t i;
+	struct pin pin;
+	char hash[65];
+};
+
+static size_t sizeof_pend_order(void)
+{
+	return sizeof(struct pend_order);
+}
+
 /*
- * Pin one order inside the open transaction (or, with --preview, only
- * compute it). Fills r and returns 0 when there is a row to print (its
- * status says which), or an exit status with the message printed.
+ * The rest of pin_one for an order converted and not refused: its INSERT,
+ * which does nothing on a stored order_id, tells it from a stored one,
+ * whose pin or conflict then wins. 0 or an exit status (message printed).
+ */
+static int pin_new(struct pinner *p, const struct order *o,
+		   const struct pin *pin, const char *hash, struct row *r)
+{
+	bool found, inserted = false;
+	int ret;
+
+	ret = insert_order(p, o, hash, &inserted);
+	if (!ret && inserted)
+		ret = store_pin(p, o, pin, r);
+	if (ret || inserted)
+		return ret;
+	if ((ret = flush_pending(p)) ||
+	    (ret = stored_order(p, o, hash, r, &found)) || found)
+		return ret;
+	/* not inserted, yet not stored */
+	dg_error("%sorder %s: cannot tell whether it is stored", o->where,
+		 dg_quoted(o->id));
+	return DG_EXIT_SOFTWARE;
+}
+
+static bool fatal(int r)
+{
+	return r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
+	       r == DG_EXIT_SOFTWARE;
+}
+
+static void settle(struct pinner *p, size_t i, int r);
+
+/*
+ * The waiting orders, in turn. PEND_ROWS of them are first inserted by
+ * one INSERT, which stores them all or, if any is stored already (or
+ * twice among them), none; then they, or else each in turn as pin_one
+ * would have, are pinned. Each one's status is settled; a fatal one is
+ * returned (the batch is then rolled back), else 0.
+ */
+static int flush_orders(struct pinner *p)
+{
+	struct pend_order *q = p->orders;
+	size_t n = p->norders, k;
+	bool all = false;
+	int rc = SQLITE_OK, ret;
+
+	p->norders = 0;
+	if (n == PEND_ROWS) {
+		sqlite3_stmt *st = p->ins_orders;
+
+		for (k = 0; k < n && rc == SQLITE_OK; k++)
+			rc = bind_order(st, (int)(7 * k), &p->b->orders[q[k].i],
+					q[k].hash);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			all = true;
+		else if ((rc & 0xff) != SQLITE_CONSTRAINT)
+			return dg_db_fail(p->db, rc, "cannot store the order");
+	}
+	for (k = 0; k < n; k++) {
+		const struct order *o = &p->b->orders[q[k].i];
+		struct row *r = &p->b->rows[q[k].i];
+
+		if (all)
+			ret = store_pin(p, o, &q[k].pin, r);
+		else
+			ret = pin_new(p, o, &q[k].pin, q[k].hash, r);
+		if (fatal(ret))
+			return ret;
+		settle(p, q[k].i, ret);
+	}
+	return 0;
+}
+
+/* Everything waiting, orders first. 0 or a fatal status. */
+static int flush_all(struct pinner *p)
+{
+	int ret = flush_orders(p);
+
+	return ret ? ret : flush_pending(p);
+}
+
+/* A new order to wait for its INSERT: pin becomes the waiting one's. */
+static int queue_order(struct pinner *p, size_t i, const struct pin *pin,
+		       const char *hash)
+{
+	struct pend_order *q = &p->orders[p->norders++];
+
+	q->i = i;
+	q->pin = *pin;
+	if (pin->bp == &pin->charge)
+		q->pin.bp = &q->pin.charge;
+	else if (pin->bp == &pin->base)
+		q->pin.bp = &q->pin.base;
+	memcpy(q->hash, hash, sizeof(q->hash));
+	return p->norders == PEND_ROWS ? flush_orders(p) : 0;
+}
+
+/* pin_one's status when the order waits: settled by a flush. */
+#define PIN_QUEUED (-1)
+
+/*
+ * Pin the batch's order i inside the open transaction (or, with
+ * --preview, only compute it). Fills its row and returns 0 when there is
+ * a row to print (its status says which), or an exit status with the
+ * message printed, or PIN_QUEUED.
  *
  * Most orders are new. They are converted first, and their INSERT, which
  * does nothing on a stored order_id, tells them from stored ones: no
- * SELECT first. An order not pinned so (refused, failed, stored, or any
- * with --preview) is then looked up, and a stored order's pin or
- * conflict wins, as if it had been looked up first: what its conversion
- * reported is dropped, and nothing of it was written.
+ * SELECT first. Without --strict and --preview, such an order waits for
+ * its INSERT with others (flush_orders). An order not pinned so
+ * (refused, failed, stored, or any with --preview) is then looked up,
+ * after every waiting one, and a stored order's pin or conflict wins, as
+ * if it had been looked up first: what its conversion reported is
+ * dropped, and nothing of it was written.
  */
-static int pin_one(struct pinner *p, const struct order *o, struct row *r)
+static int pin_one(struct pinner *p, size_t i)
 {
 	const struct options *opt = p->opt;
+	const struct order *o = &p->b->orders[i];
+	struct row *r = &p->b->rows[i];
 	struct pin pin;
 	char hash[65], *msg, *refusal;
-	bool found, inserted = false;
+	bool found;
 	int ret, conv;
 
 	content_hash(p, o, hash);
@@ -1329,13 +1637,19 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 	conv = compute(p, o, &pin, r, &refusal);
 	msg = dg_defer_end();
 	if (!conv && !refusal && !opt->preview) {
-		ret = insert_order(p, o, hash, &inserted);
-		if (!ret && inserted)
-			ret = store_pin(p, o, &pin, r);
-		if (ret || inserted)
-			goto done;
+		if (!opt->strict) {
+			ret = queue_order(p, i, &pin, hash);
+			if (!ret)
+				ret = PIN_QUEUED;
+		} else {
+			ret = pin_new(p, o, &pin, hash, r);
+		}
+		goto done;
 	}
-	if ((ret = stored_order(p, o, hash, r, &found)) || found)
+	/* what follows reads the stored pins or reports: the waiting rows
+	 * first */
+	if ((ret = flush_all(p)) ||
+	    (ret = stored_order(p, o, hash, r, &found)) || found)
 		goto done;
 	if (conv) {
 		/* in its turn, as if reported just now */
@@ -1347,11 +1661,6 @@ static int pin_one(struct pinner *p, const struct order *o, struct row *r)
 			 dg_quoted(o->id), refusal);
 		if (!opt->preview)
 			ret = dg_db_event(p->db, "pin_refused", o->id, refusal);
-	} else if (!opt->preview) {
-		/* not inserted, yet not stored */
-		dg_error("%sorder %s: cannot tell whether it is stored",
-			 o->where, dg_quoted(o->id));
-		ret = DG_EXIT_SOFTWARE;
 	}
 done:
 	free(msg);
@@ -1361,13 +1670,13 @@ done:
 
 /* ------------------------------------------------------------ batches */
 
-struct batch {
-	struct order *orders;
-	int *status; /* per order: 0, or its failure before the database */
-	size_t n, cap;
-	struct row *rows;
-	bool *has_row;
-};
+/* The status r of the batch's order i, pinned or not. */
+static void settle(struct pinner *p, size_t i, int r)
+{
+	if (r == 0)
+		p->b->has_row[i] = true;
+	p->worst = dg_exit_worst(p->worst, r);
+}
 
 static int time_now(struct pinner *p, dg_time *now)
 {
@@ -1402,34 +1711,58 @@ static int run_batch(struct pinner *p, struct batch *b, struct dg_out *out,
 		return ret;
 	}
 	dg_fx_finder_reset(p->fx);
+	p->b = b;
+	p->worst = 0;
 	for (i = 0; i < b->n; i++) {
 		b->has_row[i] = false;
 		if (b->status[i]) {
 			/* refused while read (an input error too): its
 			 * message in its turn, the batch goes on */
 			r = b->status[i];
-			if (b->orders[i].error)
+			if (b->orders[i].error) {
+				int f = flush_all(p);
+
+				if (f) {
+					dg_db_rollback(p->db);
+					drop_pending(p);
+					*stop = true;
+					p->failed += b->n;
+					return dg_exit_worst(
+						dg_exit_worst(worst, p->worst),
+						f);
+				}
 				dg_error("%s", b->orders[i].error);
+			}
 		} else {
-			r = pin_one(p, &b->orders[i], &b->rows[i]);
-			if (r == 0)
-				b->has_row[i] = true;
+			r = pin_one(p, i);
+			if (r == PIN_QUEUED)
+				continue; /* settled by a flush */
 		}
-		if (!b->status[i] &&
-		    (r == DG_EXIT_IOERR || r == DG_EXIT_TEMPFAIL ||
-		     r == DG_EXIT_SOFTWARE)) {
+		if (!b->status[i] && fatal(r)) {
 			dg_db_rollback(p->db);
+			drop_pending(p);
 			*stop = true;
 			p->failed += b->n; /* rolled back: none of it stands */
-			return dg_exit_worst(worst, r);
+			return dg_exit_worst(dg_exit_worst(worst, p->worst), r);
 		}
-		worst = dg_exit_worst(worst, r);
+		if (b->status[i])
+			worst = dg_exit_worst(worst, r);
+		else
+			settle(p, i, r);
 		if (r && opt->strict) {
 			*stop = true;
 			i++;
 			break;
 		}
 	}
+	if ((ret = flush_all(p))) {
+		dg_db_rollback(p->db);
+		drop_pending(p);
+		*stop = true;
+		p->failed += b->n;
+		return dg_exit_worst(dg_exit_worst(worst, p->worst), ret);
+	}
+	worst = dg_exit_worst(worst, p->worst);
 	if ((ret = dg_db_commit(p->db))) {
 		*stop = true;
 		p->failed += b->n;

@@ -143,6 +143,69 @@ test_expect_success 'the same batch at --batch 1, 2, 5 and 1000: the same everyt
     done
 '
 
+# many.jsonl: 120 orders with 3 lines each, every third with a base
+# currency (two pins), so that new orders and their rows of order_items
+# and order_rates wait for their insert and are inserted many at a
+# time; among them S1 as stored, orders seen earlier in the batch (the
+# same, and with other contents, converted or not) while they or their
+# rows may still wait, bad rows and a refusal.
+many() {
+    i=1
+    while [ $i -le 120 ]; do
+        case $((i % 3)) in
+        0) base=',"base_currency":"USD"' ;;
+        *) base= ;;
+        esac
+        printf '{"order_id":"M%d","amount":"%d","currency":"JPY","charge_currency":"EUR"%s,"lines":[{"line":1,"sku":"A%d","qty":2,"amount":"5000"},{"line":2,"qty":1,"amount":"%d"},{"line":3,"sku":"GIFT","qty":1,"amount":"0"}]}\n' \
+            $i $((10000 + i)) "$base" $i $((i - 0))
+        case $i in
+        7) echo '{"order_id":"S1","amount":"16500","currency":"JPY","charge_currency":"EUR"}' ;;
+        12) printf '{"order_id":"M%d","amount":"%d","currency":"JPY","charge_currency":"EUR","lines":[{"line":1,"sku":"A%d","qty":2,"amount":"5000"},{"line":2,"qty":1,"amount":"%d"},{"line":3,"sku":"GIFT","qty":1,"amount":"0"}]}\n' 11 10011 11 11 ;;
+        20) echo '{"order_id":"M19","amount":"1","currency":"JPY","charge_currency":"EUR"}' ;;
+        25) echo '{"order_id":"X1","amount":"zero","currency":"JPY","charge_currency":"EUR"}' ;;
+        30) echo '{"order_id":"X2","amount":"102.30","currency":"EUR","charge_currency":"USD","preview_rate":"1.1000"}' ;;
+        33) echo 'not json' ;;
+        40) echo '{"order_id":"M35","amount":"20035","currency":"JPY","charge_currency":"EUR"}' ;;
+        90) printf '{"order_id":"M%d","amount":"%d","currency":"JPY","charge_currency":"EUR","lines":[{"line":1,"sku":"A%d","qty":2,"amount":"5000"},{"line":2,"qty":1,"amount":"%d"},{"line":3,"sku":"GIFT","qty":1,"amount":"0"}]}\n' 70 10070 70 70 ;;
+        100) echo '{"order_id":"M95","amount":"20095","currency":"JPY","charge_currency":"EUR"}' ;;
+        esac
+        i=$((i + 1))
+    done
+}
+
+test_expect_success 'orders and rows inserted many at a time: the same at --batch 1, 4, 17, 50 and 1000' '
+    many >many.jsonl &&
+    test_line_count = 129 many.jsonl &&
+    for b in 1 4 17 50 1000; do
+        mkdir "m$b" && (
+            cd "m$b" && prior &&
+            order-rate-pin --batch "$b" ../many.jsonl >out 2>err
+            echo $? >rc
+            dump >dump
+        ) || return 1
+    done &&
+    echo 65 >expect &&
+    test_cmp expect m1/rc &&
+    grep -c ",pinned\$" m1/out >actual &&
+    echo 120 >expect &&
+    test_cmp expect actual &&
+    grep -c ",existing\$" m1/out >actual &&
+    echo 3 >expect &&
+    test_cmp expect actual &&
+    tail -n 1 m1/err >actual &&
+    echo "order-rate-pin: 129 orders: 120 pinned, 3 existing, 1 refused, 5 failed" >expect &&
+    test_cmp expect actual &&
+    test_sql m1/daigou.db "SELECT count(*) FROM order_items WHERE order_id LIKE ${SQ}M%${SQ}; SELECT count(*) FROM order_rates WHERE order_id LIKE ${SQ}M%${SQ}; SELECT count(*) FROM order_rates WHERE id <> (SELECT count(*) FROM order_rates r WHERE r.id <= order_rates.id)" >actual &&
+    printf "360\n160\n0\n" >expect &&
+    test_cmp expect actual &&
+    for b in 4 17 50 1000; do
+        test_cmp m1/out "m$b/out" &&
+        test_cmp m1/err "m$b/err" &&
+        test_cmp m1/rc "m$b/rc" &&
+        test_cmp m1/dump "m$b/dump" || return 1
+    done
+'
+
 test_expect_success 'the batch again: the new pins are existing, nothing else changes' '
     prior &&
     cp "$D/batch.csv" batch.csv &&

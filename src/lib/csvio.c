@@ -506,8 +506,11 @@ static bool csv_needs_quotes(const char *s, size_t len)
 	if (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' ||
 	    s[len - 1] == '\t')
 		return true;
-	return memchr(s, ',', len) || memchr(s, '"', len) ||
-	       memchr(s, '\r', len) || memchr(s, '\n', len);
+	/* one pass: fields are short, four memchr calls cost more */
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			return true;
+	return false;
 }
 
 int dg_csv_write_field(FILE *fp, const char *s, size_t len)
@@ -556,6 +559,28 @@ static int write_csv_line(FILE *fp, const char *const *values, size_t n)
 	 * skip: write it quoted, as Python's csv module does */
 	if (n == 1 && (!values[0] || !values[0][0]))
 		return fputs("\"\"\n", fp) == EOF ? -1 : 0;
+	/* The usual row, with no field to quote, fits a small buffer: one
+	 * fwrite of the whole line, not one stdio call per field. */
+	{
+		char buf[1024];
+		size_t len = 0, k;
+
+		for (i = 0; i < n; i++) {
+			k = values[i] ? strlen(values[i]) : 0;
+			if (len + k + 2 > sizeof(buf) ||
+			    csv_needs_quotes(values[i], k))
+				break;
+			if (i)
+				buf[len++] = ',';
+			if (k)
+				memcpy(buf + len, values[i], k);
+			len += k;
+		}
+		if (i == n) {
+			buf[len++] = '\n';
+			return fwrite(buf, 1, len, fp) == len ? 0 : -1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		if (i && putc(',', fp) == EOF)
 			return -1;

@@ -38,6 +38,16 @@ struct dg_input {
 	/* Text made for the current record (JSON integers). */
 	char **texts;
 	size_t ntexts, texts_cap;
+
+	/* CSV: the columns of the names looked up, so that a name asked
+	 * for record after record is found without a search of the
+	 * header. A name is known by its address and its text. */
+	struct {
+		const char *key;
+		char name[32];
+		int col;
+	} cols[16];
+	size_t ncols;
 };
 
 int dg_input_format_parse(const char *s, enum dg_input_format *out)
@@ -285,6 +295,27 @@ static const char *json_get(struct dg_input *in, const char *name, bool *bad)
 	return NULL;
 }
 
+/* dg_csv_column, remembered. */
+static int csv_column(struct dg_input *in, const char *name)
+{
+	size_t k, len;
+	int i;
+
+	for (k = 0; k < in->ncols; k++)
+		if (in->cols[k].key == name && !strcmp(in->cols[k].name, name))
+			return in->cols[k].col;
+	i = dg_csv_column(in->csv, name);
+	len = strlen(name);
+	if (in->ncols < sizeof(in->cols) / sizeof(in->cols[0]) &&
+	    len < sizeof(in->cols[0].name)) {
+		in->cols[in->ncols].key = name;
+		memcpy(in->cols[in->ncols].name, name, len + 1);
+		in->cols[in->ncols].col = i;
+		in->ncols++;
+	}
+	return i;
+}
+
 const char *dg_input_get(struct dg_input *in, const char *name, bool *bad)
 {
 	int i;
@@ -293,7 +324,7 @@ const char *dg_input_get(struct dg_input *in, const char *name, bool *bad)
 		return in->obj ? json_get(in, name, bad) : NULL;
 	if (!in->row)
 		return NULL;
-	i = dg_csv_column(in->csv, name);
+	i = csv_column(in, name);
 	if (i < 0 || (size_t)i >= in->row->n || !in->row->lens[i])
 		return NULL;
 	return in->row->fields[i];

@@ -566,6 +566,43 @@ START_TEST(test_out_roundtrip)
 }
 END_TEST
 
+/* A row is written whole when no field needs quotes and it is short,
+ * field by field otherwise: the same bytes either way, at every length
+ * around the line buffer's size, with a field to quote first, last or
+ * not at all. */
+START_TEST(test_out_long_rows)
+{
+	static const char *const quoted[] = {NULL, "a,b", "x\"y"};
+	static const char *const quoted_out[] = {NULL, "\"a,b\"", "\"x\"\"y\""};
+	char big[2100], want[2200];
+	size_t len, q, pos;
+
+	for (len = 990; len < 1060; len++) {
+		for (q = 0; q < DG_NELEM(quoted); q++) {
+			const char *row[3] = {"A1", big, quoted[q]};
+			char *buf = NULL;
+			size_t size;
+			FILE *mem = open_memstream(&buf, &size);
+			struct dg_out *o =
+				dg_out_new(mem, false, out_columns, 3);
+
+			memset(big, 'z', len);
+			big[len] = '\0';
+			pos = (size_t)snprintf(want, sizeof(want),
+					       "order_id,amount,note\nA1,%s,",
+					       big);
+			snprintf(want + pos, sizeof(want) - pos, "%s\n",
+				 q ? quoted_out[q] : "");
+			ck_assert_int_eq(dg_out_row(o, row), 0);
+			ck_assert_int_eq(dg_out_close(o), 0);
+			fclose(mem);
+			ck_assert_str_eq(buf, want);
+			free(buf);
+		}
+	}
+}
+END_TEST
+
 /* One column: an empty value would be a blank line, which a reader
  * skips; it is written "" and reads back as one empty field. */
 START_TEST(test_out_one_empty_column)
@@ -698,6 +735,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_out_finish);
 	tcase_add_test(tc, test_out_roundtrip);
 	tcase_add_test(tc, test_out_one_empty_column);
+	tcase_add_test(tc, test_out_long_rows);
 	tcase_add_test(tc, test_out_bad_utf8);
 	tcase_add_test(tc, test_out_write_error);
 	tcase_add_loop_test(tc, test_write_field, 0, DG_NELEM(fields));

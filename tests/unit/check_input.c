@@ -471,6 +471,50 @@ START_TEST(test_get_lifetime)
 }
 END_TEST
 
+/* CSV columns looked up by name record after record: a name is the
+ * same column whatever its address, and one buffer holding one name,
+ * then another, finds each's own column; more names than are
+ * remembered, and long ones, are found too. */
+START_TEST(test_get_columns_remembered)
+{
+	static const char text[] = "b,a,c,a_column_name_longer_than_31_bytes\n"
+				   "2,1,3,4\n"
+				   "6,5,,8\n";
+	char name[64];
+	struct dg_input *in;
+	int status, rec, k;
+
+	write_file("in.txt", text, strlen(text));
+	in = dg_input_open("in.txt", DG_IN_AUTO, &status);
+	ck_assert_ptr_nonnull(in);
+	for (rec = 0; rec < 2; rec++) {
+		ck_assert_int_eq(dg_input_next(in), 1);
+		snprintf(name, sizeof(name), "%s", "a");
+		ck_assert_str_eq(dg_input_get(in, name, NULL), rec ? "5" : "1");
+		snprintf(name, sizeof(name), "%s", "b");
+		ck_assert_str_eq(dg_input_get(in, name, NULL), rec ? "6" : "2");
+		snprintf(name, sizeof(name), "%s", "z");
+		ck_assert_ptr_null(dg_input_get(in, name, NULL));
+		snprintf(name, sizeof(name), "%s", "c");
+		if (rec)
+			ck_assert_ptr_null(dg_input_get(in, name, NULL));
+		else
+			ck_assert_str_eq(dg_input_get(in, name, NULL), "3");
+		ck_assert_str_eq(dg_input_get(in, "a", NULL), rec ? "5" : "1");
+		snprintf(name, sizeof(name), "%s",
+			 "a_column_name_longer_than_31_bytes");
+		ck_assert_str_eq(dg_input_get(in, name, NULL), rec ? "8" : "4");
+		for (k = 0; k < 40; k++) {
+			snprintf(name, sizeof(name), "x%d", k);
+			ck_assert_ptr_null(dg_input_get(in, name, NULL));
+		}
+		ck_assert_str_eq(dg_input_get(in, "b", NULL), rec ? "6" : "2");
+	}
+	ck_assert_int_eq(dg_input_next(in), 0);
+	dg_input_close(in);
+}
+END_TEST
+
 START_TEST(test_csv_has_no_json)
 {
 	struct dg_input *in;
@@ -525,6 +569,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_pipe);
 	tcase_add_test(tc, test_pipe_late_bom);
 	tcase_add_test(tc, test_get_lifetime);
+	tcase_add_test(tc, test_get_columns_remembered);
 	tcase_add_test(tc, test_csv_has_no_json);
 	tcase_add_loop_test(tc, test_format_parse, 0, DG_NELEM(formats));
 	suite_add_tcase(s, tc);
