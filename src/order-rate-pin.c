@@ -1135,45 +1135,53 @@ static int bind_item(sqlite3_stmt *st, int k, const struct pend_item *it)
 	return rc;
 }
 
-/* The first n waiting rows of order_rates: PEND_ROWS by the statement of
- * that many rows, fewer one by one. 0 or 74. */
-static int insert_rates(struct pinner *p, size_t n)
+/* Bind the waiting row i of a table as parameters k + 1 onwards. */
+typedef int (*bind_row_fn)(struct pinner *p, sqlite3_stmt *st, int k, size_t i);
+
+static int bind_rate_row(struct pinner *p, sqlite3_stmt *st, int k, size_t i)
 {
-	sqlite3_stmt *st = n == PEND_ROWS ? p->ins_rates : p->ins_rate;
+	return bind_rate(p, st, k, &p->rates[i]);
+}
+
+static int bind_item_row(struct pinner *p, sqlite3_stmt *st, int k, size_t i)
+{
+	return bind_item(st, k, &p->items[i]);
+}
+
+/* The first n waiting rows of a table, ncols values each: PEND_ROWS by
+ * many (the statement of that many rows), fewer one by one (one). 0 or
+ * 74 with the message what. */
+static int insert_pending(struct pinner *p, size_t n, sqlite3_stmt *many,
+			  sqlite3_stmt *one, int ncols, bind_row_fn bind,
+			  const char *what)
+{
+	sqlite3_stmt *st = n == PEND_ROWS ? many : one;
 	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
 	int rc = SQLITE_OK, ret;
 
 	for (i = 0; i < n; i += per) {
 		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
-			rc = bind_rate(p, st, (int)(16 * j), &p->rates[i + j]);
+			rc = bind(p, st, (int)(ncols * j), i + j);
 		if (rc != SQLITE_OK) {
 			sqlite3_reset(st);
-			return dg_db_fail(p->db, rc, "cannot store the pin");
+			return dg_db_fail(p->db, rc, what);
 		}
-		if ((ret = step_done(p, st, "cannot store the pin")))
+		if ((ret = step_done(p, st, what)))
 			return ret;
 	}
 	return 0;
 }
 
-/* The same for order_items. */
+static int insert_rates(struct pinner *p, size_t n)
+{
+	return insert_pending(p, n, p->ins_rates, p->ins_rate, 16,
+			      bind_rate_row, "cannot store the pin");
+}
+
 static int insert_items_now(struct pinner *p, size_t n)
 {
-	sqlite3_stmt *st = n == PEND_ROWS ? p->ins_items : p->ins_item;
-	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
-	int rc = SQLITE_OK, ret;
-
-	for (i = 0; i < n; i += per) {
-		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
-			rc = bind_item(st, (int)(5 * j), &p->items[i + j]);
-		if (rc != SQLITE_OK) {
-			sqlite3_reset(st);
-			return dg_db_fail(p->db, rc, "cannot store the order");
-		}
-		if ((ret = step_done(p, st, "cannot store the order")))
-			return ret;
-	}
-	return 0;
+	return insert_pending(p, n, p->ins_items, p->ins_item, 5, bind_item_row,
+			      "cannot store the order");
 }
 
 /*
