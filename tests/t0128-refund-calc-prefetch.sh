@@ -34,18 +34,12 @@ snapshot() {
 run() {
     rn_db=$1
     shift
-    refund-calc --db "$D/$rn_db.db" "$@" >"$D/$rn_db.out" 2>"$D/$rn_db.err"
-    echo $? >"$D/$rn_db.rc"
+    test_run_saved "$D/$rn_db" refund-calc --db "$D/$rn_db.db" "$@"
 }
 
 # same A B: runs A and B printed, said and stored the same.
 same() {
-    test_cmp "$D/$1.out" "$D/$2.out" &&
-    test_cmp "$D/$1.err" "$D/$2.err" &&
-    test_cmp "$D/$1.rc" "$D/$2.rc" &&
-    snapshot "$D/$1.db" >"$D/$1.snap" &&
-    snapshot "$D/$2.db" >"$D/$2.snap" &&
-    test_cmp "$D/$1.snap" "$D/$2.snap"
+    test_same_runs "$D/$1" "$D/$2" snapshot
 }
 
 test_ecb_xml @2026-04-13 JPY 161.29 USD 1.1500 >"$D/r-13.xml"

@@ -218,6 +218,27 @@ test_sql() {
     sqlite3 -batch "$1" "$2"
 }
 
+# test_run_saved PREFIX CMD...: run CMD; its stdout, stderr and exit
+# status in PREFIX.out, PREFIX.err and PREFIX.rc (the test goes on).
+test_run_saved() {
+    trs_prefix=$1
+    shift
+    "$@" >"$trs_prefix.out" 2>"$trs_prefix.err"
+    echo $? >"$trs_prefix.rc"
+}
+
+# test_same_runs A B SNAPSHOT: the runs saved as A and B (test_run_saved)
+# printed, said and exited the same, and SNAPSHOT (a command given a
+# database) shows A.db and B.db alike.
+test_same_runs() {
+    test_cmp "$1.out" "$2.out" &&
+    test_cmp "$1.err" "$2.err" &&
+    test_cmp "$1.rc" "$2.rc" &&
+    "$3" "$1.db" >"$1.snap" &&
+    "$3" "$2.db" >"$2.snap" &&
+    test_cmp "$1.snap" "$2.snap"
+}
+
 # test_load_schema1 DB: the schema-1 fixture (rows of every tool), as the
 # sqlite3 shell restores a dump.
 test_load_schema1() {
