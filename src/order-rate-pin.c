@@ -227,6 +227,9 @@ struct order {
 	int64_t amount;
 	char currency[4], charge[4], base[4]; /* base "" when none */
 	int cexp, charge_exp, base_exp;	      /* their exponents */
+	/* the same codes in the currency table, whose addresses stay: see
+	 * bind_fixed (base_code NULL when none) */
+	const char *ccy_code, *charge_code, *base_code;
 	bool has_preview;
 	struct dg_rate preview;
 	dg_time created_at;
@@ -312,9 +315,10 @@ static int field_error(const char *where, const char *field, const char *fmt,
 	return DG_EXIT_DATAERR;
 }
 
-/* A currency code into out, its exponent into *exp. */
+/* A currency code into out, its exponent into *exp, the table's copy of
+ * the code into *code. */
 static int parse_currency(const char *where, const char *field, const char *v,
-			  char out[4], int *exp)
+			  char out[4], int *exp, const char **code)
 {
 	const struct dg_currency *c;
 
@@ -326,6 +330,7 @@ static int parse_currency(const char *where, const char *field, const char *v,
 				   dg_quoted(v));
 	memcpy(out, v, 4);
 	*exp = c->exponent;
+	*code = c->code;
 	return 0;
 }
 
@@ -700,15 +705,15 @@ static int build_order(struct order *o, const char *where, const char *id,
 				   dg_quoted(id));
 	memcpy(o->id, id, strlen(id) + 1);
 	if ((ret = parse_currency(where, "currency", currency, o->currency,
-				  &o->cexp)))
+				  &o->cexp, &o->ccy_code)))
 		return ret;
 	if ((ret = parse_amount(where, "amount", amount, o, false, &o->amount)))
 		return ret;
 	if ((ret = parse_currency(where, "charge_currency", charge, o->charge,
-				  &o->charge_exp)))
+				  &o->charge_exp, &o->charge_code)))
 		return ret;
 	if (base && (ret = parse_currency(where, "base_currency", base, o->base,
-					  &o->base_exp)))
+					  &o->base_exp, &o->base_code)))
 		return ret;
 	if (preview) {
 		if (dg_rate_parse(preview, &o->preview))
@@ -771,20 +776,30 @@ struct pend_item {
 struct pend_order;
 struct batch;
 
+/* An INSERT, and what each of its parameters is known to hold (see
+ * bind_fixed). */
+struct ins {
+	sqlite3_stmt *st;
+	const void **held; /* by parameter number, from 1 */
+	int nparams;
+};
+
 struct pinner {
 	sqlite3 *db;
 	const struct options *opt;
 	struct dg_fx_finder *fx;
-	sqlite3_stmt *get_order, *get_rates, *ins_order, *ins_item, *ins_rate;
+	const char *provider; /* as stored */
+	sqlite3_stmt *get_order, *get_rates;
+	struct ins ins_order, ins_item, ins_rate;
 	/* the same inserts of PEND_ROWS rows at once, and the rows waiting
 	 * for them (see queue_rate) */
-	sqlite3_stmt *ins_items, *ins_rates;
+	struct ins ins_items, ins_rates;
 	struct pend_item *items;
 	struct pend_rate *rates;
 	size_t nitems, nrates;
 	/* new orders waiting for their INSERT (see queue_order), and the
 	 * batch they are of */
-	sqlite3_stmt *ins_orders;
+	struct ins ins_orders;
 	struct pend_order *orders;
 	size_t norders;
 	struct batch *b;
@@ -801,9 +816,26 @@ struct pinner {
 	size_t files_failed; /* files refused as a whole */
 };
 
+static int prepare_ins(sqlite3 *db, const char *sql, struct ins *s)
+{
+	int ret = dg_db_prepare(db, sql, &s->st);
+
+	if (ret)
+		return ret;
+	s->nparams = sqlite3_bind_parameter_count(s->st);
+	s->held = dg_xcalloc((size_t)s->nparams + 1, sizeof(*s->held));
+	return 0;
+}
+
+static void finalize_ins(struct ins *s)
+{
+	sqlite3_finalize(s->st);
+	free(s->held);
+}
+
 /* sql, an INSERT of one row of n parameters ending in "VALUES (...)",
  * as one of PEND_ROWS rows with their parameters numbered in turn. */
-static int prepare_rows(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st)
+static int prepare_rows(sqlite3 *db, const char *sql, int n, struct ins *s)
 {
 	size_t head = (size_t)(strstr(sql, "VALUES") - sql) + 7;
 	char *q, *text = dg_xmalloc(head + PEND_ROWS * (size_t)n * 8 + 1);
@@ -824,7 +856,7 @@ static int prepare_rows(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st)
 			*q++ = ')';
 	}
 	*q = '\0';
-	ret = dg_db_prepare(db, text, st);
+	ret = prepare_ins(db, text, s);
 	free(text);
 	return ret;
 }
@@ -864,14 +896,15 @@ static int prepare_all(struct pinner *p)
 	if (!p->md || !(p->sha256 = EVP_MD_CTX_new()))
 		dg_die(DG_EXIT_SOFTWARE, "cannot set up SHA-256");
 	p->day = INT32_MIN; /* formats as "" */
+	p->provider = dg_rate_provider_stored(p->opt->provider);
 	if ((ret = dg_db_prepare(p->db, get_order, &p->get_order)) ||
 	    (ret = dg_db_prepare(p->db, get_rates, &p->get_rates)))
 		return ret;
 	if (p->opt->preview)
 		return 0;
-	if ((ret = dg_db_prepare(p->db, ins_order, &p->ins_order)) ||
-	    (ret = dg_db_prepare(p->db, ins_item, &p->ins_item)) ||
-	    (ret = dg_db_prepare(p->db, ins_rate, &p->ins_rate)) ||
+	if ((ret = prepare_ins(p->db, ins_order, &p->ins_order)) ||
+	    (ret = prepare_ins(p->db, ins_item, &p->ins_item)) ||
+	    (ret = prepare_ins(p->db, ins_rate, &p->ins_rate)) ||
 	    (ret = prepare_rows(p->db, ins_item, 5, &p->ins_items)) ||
 	    (ret = prepare_rows(p->db, ins_rate, 16, &p->ins_rates)) ||
 	    (ret = prepare_rows(p->db, ins_order, 7, &p->ins_orders)))
@@ -886,12 +919,12 @@ static void finalize_all(struct pinner *p)
 {
 	sqlite3_finalize(p->get_order);
 	sqlite3_finalize(p->get_rates);
-	sqlite3_finalize(p->ins_order);
-	sqlite3_finalize(p->ins_item);
-	sqlite3_finalize(p->ins_rate);
-	sqlite3_finalize(p->ins_items);
-	sqlite3_finalize(p->ins_rates);
-	sqlite3_finalize(p->ins_orders);
+	finalize_ins(&p->ins_order);
+	finalize_ins(&p->ins_item);
+	finalize_ins(&p->ins_rate);
+	finalize_ins(&p->ins_items);
+	finalize_ins(&p->ins_rates);
+	finalize_ins(&p->ins_orders);
 	free(p->orders);
 	free(p->items);
 	free(p->rates);
@@ -985,8 +1018,63 @@ static void content_hash(struct pinner *p, const struct order *o, char hex[65])
 	hex[64] = '\0';
 }
 
-/* The inserts bind every parameter for every row, so their bindings are
- * not cleared in between. */
+/*
+ * The inserts are reset, never cleared, so a parameter keeps its value
+ * from one execution to the next, and many values repeat in a parameter:
+ * the kind, the method, the provider, the rounding, the pin's time, a
+ * currency, a missing base or sku, a qty of 1. Such a value, NULL, a
+ * whole number from 0 to 15 or text that stays the same at its address
+ * for as long as it may be bound (a literal, a code of the currency
+ * table, now_text until the clock moves: see forget_now), is bound only
+ * when the parameter holds something else. Every other value is bound
+ * each time, and the parameter held as unknown.
+ */
+static const char held_null[1], held_small[16];
+
+static int bind_fixed(struct ins *s, int i, const char *v)
+{
+	const void *h = v ? (const void *)v : held_null;
+	int rc;
+
+	if (s->held[i] == h)
+		return SQLITE_OK;
+	rc = dg_db_bind_text(s->st, i, v);
+	s->held[i] = rc == SQLITE_OK ? h : NULL;
+	return rc;
+}
+
+static int bind_text(struct ins *s, int i, const char *v)
+{
+	s->held[i] = NULL;
+	return dg_db_bind_text(s->st, i, v);
+}
+
+static int bind_int(struct ins *s, int i, int64_t v)
+{
+	const void *h = v >= 0 && v < 16 ? &held_small[v] : NULL;
+	int rc;
+
+	if (h && s->held[i] == h)
+		return SQLITE_OK;
+	rc = sqlite3_bind_int64(s->st, i, v);
+	s->held[i] = rc == SQLITE_OK ? h : NULL;
+	return rc;
+}
+
+/* now_text is about to change: no parameter holds it any more. */
+static void forget_now(struct pinner *p)
+{
+	struct ins *all[] = {&p->ins_order, &p->ins_item,  &p->ins_rate,
+			     &p->ins_items, &p->ins_rates, &p->ins_orders};
+	size_t k;
+	int i;
+
+	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+		for (i = 1; all[k]->held && i <= all[k]->nparams; i++)
+			if (all[k]->held[i] == p->now_text)
+				all[k]->held[i] = NULL;
+}
+
 static int step_done(struct pinner *p, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -1064,109 +1152,107 @@ static int convert(struct pinner *p, const struct order *o, const char *ccy,
 	return 0;
 }
 
-/* r's 16 values as parameters k + 1 to k + 16 of st. */
-static int bind_rate(struct pinner *p, sqlite3_stmt *st, int k,
+/* r's 16 values as parameters k + 1 to k + 16 of s. */
+static int bind_rate(struct pinner *p, struct ins *s, int k,
 		     const struct pend_rate *r)
 {
 	const struct order *o = r->o;
 	const struct dg_fx *fx = &r->c.fx;
+	bool identity = fx->method == DG_FX_IDENTITY;
 	int rc;
 
-	rc = dg_db_bind_text(st, k + 1, o->id);
+	rc = bind_text(s, k + 1, o->id);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 2, r->kind);
+		rc = bind_fixed(s, k + 2, r->kind);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 3, o->currency);
+		rc = bind_fixed(s, k + 3, o->ccy_code);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 4, fx->to);
+		rc = bind_fixed(s, k + 4,
+				r->kind[0] == 'c' ? o->charge_code
+						  : o->base_code);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, k + 5, o->amount);
+		rc = bind_int(s, k + 5, o->amount);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, k + 6, r->c.converted);
+		rc = bind_int(s, k + 6, r->c.converted);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 7, dg_fx_method_name(fx->method));
+		rc = bind_fixed(s, k + 7, dg_fx_method_name(fx->method));
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(
-			st, k + 8,
-			fx->method == DG_FX_IDENTITY ? NULL : fx->provider);
+		rc = bind_fixed(s, k + 8, identity ? NULL : p->provider);
 	if (rc == SQLITE_OK)
-		rc = fx->has_mul
-			     ? sqlite3_bind_int64(st, k + 9, fx->mul.rate_id)
-			     : sqlite3_bind_null(st, k + 9);
+		rc = fx->has_mul ? bind_int(s, k + 9, fx->mul.rate_id)
+				 : bind_fixed(s, k + 9, NULL);
 	if (rc == SQLITE_OK)
-		rc = fx->has_div
-			     ? sqlite3_bind_int64(st, k + 10, fx->div.rate_id)
-			     : sqlite3_bind_null(st, k + 10);
+		rc = fx->has_div ? bind_int(s, k + 10, fx->div.rate_id)
+				 : bind_fixed(s, k + 10, NULL);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 11,
-				     fx->has_mul ? fx->mul.rate.text : NULL);
+		rc = fx->has_mul ? bind_text(s, k + 11, fx->mul.rate.text)
+				 : bind_fixed(s, k + 11, NULL);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 12,
-				     fx->has_div ? fx->div.rate.text : NULL);
+		rc = fx->has_div ? bind_text(s, k + 12, fx->div.rate.text)
+				 : bind_fixed(s, k + 12, NULL);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 13, fx->effective);
+		rc = bind_text(s, k + 13, fx->effective);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 14,
-				     dg_rounding_name(p->opt->rounding));
+		rc = bind_fixed(s, k + 14, dg_rounding_name(p->opt->rounding));
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 15,
-				     fx->method == DG_FX_IDENTITY ? NULL
-								  : r->day);
+		rc = identity ? bind_fixed(s, k + 15, NULL)
+			      : bind_text(s, k + 15, r->day);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 16, p->now_text);
+		rc = bind_fixed(s, k + 16, p->now_text);
 	return rc;
 }
 
-/* it's 5 values as parameters k + 1 to k + 5 of st. */
-static int bind_item(sqlite3_stmt *st, int k, const struct pend_item *it)
+/* it's 5 values as parameters k + 1 to k + 5 of s. */
+static int bind_item(struct ins *s, int k, const struct pend_item *it)
 {
 	const struct line *l = it->l;
 	int rc;
 
-	rc = dg_db_bind_text(st, k + 1, it->o->id);
+	rc = bind_text(s, k + 1, it->o->id);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, k + 2, l->line);
+		rc = bind_int(s, k + 2, l->line);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 3, l->sku);
+		rc = l->sku ? bind_text(s, k + 3, l->sku)
+			    : bind_fixed(s, k + 3, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, k + 4, l->qty);
+		rc = bind_int(s, k + 4, l->qty);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, k + 5, l->amount);
+		rc = bind_int(s, k + 5, l->amount);
 	return rc;
 }
 
 /* Bind the waiting row i of a table as parameters k + 1 onwards. */
-typedef int (*bind_row_fn)(struct pinner *p, sqlite3_stmt *st, int k, size_t i);
+typedef int (*bind_row_fn)(struct pinner *p, struct ins *s, int k, size_t i);
 
-static int bind_rate_row(struct pinner *p, sqlite3_stmt *st, int k, size_t i)
+static int bind_rate_row(struct pinner *p, struct ins *s, int k, size_t i)
 {
-	return bind_rate(p, st, k, &p->rates[i]);
+	return bind_rate(p, s, k, &p->rates[i]);
 }
 
-static int bind_item_row(struct pinner *p, sqlite3_stmt *st, int k, size_t i)
+static int bind_item_row(struct pinner *p, struct ins *s, int k, size_t i)
 {
-	return bind_item(st, k, &p->items[i]);
+	return bind_item(s, k, &p->items[i]);
 }
 
 /* The first n waiting rows of a table, ncols values each: PEND_ROWS by
  * many (the statement of that many rows), fewer one by one (one). 0 or
  * 74 with the message what. */
-static int insert_pending(struct pinner *p, size_t n, sqlite3_stmt *many,
-			  sqlite3_stmt *one, int ncols, bind_row_fn bind,
+static int insert_pending(struct pinner *p, size_t n, struct ins *many,
+			  struct ins *one, int ncols, bind_row_fn bind,
 			  const char *what)
 {
-	sqlite3_stmt *st = n == PEND_ROWS ? many : one;
+	struct ins *s = n == PEND_ROWS ? many : one;
 	size_t i, per = n == PEND_ROWS ? PEND_ROWS : 1;
 	int rc = SQLITE_OK, ret;
 
 	for (i = 0; i < n; i += per) {
 		for (size_t j = 0; j < per && rc == SQLITE_OK; j++)
-			rc = bind(p, st, (int)(ncols * j), i + j);
+			rc = bind(p, s, (int)(ncols * j), i + j);
 		if (rc != SQLITE_OK) {
-			sqlite3_reset(st);
+			sqlite3_reset(s->st);
 			return dg_db_fail(p->db, rc, what);
 		}
-		if ((ret = step_done(p, st, what)))
+		if ((ret = step_done(p, s->st, what)))
 			return ret;
 	}
 	return 0;
@@ -1174,14 +1260,14 @@ static int insert_pending(struct pinner *p, size_t n, sqlite3_stmt *many,
 
 static int insert_rates(struct pinner *p, size_t n)
 {
-	return insert_pending(p, n, p->ins_rates, p->ins_rate, 16,
+	return insert_pending(p, n, &p->ins_rates, &p->ins_rate, 16,
 			      bind_rate_row, "cannot store the pin");
 }
 
 static int insert_items_now(struct pinner *p, size_t n)
 {
-	return insert_pending(p, n, p->ins_items, p->ins_item, 5, bind_item_row,
-			      "cannot store the order");
+	return insert_pending(p, n, &p->ins_items, &p->ins_item, 5,
+			      bind_item_row, "cannot store the order");
 }
 
 /*
@@ -1229,25 +1315,25 @@ static int insert_rate(struct pinner *p, const struct order *o,
 	return insert_rates(p, PEND_ROWS);
 }
 
-/* o's 7 values as parameters k + 1 to k + 7 of st. */
-static int bind_order(sqlite3_stmt *st, int k, const struct order *o,
+/* o's 7 values as parameters k + 1 to k + 7 of s. */
+static int bind_order(struct ins *s, int k, const struct order *o,
 		      const char *hash)
 {
 	int rc;
 
-	rc = dg_db_bind_text(st, k + 1, o->id);
+	rc = bind_text(s, k + 1, o->id);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, k + 2, o->amount);
+		rc = bind_int(s, k + 2, o->amount);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 3, o->currency);
+		rc = bind_fixed(s, k + 3, o->ccy_code);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 4, o->charge);
+		rc = bind_fixed(s, k + 4, o->charge_code);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 5, o->base[0] ? o->base : NULL);
+		rc = bind_fixed(s, k + 5, o->base_code);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 6, o->created);
+		rc = bind_text(s, k + 6, o->created);
 	if (rc == SQLITE_OK)
-		rc = dg_db_bind_text(st, k + 7, hash);
+		rc = bind_text(s, k + 7, hash);
 	return rc;
 }
 
@@ -1256,10 +1342,10 @@ static int bind_order(sqlite3_stmt *st, int k, const struct order *o,
 static int insert_order(struct pinner *p, const struct order *o,
 			const char *hash, bool *inserted)
 {
-	sqlite3_stmt *st = p->ins_order;
+	sqlite3_stmt *st = p->ins_order.st;
 	int rc, ret;
 
-	rc = bind_order(st, 0, o, hash);
+	rc = bind_order(&p->ins_order, 0, o, hash);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
 		return dg_db_fail(p->db, rc, "cannot store the order");
@@ -1560,11 +1646,11 @@ static int flush_orders(struct pinner *p)
 
 	p->norders = 0;
 	if (n == PEND_ROWS) {
-		sqlite3_stmt *st = p->ins_orders;
+		sqlite3_stmt *st = p->ins_orders.st;
 
 		for (k = 0; k < n && rc == SQLITE_OK; k++)
-			rc = bind_order(st, (int)(7 * k), &p->b->orders[q[k].i],
-					q[k].hash);
+			rc = bind_order(&p->ins_orders, (int)(7 * k),
+					&p->b->orders[q[k].i], q[k].hash);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_step(st);
 		sqlite3_reset(st);
@@ -1692,6 +1778,7 @@ static int time_now(struct pinner *p, dg_time *now)
 
 	if ((ret = dg_now(now)))
 		return ret;
+	forget_now(p);
 	dg_format_rfc3339(*now, p->now_text);
 	return 0;
 }
