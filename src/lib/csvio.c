@@ -83,27 +83,34 @@ static int csv_term(unsigned char c)
 
 ssize_t dg_read_line(FILE *fp, char **buf, size_t *size, size_t max)
 {
-	size_t len = 0;
+	/* the buffer in locals: stores through *buf would make the
+	 * compiler load *buf and *size again for every byte */
+	char *b = *buf;
+	size_t len = 0, sz = *size;
 	int c;
 
 	while ((c = getc_unlocked(fp)) != EOF) {
 		if (len == max) {
 			while (c != EOF && c != '\n')
 				c = getc_unlocked(fp);
+			*buf = b;
+			*size = sz;
 			return ferror(fp) ? -1 : -2;
 		}
-		if (len + 2 > *size) {
-			*size = *size ? *size * 2 : 256;
-			*buf = dg_xrealloc(*buf, *size);
+		if (len + 2 > sz) {
+			sz = sz ? sz * 2 : 256;
+			b = dg_xrealloc(b, sz);
 		}
-		(*buf)[len++] = (char)c;
+		b[len++] = (char)c;
 		if (c == '\n')
 			break;
 	}
+	*buf = b;
+	*size = sz;
 	if (ferror(fp))
 		return -1;
 	if (len)
-		(*buf)[len] = '\0';
+		b[len] = '\0';
 	return (ssize_t)len;
 }
 
@@ -560,20 +567,26 @@ static int write_csv_line(FILE *fp, const char *const *values, size_t n)
 	if (n == 1 && (!values[0] || !values[0][0]))
 		return fputs("\"\"\n", fp) == EOF ? -1 : 0;
 	/* The usual row, with no field to quote, fits a small buffer: one
-	 * fwrite of the whole line, not one stdio call per field. */
+	 * fwrite of the whole line, not one stdio call per field. strcspn
+	 * finds a field's length and whether a byte needs quotes in one
+	 * call; at the first field that needs quotes or does not fit, the
+	 * buffer is dropped for the way below. */
 	{
 		char buf[1024];
 		size_t len = 0, k;
 
 		for (i = 0; i < n; i++) {
-			k = values[i] ? strlen(values[i]) : 0;
-			if (len + k + 2 > sizeof(buf) ||
-			    csv_needs_quotes(values[i], k))
+			const char *v = values[i];
+
+			k = v ? strcspn(v, ",\"\r\n") : 0;
+			if ((v && v[k]) || len + k + 2 > sizeof(buf) ||
+			    (k && (v[0] == ' ' || v[0] == '\t' ||
+				   v[k - 1] == ' ' || v[k - 1] == '\t')))
 				break;
 			if (i)
 				buf[len++] = ',';
 			if (k)
-				memcpy(buf + len, values[i], k);
+				memcpy(buf + len, v, k);
 			len += k;
 		}
 		if (i == n) {
