@@ -315,6 +315,26 @@ static int field_error(const char *where, const char *field, const char *fmt,
 	return DG_EXIT_DATAERR;
 }
 
+/* The currency of code v, as dg_currency_lookup finds it, remembered:
+ * orders in turn carry the same few currencies. */
+static const struct dg_currency *currency_of(const char *v)
+{
+	static const struct dg_currency *seen[32];
+	const struct dg_currency *c;
+	unsigned h;
+
+	if (!v[0] || !v[1] || !v[2] || v[3])
+		return dg_currency_lookup(v);
+	h = ((unsigned char)v[0] * 31u + (unsigned char)v[1] * 7u +
+	     (unsigned char)v[2]) &
+	    31u;
+	if ((c = seen[h]) && !memcmp(c->code, v, 4))
+		return c;
+	if ((c = dg_currency_lookup(v)))
+		seen[h] = c;
+	return c;
+}
+
 /* A currency code into out, its exponent into *exp, the table's copy of
  * the code into *code. */
 static int parse_currency(const char *where, const char *field, const char *v,
@@ -324,7 +344,7 @@ static int parse_currency(const char *where, const char *field, const char *v,
 
 	if (!v)
 		return field_error(where, field, "missing");
-	if (!(c = dg_currency_lookup(v)))
+	if (!(c = currency_of(v)))
 		return field_error(where, field,
 				   "%s is not an ISO 4217 currency",
 				   dg_quoted(v));
@@ -973,17 +993,30 @@ static const char *day_text(struct pinner *p, int32_t day)
 	return p->day_text;
 }
 
+/* A byte as two lower-case hex digits. */
+#define HEX_ROW(h)                                                             \
+	h "0", h "1", h "2", h "3", h "4", h "5", h "6", h "7", h "8", h "9",  \
+		h "a", h "b", h "c", h "d", h "e", h "f"
+static const char hex_byte[256][3] = {
+	HEX_ROW("0"), HEX_ROW("1"), HEX_ROW("2"), HEX_ROW("3"),
+	HEX_ROW("4"), HEX_ROW("5"), HEX_ROW("6"), HEX_ROW("7"),
+	HEX_ROW("8"), HEX_ROW("9"), HEX_ROW("a"), HEX_ROW("b"),
+	HEX_ROW("c"), HEX_ROW("d"), HEX_ROW("e"), HEX_ROW("f"),
+};
+
 /* The order's content, as a SHA-256 in hex: what makes a second pin of
  * the same order_id the same order. created_at and preview_rate are not
- * content. */
+ * content. The text is hashed in as few updates as it fits in buf. */
 static void content_hash(struct pinner *p, const struct order *o, char hex[65])
 {
 	EVP_MD_CTX *ctx = p->sha256;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	char buf[128], *q;
+	char buf[512], *q;
 	size_t i;
 
+	if (!EVP_DigestInit_ex(ctx, p->md, NULL))
+		dg_die(DG_EXIT_SOFTWARE, "cannot compute a SHA-256");
 	q = put_str(buf, "order v1\n");
 	q = put_int(q, o->amount);
 	*q++ = '\n';
@@ -993,28 +1026,37 @@ static void content_hash(struct pinner *p, const struct order *o, char hex[65])
 	*q++ = '\n';
 	q = put_str(q, o->base);
 	*q++ = '\n';
-	if (!EVP_DigestInit_ex(ctx, p->md, NULL))
-		dg_die(DG_EXIT_SOFTWARE, "cannot compute a SHA-256");
-	EVP_DigestUpdate(ctx, buf, (size_t)(q - buf));
 	for (i = 0; i < o->nlines; i++) {
 		const struct line *l = &o->lines[i];
+		size_t n = l->sku ? strlen(l->sku) : 0;
 
-		q = put_int(buf, l->line);
+		/* three numbers of up to 20 digits, tabs, the sku, 2 */
+		if ((size_t)(buf + sizeof(buf) - q) < 66 + n) {
+			EVP_DigestUpdate(ctx, buf, (size_t)(q - buf));
+			q = buf;
+		}
+		q = put_int(q, l->line);
 		*q++ = '\t';
 		q = put_int(q, l->qty);
 		*q++ = '\t';
 		q = put_int(q, l->amount);
 		*q++ = '\t';
-		EVP_DigestUpdate(ctx, buf, (size_t)(q - buf));
-		if (l->sku)
-			EVP_DigestUpdate(ctx, l->sku, strlen(l->sku));
-		EVP_DigestUpdate(ctx, l->sku ? "\n" : "\001\n", l->sku ? 1 : 2);
+		if (n > sizeof(buf) - 66) {
+			EVP_DigestUpdate(ctx, buf, (size_t)(q - buf));
+			EVP_DigestUpdate(ctx, l->sku, n);
+			q = buf;
+		} else if (n) {
+			memcpy(q, l->sku, n);
+			q += n;
+		}
+		if (!l->sku)
+			*q++ = '\001';
+		*q++ = '\n';
 	}
+	EVP_DigestUpdate(ctx, buf, (size_t)(q - buf));
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
-	}
+	for (i = 0; i < 32; i++)
+		memcpy(hex + 2 * i, hex_byte[md[i]], 2);
 	hex[64] = '\0';
 }
 
