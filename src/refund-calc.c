@@ -664,12 +664,16 @@ struct order {
 };
 
 /*
- * What one transaction has read, so that each order is read once per
- * transaction however many refunds of the batch name it, and the live
- * quotes of a pair once. A read transaction sees one snapshot; inside
- * BEGIN IMMEDIATE only this process writes, and remember() applies
- * each refund it records to the cached order as the database now has
- * it. Emptied at every BEGIN, COMMIT and ROLLBACK (forget_all).
+ * What the transactions of a run have read, so that each order is read
+ * once however many refunds name it, and the live quotes of a pair
+ * once. A read transaction sees one snapshot; inside BEGIN IMMEDIATE
+ * only this process writes, and remember() applies each refund it
+ * records to the cached order as the database now has it. What was
+ * read stays true in the next transaction as long as no other
+ * connection has written to the database since: PRAGMA data_version,
+ * read at each BEGIN, tells (it does not move for this connection's
+ * own commits). Emptied when it moves, at a ROLLBACK, and when the
+ * cache is full (forget_all).
  */
 struct cached_order {
 	bool valid; /* false: to be read again */
@@ -685,6 +689,9 @@ struct order_slot {
 };
 
 #define LIVE_SLOTS 256 /* a power of two */
+
+/* At most this many orders are kept from one transaction to the next. */
+#define MAX_CACHED 131072
 
 struct cached_live {
 	unsigned gen;
@@ -707,13 +714,17 @@ struct ctx {
 		*get_total_at;
 	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order, *ins_item;
 	sqlite3_stmt *pf_orders, *pf_totals, *pf_units, *pf_rids;
+	sqlite3_stmt *data_version;
 	char *ids; /* a batch's ids, as a JSON array */
 	size_t ids_cap;
 	const char **idv; /* the same, sorted */
 	uint32_t *rid_slots; /* a batch's refund ids: request index + 1 */
 	size_t rid_cap;
-	/* the cache: orders of this transaction, and their index by id */
+	/* the cache: orders read, and their index by id; kept while the
+	 * database's data_version stays version */
 	unsigned gen;
+	int64_t version;
+	bool kept;
 	struct cached_order *orders;
 	size_t norders, orders_cap;
 	struct order_slot *slots;
@@ -759,6 +770,8 @@ static int prepare_all(struct ctx *c)
 		"SELECT coalesce(sum(charge_refund), 0), "
 		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
 		"order_id = ?1 AND id <= ?2",
+		/* whether another connection wrote since (forget_all) */
+		"PRAGMA data_version",
 		/* a batch's orders read at once (prefetch): ?1 a JSON array
 		 * of their ids, sorted, so that the lookups go in the
 		 * index's order; the rows are summed up in C (no IN list,
@@ -795,8 +808,9 @@ static int prepare_all(struct ctx *c)
 		"INSERT INTO order_items (order_id, line, qty, amount) VALUES "
 		"(?1, 1, 1, ?2)",
 	};
-	sqlite3_stmt **rst[] = {&c->get_order, &c->get_totals, &c->get_units,
-				&c->get_refund, &c->get_total_at};
+	sqlite3_stmt **rst[] = {&c->get_order,	  &c->get_totals,
+				&c->get_units,	  &c->get_refund,
+				&c->get_total_at, &c->data_version};
 	sqlite3_stmt **pst[] = {&c->pf_orders, &c->pf_totals, &c->pf_units,
 				&c->pf_rids};
 	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
@@ -835,7 +849,7 @@ static void finalize_all(struct ctx *c)
 			       c->get_refund, c->get_total_at, c->ins_refund,
 			       c->ins_line,   c->upd_state,    c->ins_order,
 			       c->ins_item,   c->pf_orders,    c->pf_totals,
-			       c->pf_units,   c->pf_rids};
+			       c->pf_units,   c->pf_rids,      c->data_version};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -879,15 +893,17 @@ static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
 	return c->finders[c->nfinders++].f;
 }
 
-/* A new transaction, or the end of one: nothing read before counts.
- * (The finders' caches, used inside a transaction only, are emptied
- * at BEGIN.) */
+/* Nothing read before counts: the orders, the live quotes and the
+ * finders' caches. */
 static void forget_all(struct ctx *c)
 {
 	size_t i;
 
 	c->cur = NULL;
+	c->kept = false;
 	c->norders = 0;
+	for (i = 0; i < c->nfinders; i++)
+		dg_fx_finder_reset(c->finders[i].f);
 	if (++c->gen == 0) { /* wrapped: no slot may look current */
 		for (i = 0; i < c->slots_cap; i++)
 			c->slots[i].gen = 0;
@@ -900,6 +916,34 @@ static void done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/*
+ * At the start of a transaction (its snapshot taken by the read of
+ * data_version): the cache kept when nobody else has written since it
+ * was read and it has room, else emptied. 0 or 74.
+ */
+static int keep_or_forget(struct ctx *c)
+{
+	sqlite3_stmt *st = c->data_version;
+	int64_t v = 0;
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		forget_all(c);
+		return dg_db_fail(c->db, rc, "cannot read the database");
+	}
+	if (!c->kept || v != c->version || c->norders >= MAX_CACHED)
+		forget_all(c);
+	c->cur = NULL;
+	c->version = v;
+	c->kept = true;
+	return 0;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -2028,10 +2072,12 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The ids of the batch's requests (order ids, or refund ids), sorted
- * and each once, as a JSON array in c->ids; ids hold no quote or
- * control character (dg_valid_id), a backslash is escaped. false when
- * there are none. */
+static struct cached_order *cached(struct ctx *c, const char *id);
+
+/* The ids of the batch's requests (order ids not in the cache, or
+ * refund ids), sorted and each once, as a JSON array in c->ids; ids
+ * hold no quote or control character (dg_valid_id), a backslash is
+ * escaped. false when there are none. */
 static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
 {
 	size_t i, k = 0, n;
@@ -2042,7 +2088,7 @@ static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
 		const struct request *q = &b->reqs[i];
 		const char *id = refund ? q->refund_id : q->order_id;
 
-		if (!q->status && id[0])
+		if (!q->status && id[0] && (refund || !cached(c, id)))
 			c->idv[k++] = id;
 	}
 	if (!k)
@@ -2117,8 +2163,10 @@ static int pf_start(struct ctx *c, sqlite3_stmt *st)
 }
 
 /*
- * The orders of a batch read at its transaction's start, in the index's
- * order, with their recorded refunds; and for each request whether its
+ * The orders of a batch not yet in the cache read at its transaction's
+ * start, in the index's order, with their recorded refunds (an order
+ * the cache holds, even one to be read again, is left to load_order);
+ * and for each request whether its
  * refund id may be recorded when its turn comes: recorded now, or named
  * by an earlier request of the batch (rec). What cannot be read here
  * (an order not stored, or one that does not read back) is left to
@@ -2129,12 +2177,14 @@ static void prefetch(struct ctx *c, struct batch *b)
 {
 	struct cached_order *e;
 	sqlite3_stmt *st;
-	size_t i, mask;
+	size_t i, mask, first = c->norders; /* the first read here */
 	bool reading = false; /* c->orders[c->norders] holds an order */
 	int rc;
 
-	if (b->n < 2 || !c->pf_orders || !ids_json(c, b, false))
+	if (b->n < 2 || !c->pf_orders)
 		return;
+	if (!ids_json(c, b, false))
+		goto rids;
 	/* the orders */
 	st = c->pf_orders;
 	rc = pf_start(c, st);
@@ -2176,7 +2226,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 	rc = pf_start(c, st);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = SQLITE_OK;
-		if (!(e = cached(c, col_text(st, 0))))
+		if (!(e = cached(c, col_text(st, 0))) || e < c->orders + first)
 			continue;
 		if (__builtin_add_overflow(e->o.rc, sqlite3_column_int64(st, 1),
 					   &e->o.rc) ||
@@ -2193,7 +2243,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 		int64_t line = sqlite3_column_int64(st, 1);
 
 		rc = SQLITE_OK;
-		if (!(e = cached(c, col_text(st, 0))))
+		if (!(e = cached(c, col_text(st, 0))) || e < c->orders + first)
 			continue;
 		for (i = 0; i < e->o.nlines; i++)
 			if (e->o.lines[i].line == line &&
@@ -2205,7 +2255,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 	done(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
-	for (i = 0; i < c->norders; i++) {
+	for (i = first; i < c->norders; i++) {
 		struct order *o = &c->orders[i].o;
 		size_t j;
 
@@ -2222,6 +2272,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 
 	/* the refund ids: the first request naming one, whether it is
 	 * recorded; a later one, that it may be */
+rids:
 	for (mask = 64; mask < 2 * b->n; mask *= 2)
 		;
 	if (mask > c->rid_cap) {
@@ -2288,12 +2339,10 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	size_t i, k;
 	int worst = 0, ret, r;
 
-	/* without --record: one read transaction for the batch; what the
-	 * cache holds is this transaction's alone */
-	forget_all(c);
-	for (i = 0; i < c->nfinders; i++)
-		dg_fx_finder_reset(c->finders[i].f);
+	/* without --record: one read transaction for the batch */
 	ret = opt->record ? dg_db_begin(c->db) : dg_db_begin_read(c->db);
+	if (!ret && (ret = keep_or_forget(c)))
+		dg_db_rollback(c->db);
 	if (ret) {
 		*stop = true;
 		c->failed += b->n;
@@ -2328,8 +2377,9 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 		}
 	}
 	ret = dg_db_commit(c->db);
-	forget_all(c);
+	c->cur = NULL;
 	if (ret) {
+		forget_all(c);
 		*stop = true;
 		c->failed += b->n;
 		return dg_exit_worst(worst, ret);
