@@ -639,52 +639,22 @@ static int write_row(struct dg_out *out, const struct row *r)
 
 /* ------------------------------------------------------------ orders */
 
-struct oline {
-	int64_t line, qty, amount; /* amount: one unit, seller currency */
-	int64_t share;		   /* the line's part of the charge */
-	int64_t refunded;	   /* units refunded so far */
-};
-
-struct order {
-	bool stored, pinned;
-	int64_t amount;
-	char currency[4], charge[4], state[24];
-	int sexp, cexp;
-	/* the pin */
-	int64_t charge_total;
-	bool has_mul, has_div;
-	struct dg_rate mul, div;
-	enum dg_rounding rounding;
-	char provider[32];
-	char pinned_rate[DG_EFFECTIVE_SIZE];
-	struct oline *lines;
-	size_t nlines, cap;
-	/* recorded refunds */
-	int64_t rc, rs; /* charge and seller amounts refunded so far */
-};
-
 /*
- * What one transaction has read, so that each order is read once per
- * transaction however many refunds of the batch name it, and the live
- * quotes of a pair once. A read transaction sees one snapshot; inside
- * BEGIN IMMEDIATE only this process writes, and remember() applies
- * each refund it records to the cached order as the database now has
- * it. Emptied at every BEGIN, COMMIT and ROLLBACK (forget_all).
+ * What the transactions of a run have read, so that each order is read
+ * once however many refunds name it, and the live quotes of a pair
+ * once. A read transaction sees one snapshot; inside BEGIN IMMEDIATE
+ * only this process writes, and remember() applies each refund it
+ * records to the cached order as the database now has it. What was
+ * read stays true in the next transaction as long as no other
+ * connection has written to the database since: PRAGMA data_version,
+ * read at each BEGIN, tells (it does not move for this connection's
+ * own commits). Emptied when it moves, at a ROLLBACK, and when the
+ * cache is full (forget_all).
  */
-struct cached_order {
-	bool valid; /* false: to be read again */
-	char id[MAX_ID + 1];
-	struct order o;
-};
-
-/* The index of the cached orders (open addressing, linear probes). */
-struct order_slot {
-	unsigned gen; /* the slot is in use when it is the current one */
-	uint32_t hash;
-	uint32_t i; /* in ctx.orders */
-};
-
 #define LIVE_SLOTS 256 /* a power of two */
+
+/* At most this many orders are kept from one transaction to the next. */
+#define MAX_CACHED 131072
 
 struct cached_live {
 	unsigned gen;
@@ -707,20 +677,21 @@ struct ctx {
 		*get_total_at;
 	sqlite3_stmt *ins_refund, *ins_line, *upd_state, *ins_order, *ins_item;
 	sqlite3_stmt *pf_orders, *pf_totals, *pf_units, *pf_rids;
+	sqlite3_stmt *data_version;
 	char *ids; /* a batch's ids, as a JSON array */
 	size_t ids_cap;
 	const char **idv; /* the same, sorted */
 	uint32_t *rid_slots; /* a batch's refund ids: request index + 1 */
 	size_t rid_cap;
-	/* the cache: orders of this transaction, and their index by id */
-	unsigned gen;
-	struct cached_order *orders;
-	size_t norders, orders_cap;
-	struct order_slot *slots;
-	size_t slots_cap;	  /* a power of two, or 0 */
-	struct cached_order *cur; /* the order being refunded, or NULL */
-	struct order scratch;	  /* an order not in the database */
-	struct cached_live *live; /* LIVE_SLOTS, by pair and day */
+	/* the cache: orders read, and their index by id (the live quotes
+	 * go with it, by its gen); kept while the database's data_version
+	 * stays version */
+	struct dg_order_cache cache;
+	int64_t version;
+	bool kept;
+	struct dg_cached_order *cur; /* the order being refunded, or NULL */
+	struct dg_order scratch;     /* an order not in the database */
+	struct cached_live *live;    /* LIVE_SLOTS, by pair and day */
 	/* per refund, grown as needed */
 	int64_t *line_charge, *line_qty, *w, *s;
 	size_t line_cap;
@@ -759,6 +730,8 @@ static int prepare_all(struct ctx *c)
 		"SELECT coalesce(sum(charge_refund), 0), "
 		"coalesce(sum(refund_amount), 0) FROM refunds WHERE "
 		"order_id = ?1 AND id <= ?2",
+		/* whether another connection wrote since (forget_all) */
+		"PRAGMA data_version",
 		/* a batch's orders read at once (prefetch): ?1 a JSON array
 		 * of their ids, sorted, so that the lookups go in the
 		 * index's order; the rows are summed up in C (no IN list,
@@ -795,8 +768,9 @@ static int prepare_all(struct ctx *c)
 		"INSERT INTO order_items (order_id, line, qty, amount) VALUES "
 		"(?1, 1, 1, ?2)",
 	};
-	sqlite3_stmt **rst[] = {&c->get_order, &c->get_totals, &c->get_units,
-				&c->get_refund, &c->get_total_at};
+	sqlite3_stmt **rst[] = {&c->get_order,	  &c->get_totals,
+				&c->get_units,	  &c->get_refund,
+				&c->get_total_at, &c->data_version};
 	sqlite3_stmt **pst[] = {&c->pf_orders, &c->pf_totals, &c->pf_units,
 				&c->pf_rids};
 	sqlite3_stmt **wst[] = {&c->ins_refund, &c->ins_line, &c->upd_state,
@@ -804,7 +778,7 @@ static int prepare_all(struct ctx *c)
 	size_t i;
 	int ret;
 
-	c->gen = 1;
+	dg_order_cache_init(&c->cache);
 	c->live = dg_xcalloc(LIVE_SLOTS, sizeof(*c->live));
 	for (i = 0; i < sizeof(rst) / sizeof(rst[0]); i++)
 		if ((ret = dg_db_prepare(c->db, sql[i], rst[i])))
@@ -835,17 +809,14 @@ static void finalize_all(struct ctx *c)
 			       c->get_refund, c->get_total_at, c->ins_refund,
 			       c->ins_line,   c->upd_state,    c->ins_order,
 			       c->ins_item,   c->pf_orders,    c->pf_totals,
-			       c->pf_units,   c->pf_rids};
+			       c->pf_units,   c->pf_rids,      c->data_version};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sqlite3_finalize(all[i]);
 	for (i = 0; i < c->nfinders; i++)
 		dg_fx_finder_free(c->finders[i].f);
-	for (i = 0; i < c->orders_cap; i++)
-		free(c->orders[i].o.lines);
-	free(c->orders);
-	free(c->slots);
+	dg_order_cache_free(&c->cache);
 	free(c->scratch.lines);
 	free(c->live);
 	free(c->line_charge);
@@ -879,27 +850,52 @@ static struct dg_fx_finder *finder(struct ctx *c, const char *provider)
 	return c->finders[c->nfinders++].f;
 }
 
-/* A new transaction, or the end of one: nothing read before counts.
- * (The finders' caches, used inside a transaction only, are emptied
- * at BEGIN.) */
+/* Nothing read before counts: the orders, the live quotes and the
+ * finders' caches. */
 static void forget_all(struct ctx *c)
 {
 	size_t i;
 
 	c->cur = NULL;
-	c->norders = 0;
-	if (++c->gen == 0) { /* wrapped: no slot may look current */
-		for (i = 0; i < c->slots_cap; i++)
-			c->slots[i].gen = 0;
+	c->kept = false;
+	for (i = 0; i < c->nfinders; i++)
+		dg_fx_finder_reset(c->finders[i].f);
+	if (dg_order_cache_clear(&c->cache))
 		memset(c->live, 0, LIVE_SLOTS * sizeof(*c->live));
-		c->gen = 1;
-	}
 }
 
 static void done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/*
+ * At the start of a transaction (its snapshot taken by the read of
+ * data_version): the cache kept when nobody else has written since it
+ * was read and it has room, else emptied. 0 or 74.
+ */
+static int keep_or_forget(struct ctx *c)
+{
+	sqlite3_stmt *st = c->data_version;
+	int64_t v = 0;
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		forget_all(c);
+		return dg_db_fail(c->db, rc, "cannot read the database");
+	}
+	if (!c->kept || v != c->version || c->cache.norders >= MAX_CACHED)
+		forget_all(c);
+	c->cur = NULL;
+	c->version = v;
+	c->kept = true;
+	return 0;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -941,62 +937,14 @@ static void line_room(struct ctx *c, size_t n)
 	c->line_cap = cap;
 }
 
-static uint32_t hash_id(const char *id)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h ^ (h >> 15);
-}
-
-/* The index's slot for id: the one holding it, or the free one where
- * it goes. At most half the slots are in use, so a free one is found. */
-static struct order_slot *slot_of(struct ctx *c, const char *id, uint32_t h)
-{
-	size_t mask = c->slots_cap - 1, i = h & mask;
-
-	for (;; i = (i + 1) & mask) {
-		struct order_slot *sl = &c->slots[i];
-
-		if (sl->gen != c->gen ||
-		    (sl->hash == h && !strcmp(c->orders[sl->i].id, id)))
-			return sl;
-	}
-}
-
-/* Room to cache one order more: the index at most half full. */
-static void order_room(struct ctx *c)
-{
-	struct order_slot *old = c->slots;
-	size_t i, n = c->slots_cap;
-
-	if (c->norders == c->orders_cap) {
-		c->orders_cap = c->orders_cap ? c->orders_cap * 2 : 32;
-		c->orders = dg_xrealloc(c->orders,
-					c->orders_cap * sizeof(*c->orders));
-		memset(c->orders + c->norders, 0,
-		       (c->orders_cap - c->norders) * sizeof(*c->orders));
-	}
-	if ((c->norders + 1) * 2 <= n)
-		return;
-	c->slots_cap = n ? n * 2 : 64;
-	c->slots = dg_xcalloc(c->slots_cap, sizeof(*c->slots));
-	for (i = 0; i < n; i++)
-		if (old[i].gen == c->gen)
-			*slot_of(c, c->orders[old[i].i].id, old[i].hash) =
-				old[i];
-	free(old);
-}
-
 /*
  * One row of get_order (or pf_orders) into o: the order and its pin
  * from its first row, a line from each. NULL, or what cannot be read
  * ("order", "pin"), with nothing printed.
  */
-static const char *order_row(sqlite3_stmt *st, struct order *o)
+static const char *order_row(sqlite3_stmt *st, struct dg_order *o)
 {
-	struct oline *l;
+	struct dg_oline *l;
 
 	if (!o->stored) {
 		const char *mul = col_text(st, 5), *div;
@@ -1044,7 +992,7 @@ static const char *order_row(sqlite3_stmt *st, struct order *o)
 }
 
 /* The order's row, pin and lines: one statement, a row per line. */
-static int read_order(struct ctx *c, const char *id, struct order *o)
+static int read_order(struct ctx *c, const char *id, struct dg_order *o)
 {
 	sqlite3_stmt *st = c->get_order;
 	const char *bad = NULL;
@@ -1067,7 +1015,7 @@ static int read_order(struct ctx *c, const char *id, struct order *o)
 /* The refunds recorded for a stored order: totals, units per line;
  * and whether refund_id (NULL: none) is recorded. */
 static int read_refunded(struct ctx *c, const char *id, const char *refund_id,
-			 struct order *o, bool *recorded)
+			 struct dg_order *o, bool *recorded)
 {
 	sqlite3_stmt *st = c->get_totals;
 	int64_t n = 0;
@@ -1108,24 +1056,13 @@ static int read_refunded(struct ctx *c, const char *id, const char *refund_id,
 }
 
 /* Each line's part of the charge: 0, or -1 with nothing printed. */
-static int shares(struct ctx *c, struct order *o)
+static int shares(struct ctx *c, struct dg_order *o)
 {
-	enum dg_merr e = DG_M_OK;
-	size_t i;
-
 	line_room(c, o->nlines);
-	for (i = 0; i < o->nlines && !e; i++)
-		if (__builtin_mul_overflow(o->lines[i].qty, o->lines[i].amount,
-					   &c->w[i]))
-			e = DG_M_OVERFLOW;
-	if (!e)
-		e = dg_allocate(o->charge_total, c->w, o->nlines, c->s);
-	for (i = 0; i < o->nlines && !e; i++)
-		o->lines[i].share = c->s[i];
-	return e ? -1 : 0;
+	return dg_order_shares(o, c->w, c->s);
 }
 
-static int allocate_shares(struct ctx *c, const char *id, struct order *o)
+static int allocate_shares(struct ctx *c, const char *id, struct dg_order *o)
 {
 	return shares(c, o) ? corrupt(id, "lines") : 0;
 }
@@ -1138,28 +1075,22 @@ static int allocate_shares(struct ctx *c, const char *id, struct order *o)
  * may be. 0, 70, 74.
  */
 static int load_order(struct ctx *c, const char *id, const char *refund_id,
-		      struct order **out, bool *recorded)
+		      struct dg_order **out, bool *recorded)
 {
-	uint32_t h = hash_id(id);
-	struct order_slot *sl = NULL;
-	struct cached_order *e;
-	struct order *o;
+	struct dg_cached_order *e = dg_order_cache_get(&c->cache, id);
+	bool known = e != NULL;
+	struct dg_order *o;
 	int ret;
 
 	c->cur = NULL;
 	*recorded = true;
-	if (c->slots_cap && (sl = slot_of(c, id, h))->gen == c->gen) {
-		e = &c->orders[sl->i];
-		if (e->valid) {
-			c->cur = e;
-			*out = &e->o;
-			return 0;
-		}
-	} else {
-		order_room(c);
-		sl = NULL;
-		e = &c->orders[c->norders]; /* taken once it is read */
+	if (e && e->valid) {
+		c->cur = e;
+		*out = &e->o;
+		return 0;
 	}
+	if (!known) /* taken once it is read */
+		e = dg_order_cache_room(&c->cache);
 	o = &e->o;
 	o->stored = o->pinned = false;
 	o->nlines = 0;
@@ -1178,27 +1109,14 @@ static int load_order(struct ctx *c, const char *id, const char *refund_id,
 		return ret;
 	if (o->pinned && o->nlines && (ret = allocate_shares(c, id, o)))
 		return ret;
-	if (!sl) {
-		sl = slot_of(c, id, h);
-		sl->gen = c->gen;
-		sl->hash = h;
-		sl->i = (uint32_t)c->norders++;
+	if (!known) {
 		copy(e->id, sizeof(e->id), id);
+		dg_order_cache_add(&c->cache);
 	}
 	e->valid = true;
 	c->cur = e;
 	*out = o;
 	return 0;
-}
-
-/* What the first m units of a line get: its share split over its qty
- * units by the largest remainder method (equal weights, the remainder
- * to the first units). */
-static int64_t units_charge(const struct oline *l, int64_t m)
-{
-	int64_t base = l->share / l->qty, extra = l->share % l->qty;
-
-	return m * base + (m < extra ? m : extra);
 }
 
 /* ------------------------------------------------------------ computing */
@@ -1240,7 +1158,7 @@ static int convert_fail(const struct request *q, enum dg_merr e)
 	return e == DG_M_OVERFLOW ? DG_EXIT_DATAERR : DG_EXIT_SOFTWARE;
 }
 
-static enum dg_merr conv(const struct order *o, int64_t amount, bool back,
+static enum dg_merr conv(const struct dg_order *o, int64_t amount, bool back,
 			 int64_t *out)
 {
 	const struct dg_rate *mul = o->has_mul ? &o->mul : NULL;
@@ -1254,19 +1172,19 @@ static enum dg_merr conv(const struct order *o, int64_t amount, bool back,
 
 /* The latest quotes for the order's pair on or before today, looked up
  * once per transaction. 0, 69 (no message), 74. */
-static int find_live(struct ctx *c, const struct order *o, const char *provider,
-		     struct result *r)
+static int find_live(struct ctx *c, const struct dg_order *o,
+		     const char *provider, struct result *r)
 {
 	struct dg_fx_finder *f;
 	struct cached_live *e;
-	uint32_t h = hash_id(provider);
+	uint32_t h = dg_id_hash(provider);
 	int ret;
 
-	h = (h ^ hash_id(o->currency)) * 16777619u;
-	h = (h ^ hash_id(o->charge)) * 16777619u;
+	h = (h ^ dg_id_hash(o->currency)) * 16777619u;
+	h = (h ^ dg_id_hash(o->charge)) * 16777619u;
 	h = (h ^ (uint32_t)c->today) * 16777619u;
 	e = &c->live[(h ^ (h >> 16)) & (LIVE_SLOTS - 1)];
-	if (e->gen == c->gen && e->day == c->today &&
+	if (e->gen == c->cache.gen && e->day == c->today &&
 	    !strcmp(e->provider, provider) && !strcmp(e->from, o->currency) &&
 	    !strcmp(e->to, o->charge)) {
 		if (!e->found)
@@ -1284,7 +1202,7 @@ static int find_live(struct ctx *c, const struct order *o, const char *provider,
 	if (!ret &&
 	    dg_fx_effective(&r->live, r->live_rate, sizeof(r->live_rate)))
 		return DG_EXIT_SOFTWARE;
-	e->gen = c->gen;
+	e->gen = c->cache.gen;
 	e->day = c->today;
 	copy(e->provider, sizeof(e->provider), provider);
 	memcpy(e->from, o->currency, sizeof(e->from));
@@ -1299,7 +1217,7 @@ static int find_live(struct ctx *c, const struct order *o, const char *provider,
 }
 
 /* A pinned order's refund. */
-static int compute_pinned(struct order *o, const struct request *q,
+static int compute_pinned(struct dg_order *o, const struct request *q,
 			  int64_t amount, struct result *r)
 {
 	int64_t left_c = o->charge_total - o->rc, left_s = o->amount - o->rs;
@@ -1366,7 +1284,7 @@ static int compute_pinned(struct order *o, const struct request *q,
 		int64_t charge = 0, seller = 0;
 
 		for (i = 0, j = 0; i < q->nlines; i++) {
-			const struct oline *l = NULL;
+			const struct dg_oline *l = NULL;
 			int64_t k, left;
 
 			while (j < o->nlines &&
@@ -1399,8 +1317,9 @@ static int compute_pinned(struct order *o, const struct request *q,
 				return DG_EXIT_DATAERR;
 			}
 			r->line_qty[i] = k;
-			r->line_charge[i] = units_charge(l, l->refunded + k) -
-					    units_charge(l, l->refunded);
+			r->line_charge[i] =
+				dg_oline_units_charge(l, l->refunded + k) -
+				dg_oline_units_charge(l, l->refunded);
 			charge += r->line_charge[i];
 			seller += k * l->amount; /* within qty * amount */
 		}
@@ -1448,7 +1367,7 @@ static int compute_pinned(struct order *o, const struct request *q,
 }
 
 /* An order without a pin, at the latest rate. */
-static int compute_fallback(struct ctx *c, const struct order *o,
+static int compute_fallback(struct ctx *c, const struct dg_order *o,
 			    const struct request *q, int64_t amount,
 			    struct result *r)
 {
@@ -1534,7 +1453,7 @@ static int compute_fallback(struct ctx *c, const struct order *o,
 
 /* ------------------------------------------------------------ storing */
 
-static void fallback_hash(const struct request *q, const struct order *o,
+static void fallback_hash(const struct request *q, const struct dg_order *o,
 			  char hex[65])
 {
 	unsigned char md[32];
@@ -1564,9 +1483,9 @@ static int step_done(struct ctx *c, sqlite3_stmt *st, int rc, const char *what)
 	return 0;
 }
 
-static int store(struct ctx *c, const struct order *o, const struct request *q,
-		 const char *request, const struct result *r,
-		 const struct row *row, bool closed)
+static int store(struct ctx *c, const struct dg_order *o,
+		 const struct request *q, const char *request,
+		 const struct result *r, const struct row *row, bool closed)
 {
 	sqlite3_stmt *st;
 	char hash[65], *detail;
@@ -1678,7 +1597,7 @@ static int store(struct ctx *c, const struct order *o, const struct request *q,
  * now has it: the totals, the units of each line, the state. An order
  * the refund stored (a fallback's) is read from the database next time.
  */
-static void remember(struct ctx *c, struct order *o, const struct request *q,
+static void remember(struct ctx *c, struct dg_order *o, const struct request *q,
 		     const struct result *r, bool closed)
 {
 	size_t i, j;
@@ -1708,7 +1627,7 @@ static void remember(struct ctx *c, struct order *o, const struct request *q,
 
 /* A refund id already recorded: the same request prints the stored row,
  * another is a conflict. Returns 0 with *found set, or an exit status. */
-static int stored_refund(struct ctx *c, const struct order *o,
+static int stored_refund(struct ctx *c, const struct dg_order *o,
 			 const struct request *q, const char *request,
 			 struct row *row, bool *found)
 {
@@ -1823,7 +1742,7 @@ static int check_given(const struct request *q, const char *field,
 static int refund_one(struct ctx *c, const struct request *q, struct row *row)
 {
 	const struct options *opt = c->opt;
-	struct order *o;
+	struct dg_order *o;
 	struct result r;
 	size_t reqlen = 64 + q->nlines * 24;
 	char *request = NULL;
@@ -2028,10 +1947,10 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The ids of the batch's requests (order ids, or refund ids), sorted
- * and each once, as a JSON array in c->ids; ids hold no quote or
- * control character (dg_valid_id), a backslash is escaped. false when
- * there are none. */
+/* The ids of the batch's requests (order ids not in the cache, or
+ * refund ids), sorted and each once, as a JSON array in c->ids; ids
+ * hold no quote or control character (dg_valid_id), a backslash is
+ * escaped. false when there are none. */
 static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
 {
 	size_t i, k = 0, n;
@@ -2042,7 +1961,8 @@ static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
 		const struct request *q = &b->reqs[i];
 		const char *id = refund ? q->refund_id : q->order_id;
 
-		if (!q->status && id[0])
+		if (!q->status && id[0] &&
+		    (refund || !dg_order_cache_get(&c->cache, id)))
 			c->idv[k++] = id;
 	}
 	if (!k)
@@ -2081,33 +2001,9 @@ static bool ids_json(struct ctx *c, const struct batch *b, bool refund)
 
 static int cmp_oline(const void *a, const void *b)
 {
-	const struct oline *x = a, *y = b;
+	const struct dg_oline *x = a, *y = b;
 
 	return (x->line > y->line) - (x->line < y->line);
-}
-
-/* The cached order of id, read in this transaction, or NULL. */
-static struct cached_order *cached(struct ctx *c, const char *id)
-{
-	struct order_slot *sl;
-
-	if (!c->slots_cap || !id)
-		return NULL;
-	sl = slot_of(c, id, hash_id(id));
-	return sl->gen == c->gen ? &c->orders[sl->i] : NULL;
-}
-
-/* The order just read into c->orders[c->norders], under its id, into
- * the cache. */
-static void cache_new(struct ctx *c)
-{
-	struct cached_order *e = &c->orders[c->norders];
-	uint32_t h = hash_id(e->id);
-	struct order_slot *sl = slot_of(c, e->id, h);
-
-	sl->gen = c->gen;
-	sl->hash = h;
-	sl->i = (uint32_t)c->norders++;
 }
 
 /* st with the batch's ids (c->ids) bound. */
@@ -2117,8 +2013,10 @@ static int pf_start(struct ctx *c, sqlite3_stmt *st)
 }
 
 /*
- * The orders of a batch read at its transaction's start, in the index's
- * order, with their recorded refunds; and for each request whether its
+ * The orders of a batch not yet in the cache read at its transaction's
+ * start, in the index's order, with their recorded refunds (an order
+ * the cache holds, even one to be read again, is left to load_order);
+ * and for each request whether its
  * refund id may be recorded when its turn comes: recorded now, or named
  * by an earlier request of the batch (rec). What cannot be read here
  * (an order not stored, or one that does not read back) is left to
@@ -2127,14 +2025,17 @@ static int pf_start(struct ctx *c, sqlite3_stmt *st)
  */
 static void prefetch(struct ctx *c, struct batch *b)
 {
-	struct cached_order *e;
+	struct dg_cached_order *e;
 	sqlite3_stmt *st;
-	size_t i, mask;
-	bool reading = false; /* c->orders[c->norders] holds an order */
+	size_t i, mask, first = c->cache.norders; /* the first read here */
+	bool reading =
+		false; /* c->cache.orders[c->cache.norders] holds an order */
 	int rc;
 
-	if (b->n < 2 || !c->pf_orders || !ids_json(c, b, false))
+	if (b->n < 2 || !c->pf_orders)
 		return;
+	if (!ids_json(c, b, false))
+		goto rids;
 	/* the orders */
 	st = c->pf_orders;
 	rc = pf_start(c, st);
@@ -2144,16 +2045,17 @@ static void prefetch(struct ctx *c, struct batch *b)
 		rc = SQLITE_OK;
 		if (!id)
 			continue;
-		if (!reading || strcmp(id, c->orders[c->norders].id)) {
-			struct cached_order *seen;
+		if (!reading ||
+		    strcmp(id, c->cache.orders[c->cache.norders].id)) {
+			struct dg_cached_order *seen;
 
-			if (reading && c->orders[c->norders].valid)
-				cache_new(c);
-			order_room(c); /* may move c->orders */
-			e = &c->orders[c->norders];
+			if (reading && c->cache.orders[c->cache.norders].valid)
+				dg_order_cache_add(&c->cache);
+			/* may move c->cache.orders */
+			e = dg_order_cache_room(&c->cache);
 			copy(e->id, sizeof(e->id), id);
 			/* rows of one order apart: read it again */
-			e->valid = !(seen = cached(c, id));
+			e->valid = !(seen = dg_order_cache_get(&c->cache, id));
 			if (seen)
 				seen->valid = false;
 			e->o.stored = e->o.pinned = false;
@@ -2161,12 +2063,13 @@ static void prefetch(struct ctx *c, struct batch *b)
 			e->o.rc = e->o.rs = 0;
 			reading = true;
 		}
-		e = &c->orders[c->norders];
+		e = &c->cache.orders[c->cache.norders];
 		if (e->valid && order_row(st, &e->o))
 			e->valid = false; /* load_order says why */
 	}
-	if (reading && c->orders[c->norders].valid && rc == SQLITE_DONE)
-		cache_new(c);
+	if (reading && c->cache.orders[c->cache.norders].valid &&
+	    rc == SQLITE_DONE)
+		dg_order_cache_add(&c->cache);
 	done(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -2176,7 +2079,8 @@ static void prefetch(struct ctx *c, struct batch *b)
 	rc = pf_start(c, st);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = SQLITE_OK;
-		if (!(e = cached(c, col_text(st, 0))))
+		if (!(e = dg_order_cache_get(&c->cache, col_text(st, 0))) ||
+		    e < c->cache.orders + first)
 			continue;
 		if (__builtin_add_overflow(e->o.rc, sqlite3_column_int64(st, 1),
 					   &e->o.rc) ||
@@ -2193,7 +2097,8 @@ static void prefetch(struct ctx *c, struct batch *b)
 		int64_t line = sqlite3_column_int64(st, 1);
 
 		rc = SQLITE_OK;
-		if (!(e = cached(c, col_text(st, 0))))
+		if (!(e = dg_order_cache_get(&c->cache, col_text(st, 0))) ||
+		    e < c->cache.orders + first)
 			continue;
 		for (i = 0; i < e->o.nlines; i++)
 			if (e->o.lines[i].line == line &&
@@ -2205,8 +2110,8 @@ static void prefetch(struct ctx *c, struct batch *b)
 	done(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
-	for (i = 0; i < c->norders; i++) {
-		struct order *o = &c->orders[i].o;
+	for (i = first; i < c->cache.norders; i++) {
+		struct dg_order *o = &c->cache.orders[i].o;
 		size_t j;
 
 		/* the lines in their order, as get_order reads them */
@@ -2217,11 +2122,12 @@ static void prefetch(struct ctx *c, struct batch *b)
 				break;
 			}
 		if (o->pinned && o->nlines && shares(c, o))
-			c->orders[i].valid = false;
+			c->cache.orders[i].valid = false;
 	}
 
 	/* the refund ids: the first request naming one, whether it is
 	 * recorded; a later one, that it may be */
+rids:
 	for (mask = 64; mask < 2 * b->n; mask *= 2)
 		;
 	if (mask > c->rid_cap) {
@@ -2243,7 +2149,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 		q->rec = false;
 		if (!q->refund_id[0])
 			continue;
-		for (k = hash_id(q->refund_id) & mask; c->rid_slots[k];
+		for (k = dg_id_hash(q->refund_id) & mask; c->rid_slots[k];
 		     k = (k + 1) & mask)
 			if (!strcmp(b->reqs[c->rid_slots[k] - 1].refund_id,
 				    q->refund_id))
@@ -2264,7 +2170,7 @@ static void prefetch(struct ctx *c, struct batch *b)
 		rc = SQLITE_OK;
 		if (!id)
 			continue;
-		for (k = hash_id(id) & mask; c->rid_slots[k];
+		for (k = dg_id_hash(id) & mask; c->rid_slots[k];
 		     k = (k + 1) & mask)
 			if (!strcmp(b->reqs[c->rid_slots[k] - 1].refund_id,
 				    id)) {
@@ -2288,12 +2194,10 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 	size_t i, k;
 	int worst = 0, ret, r;
 
-	/* without --record: one read transaction for the batch; what the
-	 * cache holds is this transaction's alone */
-	forget_all(c);
-	for (i = 0; i < c->nfinders; i++)
-		dg_fx_finder_reset(c->finders[i].f);
+	/* without --record: one read transaction for the batch */
 	ret = opt->record ? dg_db_begin(c->db) : dg_db_begin_read(c->db);
+	if (!ret && (ret = keep_or_forget(c)))
+		dg_db_rollback(c->db);
 	if (ret) {
 		*stop = true;
 		c->failed += b->n;
@@ -2328,8 +2232,9 @@ static int run_batch(struct ctx *c, struct batch *b, struct dg_out *out,
 		}
 	}
 	ret = dg_db_commit(c->db);
-	forget_all(c);
+	c->cur = NULL;
 	if (ret) {
+		forget_all(c);
 		*stop = true;
 		c->failed += b->n;
 		return dg_exit_worst(worst, ret);

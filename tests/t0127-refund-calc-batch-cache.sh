@@ -6,8 +6,9 @@
 # middle, fallbacks of an order the batch itself stores, a cancelled
 # order. The same requests with --batch 1 on a copy of the database give
 # the same output, messages, exit status and stored rows. Refunds that
-# another process records between two batches of a running refund-calc,
-# and between two runs, are counted by the batches after them.
+# another process records between two batches of a running refund-calc
+# (with --record or without), and between two runs, are counted by the
+# batches after them.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -300,6 +301,46 @@ test_expect_success 'a refund recorded by another process between two batches of
     test_cmp expect actual &&
     snapshot "$D/live.db" >actual &&
     test_cmp "$D/seq.snap" actual
+'
+
+# compute_from_fifo NAME: refund-calc without --record, in batches of 2,
+# on $D/NAME.db in the background, reading the FIFO $D/in and writing
+# the FIFO $D/out; its exit status in $D/NAME.rc.
+compute_from_fifo() {
+    {
+        refund-calc --db "$D/$1.db" --batch 2 - <"$D/in" >"$D/out" \
+            2>"$D/$1.err"
+        echo $? >"$D/$1.rc"
+    } &
+}
+
+test_expect_success 'without --record: a refund another process records between two batches counts in the next' '
+    fresh ro-live &&
+    rm -f "$D/in" "$D/out" &&
+    mkfifo "$D/in" "$D/out" &&
+    compute_from_fifo ro-live &&
+    exec 3>"$D/in" 4<"$D/out" &&
+    printf "%s\n" order_id,all S1,true S1,true >&3 &&
+    read -r h <&4 && read -r a1 <&4 && read -r a2 <&4 &&
+    refund-calc --db "$D/ro-live.db" --record --refund-id SX1 --lines 1:2 \
+        S1 >/dev/null &&
+    printf "%s\n" S1,true S1,true >&3 &&
+    exec 3>&- &&
+    read -r b1 <&4 && read -r b2 <&4 &&
+    ! read -r more <&4 &&
+    exec 4<&- &&
+    wait &&
+    echo 0 >expect &&
+    test_cmp expect "$D/ro-live.rc" &&
+    refund-calc --db "$D/pinned.db" --all S1 >"$D/before.out" &&
+    refund-calc --db "$D/ro-live.db" --all S1 >"$D/after.out" &&
+    tail -n +2 "$D/before.out" >expect &&
+    tail -n +2 "$D/before.out" >>expect &&
+    tail -n +2 "$D/after.out" >>expect &&
+    tail -n +2 "$D/after.out" >>expect &&
+    printf "%s\n" "$a1" "$a2" "$b1" "$b2" >actual &&
+    test_cmp expect actual &&
+    ! test_cmp "$D/before.out" "$D/after.out" >/dev/null
 '
 
 test_done

@@ -684,6 +684,73 @@ enum dg_merr dg_fx_convert(const struct dg_fx *fx, int64_t amount,
  * see dg_rate_effective; "1" for identity. */
 enum dg_merr dg_fx_effective(const struct dg_fx *fx, char *buf, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* refundcache.c: orders read for refunds, by id; the charge allocated */
+
+struct dg_oline {
+	int64_t line, qty, amount; /* amount: one unit, seller currency */
+	int64_t share;		   /* the line's part of the charge */
+	int64_t refunded;	   /* units refunded so far */
+};
+struct dg_order {
+	bool stored, pinned;
+	int64_t amount;
+	char currency[4], charge[4], state[24];
+	int sexp, cexp;
+	/* the pin */
+	int64_t charge_total;
+	bool has_mul, has_div;
+	struct dg_rate mul, div;
+	enum dg_rounding rounding;
+	char provider[32];
+	char pinned_rate[DG_EFFECTIVE_SIZE];
+	struct dg_oline *lines;
+	size_t nlines, cap;
+	/* recorded refunds */
+	int64_t rc, rs; /* charge and seller amounts refunded so far */
+};
+struct dg_cached_order {
+	bool valid; /* false: to be read again */
+	char id[DG_ID_MAX + 1];
+	struct dg_order o;
+};
+/*
+ * Orders by id: a dense array (orders[0 .. norders - 1], in the order
+ * they were added) behind an index. What the entries mean, and when they
+ * stop being true, is the caller's to say; dg_order_cache_clear empties
+ * the cache at once, keeping its memory.
+ */
+struct dg_order_slot;
+struct dg_order_cache {
+	unsigned gen; /* what else is kept by gen goes with a clear */
+	struct dg_cached_order *orders;
+	size_t norders, cap;
+	struct dg_order_slot *slots;
+	size_t nslots; /* a power of two, or 0 */
+};
+/* FNV-1a of an id, its high bits folded in. */
+uint32_t dg_id_hash(const char *id);
+void dg_order_cache_init(struct dg_order_cache *oc);
+void dg_order_cache_free(struct dg_order_cache *oc);
+/* Every entry forgotten. true when gen started again from 1: whatever
+ * the caller keeps by gen must then be emptied too. */
+bool dg_order_cache_clear(struct dg_order_cache *oc);
+/* The entry of id (valid or not), or NULL. */
+struct dg_cached_order *dg_order_cache_get(struct dg_order_cache *oc,
+					   const char *id);
+/* The entry after the last, orders[norders], to be filled and then
+ * added; it may move the array. */
+struct dg_cached_order *dg_order_cache_room(struct dg_order_cache *oc);
+/* orders[norders], its id set, added under that id. */
+void dg_order_cache_add(struct dg_order_cache *oc);
+/* Each line's share of o->charge_total, by its seller value (largest
+ * remainder); w and s room for o->nlines. 0, or -1 on an overflow. */
+int dg_order_shares(struct dg_order *o, int64_t *w, int64_t *s);
+/* What the first m units of a line get: its share split over its qty
+ * units by the largest remainder method (equal weights, the remainder
+ * to the first units). */
+int64_t dg_oline_units_charge(const struct dg_oline *l, int64_t m);
+
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
 
