@@ -157,14 +157,18 @@ struct builder {
 	XML_Parser xml;	    /* set: messages take the line from expat */
 	unsigned long line; /* else the current line, 0 when there is none */
 	bool failed;	    /* a message was printed */
-	/* The day being read and where its quotes start in q. */
+	/* The day being read. */
 	int32_t day;
 	char day_text[DG_DATE_SIZE];
-	size_t day_start;
 	/* Every day seen, to refuse a day given twice. */
 	int32_t *days;
 	size_t ndays, days_cap;
 	int32_t dmin, dmax;
+	/* Per currency code (code_slot): 1 known, 2 unknown, 0 not looked
+	 * up yet; and the ndays of the last day a quote for it was kept
+	 * (a document names the same few codes thousands of times). */
+	unsigned char *code_known;
+	size_t *code_day;
 	/* JSON: the key of the series day being read (NULL in a one-day
 	 * document), and the first rate written with an exponent. */
 	const char *day_key;
@@ -224,15 +228,36 @@ static int begin_day(struct builder *b, int32_t day)
 		b->dmax = day;
 	b->day = day;
 	dg_format_date(day, b->day_text);
-	b->day_start = b->q->n;
 	return 0;
+}
+
+#define CODE_SLOTS (26 * 26 * 26)
+
+/* A well-formed code's place in the per-code arrays, or -1. */
+static long code_slot(const char *code)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (code[i] < 'A' || code[i] > 'Z')
+			return -1;
+	if (code[3])
+		return -1;
+	return ((code[0] - 'A') * 26 + (code[1] - 'A')) * 26 + (code[2] - 'A');
 }
 
 static int check_currency(struct builder *b, const char *code)
 {
+	long slot = code_slot(code);
 	char d[DG_DATE_SIZE];
 
-	if (dg_currency_lookup(code))
+	if (!b->code_known) {
+		b->code_known = dg_xcalloc(CODE_SLOTS, 1);
+		b->code_day = dg_xcalloc(CODE_SLOTS, sizeof(*b->code_day));
+	}
+	if (slot >= 0 && !b->code_known[slot])
+		b->code_known[slot] = dg_currency_lookup(code) ? 1 : 2;
+	if (slot >= 0 && b->code_known[slot] == 1)
 		return 0;
 	dg_format_date(b->day, d);
 	fail(b, "unknown currency %s on %s", dg_quoted(code), d);
@@ -246,10 +271,11 @@ static int add_quote(struct builder *b, const char *code, const char *text)
 	struct dg_quote *x;
 	char d[DG_DATE_SIZE];
 	enum dg_merr e;
-	size_t i;
+	long slot;
 
 	if (check_currency(b, code))
 		return -1;
+	slot = code_slot(code); /* known: well formed */
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
 		q->v = dg_xrealloc(q->v, q->cap * sizeof(*q->v));
@@ -262,7 +288,7 @@ static int add_quote(struct builder *b, const char *code, const char *text)
 		return -1;
 	}
 	/* Open Exchange Rates lists its base at 1: nothing to store. */
-	if (!strcmp(code, b->base)) {
+	if (!memcmp(code, b->base, 4)) { /* a known code: 3 letters, NUL */
 		if (!dg_rate_cmp(&x->rate, &b->one))
 			return 0;
 		dg_format_date(b->day, d);
@@ -270,13 +296,12 @@ static int add_quote(struct builder *b, const char *code, const char *text)
 		     dg_quoted(x->rate.text), dg_quoted(code), d);
 		return -1;
 	}
-	for (i = b->day_start; i < q->n; i++) {
-		if (!memcmp(q->v[i].quote, code, 4)) {
-			dg_format_date(b->day, d);
-			fail(b, "%s given twice on %s", dg_quoted(code), d);
-			return -1;
-		}
+	if (b->code_day[slot] == b->ndays) {
+		dg_format_date(b->day, d);
+		fail(b, "%s given twice on %s", dg_quoted(code), d);
+		return -1;
 	}
+	b->code_day[slot] = b->ndays;
 	memcpy(x->base, b->base, 4);
 	memcpy(x->quote, code, 4); /* 3 letters and NUL: checked above */
 	x->as_of = b->day;
@@ -317,12 +342,15 @@ static void XMLCALL on_start(void *data, const XML_Char *el,
 	s->depth++;
 	if (b->failed || strcmp(el, cube_name))
 		return;
+	/* By first letter: one test per attribute on the usual path. */
 	for (; *attr; attr += 2) {
-		if (!strcmp(attr[0], "time"))
+		const char *a = attr[0];
+
+		if (a[0] == 't' && !strcmp(a, "time"))
 			time = attr[1];
-		else if (!strcmp(attr[0], "currency"))
+		else if (a[0] == 'c' && !strcmp(a, "currency"))
 			currency = attr[1];
-		else if (!strcmp(attr[0], "rate"))
+		else if (a[0] == 'r' && !strcmp(a, "rate"))
 			rate = attr[1];
 	}
 	if (s->quote_depth) {
@@ -908,6 +936,8 @@ int dg_rates_parse(const char *buf, size_t len, enum dg_rate_format fmt,
 	if (!b.failed && q->n == 0)
 		fail(&b, "no quotes in the document");
 	free(b.days);
+	free(b.code_known);
+	free(b.code_day);
 	if (b.failed) {
 		dg_quotes_free(q);
 		return DG_EXIT_DATAERR;

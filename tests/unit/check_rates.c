@@ -317,6 +317,13 @@ static const struct {
 	{DG_RF_ECB_XML,
 	 XHEAD "\t\t<Cube time='2022-07-08'>\n"
 	       "\t\t\t<Cube currency='USD' rate='1.0163'/>\n"
+	       "\t\t\t<Cube currency='JPY' rate='138.05'/>\n"
+	       "\t\t\t<Cube currency='USD' rate='1.0163'/>\n"
+	       "\t\t</Cube>\n" XTAIL,
+	 "t: d:7: 'USD' given twice on 2022-07-08\n"},
+	{DG_RF_ECB_XML,
+	 XHEAD "\t\t<Cube time='2022-07-08'>\n"
+	       "\t\t\t<Cube currency='USD' rate='1.0163'/>\n"
 	       "\t\t</Cube>\n"
 	       "\t\t<Cube time='2022-07-08'>\n"
 	       "\t\t\t<Cube currency='JPY' rate='138.05'/>\n"
