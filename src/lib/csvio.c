@@ -59,6 +59,8 @@ struct dg_csv_reader {
 	size_t text_len, text_size;
 	bool row_done;
 	bool skipping; /* the row is bad: read on to its end, keep nothing */
+	bool has_nul;  /* a line of the row holds a NUL byte */
+	bool cr_funcs; /* the parser tests with csv_space and csv_term */
 	enum row_err err;
 	size_t err_field;
 	unsigned long err_line;
@@ -75,7 +77,9 @@ static const char *display_name(const char *name)
 
 /* Rows end at LF only and a CR is trimmed like a space: CRLF and LF files
  * read the same, a CR inside a quoted field is kept, and a row can only
- * end at the end of a physical line. */
+ * end at the end of a physical line. libcsv's own tests, space or tab
+ * and CR or LF, differ from these only on a CR: a line without one is
+ * parsed with them, which costs no call per byte (see parse_line). */
 static int csv_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -218,8 +222,7 @@ static ssize_t next_line(struct dg_csv_reader *r, char **line, size_t max)
 static void parser_init(struct dg_csv_reader *r)
 {
 	csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-	csv_set_space_func(&r->parser, csv_space);
-	csv_set_term_func(&r->parser, csv_term);
+	r->cr_funcs = false; /* libcsv's own tests */
 	csv_set_realloc_func(&r->parser, dg_xrealloc);
 	/* libcsv grows a field's buffer by a fixed block, not geometrically:
 	 * a large block keeps a long field from being copied thousands of
@@ -288,7 +291,7 @@ static void on_field(void *s, size_t len, void *data)
 		r->err = ROW_TOO_MANY;
 		return;
 	}
-	if (len > DG_CSV_MAX_FIELD || memchr(s, '\0', len)) {
+	if (len > DG_CSV_MAX_FIELD || (r->has_nul && memchr(s, '\0', len))) {
 		r->err = len > DG_CSV_MAX_FIELD ? ROW_TOO_LONG : ROW_NUL;
 		r->err_field = i;
 		return;
@@ -445,6 +448,14 @@ static void parse_line(struct dg_csv_reader *r, char *s, size_t len)
 		r->in_row = true;
 		r->row.line = r->lineno;
 	}
+	/* a field holds only bytes of its row's lines */
+	if (!r->has_nul && memchr(s, '\0', len))
+		r->has_nul = true;
+	if ((memchr(s, '\r', len) != NULL) != r->cr_funcs) {
+		r->cr_funcs = !r->cr_funcs;
+		csv_set_space_func(&r->parser, r->cr_funcs ? csv_space : NULL);
+		csv_set_term_func(&r->parser, r->cr_funcs ? csv_term : NULL);
+	}
 	done = csv_parse(&r->parser, s, len, on_field, on_row, r);
 	if (done != len) {
 		row_broken(r,
@@ -483,6 +494,7 @@ static int parse_row(struct dg_csv_reader *r)
 	r->text_len = 0;
 	r->row_done = false;
 	r->skipping = false;
+	r->has_nul = false;
 	r->err = ROW_OK;
 	r->err_line = 0;
 	while (!r->row_done) {

@@ -120,6 +120,11 @@ static const struct {
 	{"1,\"a\r\nb\"\r\n2,c\r\n", "1:[1][a\r\nb]\n3:[2][c]\nend\n", ""},
 	{"1,\"\n\n\"\n\n2\n", "1:[1][\n\n]\n5:[2]\nend\n", ""},
 	{"a\n\n  \n\r\nb\n", "1:[a]\n5:[b]\nend\n", ""},
+	/* a CR ends no row: inside a field it is kept, at its ends trimmed,
+	 * on lines with and without one alike */
+	{"a\rb,c\n1,2\n\r x\r,\"q\r\"\r\n3, 4\n",
+	 "1:[a\rb][c]\n2:[1][2]\n3:[x][q\r]\n4:[3][4]\nend\n", ""},
+	{"\"a\nb\r\nc\",d\ne\r\n", "1:[a\nb\r\nc][d]\n4:[e]\nend\n", ""},
 	{"\n\nfirst\n", "3:[first]\nend\n", ""},
 	{BOM "date,amount\n", "1:[date][amount]\nend\n", ""},
 	{BOM "\"date\",x\n", "1:[date][x]\nend\n", ""},
