@@ -245,6 +245,8 @@ struct dg_csv_reader *dg_csv_open_read(dg_read_fn *read, void *ctx,
 
 	r->read = read;
 	r->ctx = ctx;
+	r->size = READ_CHUNK; /* never memchr(NULL, ...) */
+	r->buf = dg_xmalloc(r->size);
 	r->name = dg_xstrdup(display_name(name));
 	parser_init(r);
 	return r;
