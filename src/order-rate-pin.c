@@ -824,8 +824,9 @@ struct pinner {
 	size_t norders;
 	struct batch *b;
 	int worst; /* the worst status of the orders settled in a flush */
-	/* one context and one digest for every content hash */
-	EVP_MD_CTX *sha256;
+	/* one context and one digest for every content hash, and a context
+	 * initialized once, copied into it for each: cheaper than an init */
+	EVP_MD_CTX *sha256, *sha256_init;
 	const EVP_MD *md;
 	char now_text[DG_RFC3339_SIZE];
 	/* the last day formatted: orders in turn mostly share their quotes'
@@ -913,7 +914,9 @@ static int prepare_all(struct pinner *p)
 #else
 	p->md = EVP_sha256();
 #endif
-	if (!p->md || !(p->sha256 = EVP_MD_CTX_new()))
+	if (!p->md || !(p->sha256 = EVP_MD_CTX_new()) ||
+	    !(p->sha256_init = EVP_MD_CTX_new()) ||
+	    !EVP_DigestInit_ex(p->sha256_init, p->md, NULL))
 		dg_die(DG_EXIT_SOFTWARE, "cannot set up SHA-256");
 	p->day = INT32_MIN; /* formats as "" */
 	p->provider = dg_rate_provider_stored(p->opt->provider);
@@ -949,10 +952,18 @@ static void finalize_all(struct pinner *p)
 	free(p->items);
 	free(p->rates);
 	EVP_MD_CTX_free(p->sha256);
+	EVP_MD_CTX_free(p->sha256_init);
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 	EVP_MD_free((EVP_MD *)p->md);
 #endif
 }
+
+/* The numbers 0 to 99 as two digits each. */
+static const char digit_pairs[] =
+	"000102030405060708091011121314151617181920212223242526272829"
+	"303132333435363738394041424344454647484950515253545556575859"
+	"606162636465666768697071727374757677787980818283848586878889"
+	"90919293949596979899";
 
 /* v in decimal at q, as "%lld" writes it but without the NUL: records are
  * read and hashed by the million, and printf's parsing of its format
@@ -961,17 +972,23 @@ static char *put_int(char *q, int64_t v)
 {
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 	char tmp[20];
-	size_t n = 0;
+	size_t n = sizeof(tmp);
 
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	/* two digits a division */
+	for (; u >= 100; u /= 100) {
+		n -= 2;
+		memcpy(tmp + n, digit_pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		n -= 2;
+		memcpy(tmp + n, digit_pairs + 2 * u, 2);
+	} else {
+		tmp[--n] = (char)('0' + u);
+	}
 	if (v < 0)
 		*q++ = '-';
-	while (n)
-		*q++ = tmp[--n];
-	return q;
+	memcpy(q, tmp + n, sizeof(tmp) - n);
+	return q + sizeof(tmp) - n;
 }
 
 static char *put_str(char *q, const char *s)
@@ -1015,7 +1032,7 @@ static void content_hash(struct pinner *p, const struct order *o, char hex[65])
 	char buf[512], *q;
 	size_t i;
 
-	if (!EVP_DigestInit_ex(ctx, p->md, NULL))
+	if (!EVP_MD_CTX_copy_ex(ctx, p->sha256_init))
 		dg_die(DG_EXIT_SOFTWARE, "cannot compute a SHA-256");
 	q = put_str(buf, "order v1\n");
 	q = put_int(q, o->amount);

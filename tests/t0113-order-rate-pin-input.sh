@@ -4,7 +4,7 @@
 # errors mixed (messages in input order), long paths, a --lines file with
 # a bad row or only its header, input that cannot be read at all (no CSV
 # header on stdout, the summary counts the file), and hostile ids quoted
-# in messages.
+# in messages; orders read from a pipe as they come.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -308,6 +308,38 @@ with open(\"expect\", \"w\") as f:
     grep -c "(10000 bytes) is not an order id" err >n &&
     echo 1 >expect.n &&
     test_cmp expect.n n
+'
+
+
+# pin_from_fifo: order-rate-pin in batches of 1 in the background,
+# reading the FIFO $D/in and writing the FIFO $D/out; its exit status in
+# $D/fifo.rc.
+pin_from_fifo() {
+    {
+        order-rate-pin -q --db daigou.db --batch 1 - <"$D/in" >"$D/out"
+        echo $? >"$D/fifo.rc"
+    } &
+}
+
+test_expect_success 'a pipe: each order is pinned and printed while the input stays open' '
+    quotes &&
+    rm -f "$D/in" "$D/out" &&
+    mkfifo "$D/in" "$D/out" &&
+    pin_from_fifo &&
+    exec 3>"$D/in" 4<"$D/out" &&
+    printf "order_id,amount,currency,charge_currency\nP1,16500,JPY,EUR\n" >&3 &&
+    read -r h <&4 && read -r a <&4 &&
+    printf "P4,50.00,EUR,EUR" >&3 &&
+    exec 3>&- &&
+    read -r b <&4 &&
+    ! read -r more <&4 &&
+    exec 4<&- &&
+    wait &&
+    printf "%s\n" "$HDR" "$P1" "$P4" >expect &&
+    printf "%s\n" "$h" "$a" "$b" >actual &&
+    test_cmp expect actual &&
+    echo 0 >expect &&
+    test_cmp expect "$D/fifo.rc"
 '
 
 test_done

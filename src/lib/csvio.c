@@ -36,11 +36,16 @@ enum row_err {
 };
 
 struct dg_csv_reader {
-	FILE *fp;
+	/* the input: read(ctx, ...), a chunk at a time, into buf; the
+	 * lines not parsed yet are buf[pos] to buf[end] */
+	dg_read_fn *read;
+	void *ctx;
+	char *buf;
+	size_t pos, end, size;
+	bool eof;    /* read said the input ends */
+	bool failed; /* read failed */
 	char *name;
 	struct csv_parser parser;
-	char *line;
-	size_t line_size;
 	unsigned long lineno; /* physical lines read */
 	bool in_row;	      /* the row being built goes on past lineno */
 	bool done;	      /* end of input or a read error: no more rows */
@@ -54,6 +59,8 @@ struct dg_csv_reader {
 	size_t text_len, text_size;
 	bool row_done;
 	bool skipping; /* the row is bad: read on to its end, keep nothing */
+	bool has_nul;  /* a line of the row holds a NUL byte */
+	bool cr_funcs; /* the parser tests with csv_space and csv_term */
 	enum row_err err;
 	size_t err_field;
 	unsigned long err_line;
@@ -70,7 +77,9 @@ static const char *display_name(const char *name)
 
 /* Rows end at LF only and a CR is trimmed like a space: CRLF and LF files
  * read the same, a CR inside a quoted field is kept, and a row can only
- * end at the end of a physical line. */
+ * end at the end of a physical line. libcsv's own tests, space or tab
+ * and CR or LF, differ from these only on a CR: a line without one is
+ * parsed with them, which costs no call per byte (see parse_line). */
 static int csv_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -114,11 +123,106 @@ ssize_t dg_read_line(FILE *fp, char **buf, size_t *size, size_t max)
 	return (ssize_t)len;
 }
 
+/* A stream as a read function: up to the end of a line, as getc would
+ * take it, so that a pipe or a terminal is never waited on for more
+ * than the line being read. */
+static ssize_t read_stream(void *ctx, char *buf, size_t n)
+{
+	FILE *fp = ctx;
+	size_t len = 0;
+	int c;
+
+	while (len < n && (c = getc_unlocked(fp)) != EOF) {
+		buf[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (ferror(fp))
+		return -1;
+	return (ssize_t)len;
+}
+
+/* Bytes read at once: lines are found in them by memchr, not read a
+ * byte at a time. */
+#define READ_CHUNK (64 * 1024)
+
+/* One more read into r->buf after its end, the buffer grown when full.
+ * 0, or -1 on a read error (errno set). */
+static int fill(struct dg_csv_reader *r)
+{
+	ssize_t got;
+
+	if (r->pos) { /* the line begun first in the buffer */
+		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+		r->end -= r->pos;
+		r->pos = 0;
+	}
+	if (r->size - r->end < READ_CHUNK / 2) {
+		r->size = r->size ? r->size * 2 : READ_CHUNK;
+		r->buf = dg_xrealloc(r->buf, r->size);
+	}
+	got = r->read(r->ctx, r->buf + r->end, r->size - r->end);
+	if (got < 0) {
+		r->failed = true;
+		return -1;
+	}
+	if (got == 0)
+		r->eof = true;
+	r->end += (size_t)got;
+	return 0;
+}
+
+/*
+ * The next physical line, '\n' included, at *line (in r->buf, valid
+ * until the next call). As dg_read_line: its length, 0 at the end of the
+ * input, -1 on a read error (errno set), or -2 when it is longer than
+ * max bytes (the rest of the line is skipped). The input is read only
+ * when no whole line is buffered: no more waiting than getc would do.
+ */
+static ssize_t next_line(struct dg_csv_reader *r, char **line, size_t max)
+{
+	size_t scan = r->pos, len;
+	char *nl;
+
+	for (;;) {
+		nl = memchr(r->buf + scan, '\n', r->end - scan);
+		if (nl) {
+			len = (size_t)(nl + 1 - (r->buf + r->pos));
+			*line = r->buf + r->pos;
+			r->pos += len;
+			return len > max ? -2 : (ssize_t)len;
+		}
+		len = r->end - r->pos;
+		if (len > max)
+			break;
+		if (r->eof) {
+			*line = r->buf + r->pos;
+			r->pos = r->end;
+			return (ssize_t)len;
+		}
+		scan = r->end - r->pos;
+		if (fill(r))
+			return -1;
+		scan += r->pos;
+	}
+	/* too long: drop it up to its newline */
+	for (;;) {
+		r->pos = r->end;
+		if (r->eof)
+			return -2;
+		if (fill(r))
+			return -1;
+		if ((nl = memchr(r->buf, '\n', r->end))) {
+			r->pos = (size_t)(nl + 1 - r->buf);
+			return -2;
+		}
+	}
+}
+
 static void parser_init(struct dg_csv_reader *r)
 {
 	csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-	csv_set_space_func(&r->parser, csv_space);
-	csv_set_term_func(&r->parser, csv_term);
+	r->cr_funcs = false; /* libcsv's own tests */
 	csv_set_realloc_func(&r->parser, dg_xrealloc);
 	/* libcsv grows a field's buffer by a fixed block, not geometrically:
 	 * a large block keeps a long field from being copied thousands of
@@ -134,14 +238,28 @@ static void parser_reset(struct dg_csv_reader *r)
 	parser_init(r);
 }
 
-struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name)
+struct dg_csv_reader *dg_csv_open_read(dg_read_fn *read, void *ctx,
+				       const char *name)
 {
 	struct dg_csv_reader *r = dg_xcalloc(1, sizeof(*r));
 
-	r->fp = fp;
+	r->read = read;
+	r->ctx = ctx;
+	r->size = READ_CHUNK; /* never memchr(NULL, ...) */
+	r->buf = dg_xmalloc(r->size);
 	r->name = dg_xstrdup(display_name(name));
 	parser_init(r);
 	return r;
+}
+
+struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name)
+{
+	return dg_csv_open_read(read_stream, fp, name);
+}
+
+bool dg_csv_read_failed(const struct dg_csv_reader *r)
+{
+	return r->failed;
 }
 
 void dg_csv_close(struct dg_csv_reader *r)
@@ -159,7 +277,7 @@ void dg_csv_close(struct dg_csv_reader *r)
 	free(r->row.lens);
 	free(r->offs);
 	free(r->text);
-	free(r->line);
+	free(r->buf);
 	free(r->name);
 	free(r);
 }
@@ -175,7 +293,7 @@ static void on_field(void *s, size_t len, void *data)
 		r->err = ROW_TOO_MANY;
 		return;
 	}
-	if (len > DG_CSV_MAX_FIELD || memchr(s, '\0', len)) {
+	if (len > DG_CSV_MAX_FIELD || (r->has_nul && memchr(s, '\0', len))) {
 		r->err = len > DG_CSV_MAX_FIELD ? ROW_TOO_LONG : ROW_NUL;
 		r->err_field = i;
 		return;
@@ -298,7 +416,10 @@ static void row_broken(struct dg_csv_reader *r, enum row_err err, size_t field)
 
 static bool is_blank(const char *s, size_t len)
 {
-	return strspn(s, " \t\r\n") == len;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
 }
 
 /* The end of the input: 1 when it ends a row (a bad one, with its quote
@@ -328,6 +449,14 @@ static void parse_line(struct dg_csv_reader *r, char *s, size_t len)
 	if (!r->in_row && !is_blank(s, len)) {
 		r->in_row = true;
 		r->row.line = r->lineno;
+	}
+	/* a field holds only bytes of its row's lines */
+	if (!r->has_nul && memchr(s, '\0', len))
+		r->has_nul = true;
+	if ((memchr(s, '\r', len) != NULL) != r->cr_funcs) {
+		r->cr_funcs = !r->cr_funcs;
+		csv_set_space_func(&r->parser, r->cr_funcs ? csv_space : NULL);
+		csv_set_term_func(&r->parser, r->cr_funcs ? csv_term : NULL);
 	}
 	done = csv_parse(&r->parser, s, len, on_field, on_row, r);
 	if (done != len) {
@@ -361,16 +490,17 @@ static void parse_line(struct dg_csv_reader *r, char *s, size_t len)
 static int parse_row(struct dg_csv_reader *r)
 {
 	ssize_t len;
+	char *line;
 
 	r->row.n = 0;
 	r->text_len = 0;
 	r->row_done = false;
 	r->skipping = false;
+	r->has_nul = false;
 	r->err = ROW_OK;
 	r->err_line = 0;
 	while (!r->row_done) {
-		len = dg_read_line(r->fp, &r->line, &r->line_size,
-				   CSV_MAX_LINE);
+		len = next_line(r, &line, CSV_MAX_LINE);
 		if (len == -1) {
 			dg_report("cannot read %s: %s", dg_quoted_path(r->name),
 				  strerror(errno));
@@ -385,7 +515,7 @@ static int parse_row(struct dg_csv_reader *r)
 			row_broken(r, ROW_LINE_LONG, r->row.n);
 			break;
 		}
-		parse_line(r, r->line, (size_t)len);
+		parse_line(r, line, (size_t)len);
 	}
 	return 1;
 }

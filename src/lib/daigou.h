@@ -331,6 +331,14 @@ struct dg_csv_row {
 };
 /* name is used in messages ("orders.csv", "-" shows as "<stdin>"). */
 struct dg_csv_reader *dg_csv_open(FILE *fp, const char *name);
+/* A source of bytes as read(2) is: up to n into buf, and no more than
+ * one wait for them. > 0, 0 at the end, -1 on an error (errno set). */
+typedef ssize_t dg_read_fn(void *ctx, char *buf, size_t n);
+/* The reader on such a source: a chunk read at a time. */
+struct dg_csv_reader *dg_csv_open_read(dg_read_fn *read, void *ctx,
+				       const char *name);
+/* Whether reading the input failed (as ferror on a stream). */
+bool dg_csv_read_failed(const struct dg_csv_reader *r);
 void dg_csv_close(struct dg_csv_reader *r);
 /* 1 row read, 0 end of input, -1 error (message with file:line through
  * dg_report). After -1 the next call goes on with the next row when the

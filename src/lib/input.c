@@ -3,8 +3,9 @@
  * non-blank byte ('{' is JSON Lines).
  *
  * The bytes read to tell the formats apart are handed back to the parser
- * through a stdio cookie stream, so nothing is lost, not even the blank
- * lines that line numbers count, and stdin works as well as a file.
+ * by cookie_read, which the CSV reader reads from and JSON Lines through
+ * a stdio cookie stream, so nothing is lost, not even the blank lines
+ * that line numbers count, and stdin works as well as a file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,7 @@ struct dg_input {
 	char *name; /* for messages: "<stdin>" for "-" */
 	int fd;
 	bool own_fd;
-	FILE *fp;   /* the cookie stream the parser reads */
+	FILE *fp;   /* JSON Lines: the cookie stream the parser reads */
 	char *peek; /* bytes read while sniffing, replayed first */
 	size_t peek_len, peek_pos;
 
@@ -80,6 +81,12 @@ static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 		got = read(in->fd, buf, size);
 	while (got < 0 && errno == EINTR);
 	return got;
+}
+
+/* Whether reading the input failed. */
+static bool read_failed(const struct dg_input *in)
+{
+	return in->csv ? dg_csv_read_failed(in->csv) : ferror(in->fp);
 }
 
 /* Read more into the peek buffer until it holds want bytes or the input
@@ -169,15 +176,18 @@ struct dg_input *dg_input_open(const char *path, enum dg_input_format fmt,
 		goto fail;
 	if (fmt == DG_IN_JSON)
 		in->json = true;
-	in->fp = fopencookie(in, "r", io);
-	if (!in->fp)
-		dg_die(DG_EXIT_SOFTWARE, "out of memory (stdio stream)");
 	if (in->json) {
+		in->fp = fopencookie(in, "r", io);
+		if (!in->fp)
+			dg_die(DG_EXIT_SOFTWARE,
+			       "out of memory (stdio stream)");
 		in->jsonl = dg_jsonl_open(in->fp, in->name);
 	} else {
-		in->csv = dg_csv_open(in->fp, in->name);
+		/* no stream: the reader reads chunks as cookie_read gives
+		 * them */
+		in->csv = dg_csv_open_read(cookie_read, in, in->name);
 		if (dg_csv_read_header(in->csv)) {
-			rc = ferror(in->fp) ? DG_EXIT_IOERR : DG_EXIT_DATAERR;
+			rc = read_failed(in) ? DG_EXIT_IOERR : DG_EXIT_DATAERR;
 			goto fail;
 		}
 	}
@@ -249,8 +259,8 @@ int dg_input_next(struct dg_input *in)
 		in->line = in->row->line;
 	if (rc < 0)
 		in->status = dg_exit_worst(in->status,
-					   ferror(in->fp) ? DG_EXIT_IOERR
-							  : DG_EXIT_DATAERR);
+					   read_failed(in) ? DG_EXIT_IOERR
+							   : DG_EXIT_DATAERR);
 	return rc;
 }
 

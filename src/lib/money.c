@@ -164,10 +164,17 @@ static void format_minor(u128 mag, bool neg, int exponent, char *buf)
 		buf[0] = '\0';
 		return;
 	}
-	do {
+	/* 128-bit division is a call per digit: the 64-bit part by 64-bit
+	 * division */
+	while (mag > UINT64_MAX) {
 		digits[n++] = '0' + (int)(mag % 10);
 		mag /= 10;
-	} while (mag);
+	}
+	for (uint64_t m = (uint64_t)mag;; m /= 10) {
+		digits[n++] = '0' + (int)(m % 10);
+		if (m < 10)
+			break;
+	}
 	while (n <= exponent)
 		digits[n++] = '0';
 	if (neg)

@@ -1,4 +1,5 @@
 /* Unit tests for csvio.c: the CSV reader, the header, tabular output. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,14 +41,55 @@ static char *dump_rows(struct dg_csv_reader *r, char **err)
 	return out;
 }
 
+/* Text handed out by a read function piece bytes at a time (all that is
+ * asked for when piece is 0), as a pipe may. */
+struct pieces {
+	const char *text;
+	size_t len, pos, piece;
+};
+
+static ssize_t read_pieces(void *ctx, char *buf, size_t n)
+{
+	struct pieces *p = ctx;
+	size_t k = p->len - p->pos;
+
+	if (p->piece && k > p->piece)
+		k = p->piece;
+	if (k > n)
+		k = n;
+	memcpy(buf, p->text + p->pos, k);
+	p->pos += k;
+	return (ssize_t)k;
+}
+
+/* The rows of text read from a stream, and the same read from a read
+ * function in pieces of every size that may split a line elsewhere. */
 static char *read_csv(const char *text, size_t len, char **err)
 {
+	static const size_t piece[] = {0, 1, 2, 7, 4096, 70000};
 	FILE *fp = test_input_file(text, len);
 	struct dg_csv_reader *r = dg_csv_open(fp, "t.csv");
 	char *out = dump_rows(r, err);
+	size_t i;
 
+	ck_assert(!dg_csv_read_failed(r));
 	dg_csv_close(r);
 	fclose(fp);
+	for (i = 0; i < DG_NELEM(piece); i++) {
+		struct pieces p = {.text = text, .len = len, .piece = piece[i]};
+		char *out2, *err2;
+
+		/* a megabyte a byte at a time is slow under the sanitizers */
+		if (piece[i] && piece[i] < 8 && len > 100000)
+			continue;
+		r = dg_csv_open_read(read_pieces, &p, "t.csv");
+		out2 = dump_rows(r, &err2);
+		dg_csv_close(r);
+		ck_assert_msg(!strcmp(out, out2) && !strcmp(*err, err2),
+			      "read in pieces of %zu: other rows", piece[i]);
+		free(out2);
+		free(err2);
+	}
 	return out;
 }
 
@@ -78,6 +120,11 @@ static const struct {
 	{"1,\"a\r\nb\"\r\n2,c\r\n", "1:[1][a\r\nb]\n3:[2][c]\nend\n", ""},
 	{"1,\"\n\n\"\n\n2\n", "1:[1][\n\n]\n5:[2]\nend\n", ""},
 	{"a\n\n  \n\r\nb\n", "1:[a]\n5:[b]\nend\n", ""},
+	/* a CR ends no row: inside a field it is kept, at its ends trimmed,
+	 * on lines with and without one alike */
+	{"a\rb,c\n1,2\n\r x\r,\"q\r\"\r\n3, 4\n",
+	 "1:[a\rb][c]\n2:[1][2]\n3:[x][q\r]\n4:[3][4]\nend\n", ""},
+	{"\"a\nb\r\nc\",d\ne\r\n", "1:[a\nb\r\nc][d]\n4:[e]\nend\n", ""},
 	{"\n\nfirst\n", "3:[first]\nend\n", ""},
 	{BOM "date,amount\n", "1:[date][amount]\nend\n", ""},
 	{BOM "\"date\",x\n", "1:[date][x]\nend\n", ""},
@@ -278,6 +325,32 @@ START_TEST(test_line_cap)
 			      "lines 2 to 3 skipped\n");
 	free(line);
 	free(in);
+	free(out);
+	free(err);
+}
+END_TEST
+
+static ssize_t read_then_fail(void *ctx, char *buf, size_t n)
+{
+	int *calls = ctx;
+
+	if ((*calls)++)
+		return errno = EIO, -1;
+	memcpy(buf, "a\n1\n2", 5);
+	return 5;
+}
+
+/* A read error ends the input after the whole lines read before it. */
+START_TEST(test_read_error)
+{
+	int calls = 0;
+	struct dg_csv_reader *r = dg_csv_open_read(read_then_fail, &calls, "-");
+	char *err, *out = dump_rows(r, &err);
+
+	ck_assert_str_eq(out, "1:[a]\n2:[1]\nerror\nend\n");
+	ck_assert_str_eq(err, "t: cannot read '<stdin>': Input/output error\n");
+	ck_assert(dg_csv_read_failed(r));
+	dg_csv_close(r);
 	free(out);
 	free(err);
 }
@@ -725,6 +798,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_field_runaway);
 	tcase_add_test(tc, test_field_count_cap);
 	tcase_add_test(tc, test_line_cap);
+	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_stdin_name);
 	tcase_add_loop_test(tc, test_header, 0, DG_NELEM(headers));
 	tcase_add_test(tc, test_column_lookup);
