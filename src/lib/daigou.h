@@ -684,6 +684,126 @@ enum dg_merr dg_fx_convert(const struct dg_fx *fx, int64_t amount,
  * see dg_rate_effective; "1" for identity. */
 enum dg_merr dg_fx_effective(const struct dg_fx *fx, char *buf, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* payevent.c: a gateway's callback body into money facts              */
+
+enum dg_pay_kind { DG_PAY_CHARGE = 0, DG_PAY_REFUND };
+enum dg_pay_status {
+	DG_PAY_PENDING = 0,
+	DG_PAY_COMPLETED,
+	DG_PAY_FAILED,
+	DG_PAY_REVERSED
+};
+const char *dg_pay_kind_name(enum dg_pay_kind k); /* "charge" | "refund" */
+const char *
+dg_pay_status_name(enum dg_pay_status s); /* "pending" | "completed" | "failed"
+					     | "reversed" */
+int dg_pay_status_parse(const char *s, enum dg_pay_status *out); /* 0 or -1 */
+bool dg_pay_gateway_known(const char *name); /* stripe | paypal | generic */
+struct dg_pay_fact { /* one money movement a payload reports */
+	enum dg_pay_kind kind;
+	char *txn_id; /* the key: ch_..., re_..., a PayPal capture or refund id
+		       */
+	char *order_id;	     /* NULL when the payload names none */
+	int64_t amount;	     /* minor units of currency, >= 0 */
+	char currency[4];    /* upper case, a code currency.c knows */
+	char *parent_txn_id; /* a refund's charge or capture; NULL for a charge
+				or when not given */
+	enum dg_pay_status status;
+	char *refund_id; /* a refund's metadata refund_id (refund-calc's id), or
+			    NULL */
+};
+struct dg_pay_event {
+	const char *gateway; /* "stripe" | "paypal" | "generic" (static text) */
+	char *event_id;	     /* evt_..., WH-..., or NULL */
+	char *event_type;    /* "charge.succeeded", "PAYMENT.CAPTURE.COMPLETED";
+				generic: its kind */
+	char *ignored; /* when the event moves no money: why, naming the type;
+			  facts empty */
+	struct dg_pay_fact *facts;
+	size_t nfacts;
+};
+/* 0 with ev filled, or 65 with *err a malloc'd one-line message naming the
+ * field
+ * ("data.object.amount: not an integer"), untrusted text quoted; ev is then
+ * empty. body need not be NUL-terminated; anything but one JSON object
+ * (trailing data, duplicate keys, a NUL byte, nesting deeper than needed)
+ * is 65. */
+int dg_pay_parse(const char *gateway, const char *body, size_t len,
+		 struct dg_pay_event *ev, char **err);
+int dg_pay_parse_json(const char *gateway, json_t *obj, struct dg_pay_event *ev,
+		      char **err); /* --jsonl lines */
+void dg_pay_event_free(struct dg_pay_event *ev);
+
+/* ------------------------------------------------------------------ */
+/* paysig.c: callback signatures and the webhook secret                */
+
+enum dg_sig {
+	DG_SIG_OK = 0,
+	DG_SIG_MISSING,
+	DG_SIG_MALFORMED,
+	DG_SIG_MISMATCH,
+	DG_SIG_STALE,
+	DG_SIG_ERROR
+};
+const char *dg_sig_name(enum dg_sig s); /* "ok", "missing", "malformed",
+					   "mismatch", "stale", "error" */
+/* header: the Stripe-Signature value (NULL = missing). tolerance in seconds,
+ * both directions. *why: malloc'd one-line reason when not OK (untrusted text
+ * quoted), else NULL. */
+enum dg_sig dg_sig_stripe(const char *header, const unsigned char *secret,
+			  size_t secret_len, const char *body, size_t len,
+			  dg_time now, long tolerance, char **why);
+/* header: "sha256=<64 hex>" (X-Signature, GitHub's scheme) */
+enum dg_sig dg_sig_generic(const char *header, const unsigned char *secret,
+			   size_t secret_len, const char *body, size_t len,
+			   char **why);
+struct dg_paypal_headers { /* PAYPAL-TRANSMISSION-ID, -TIME, -SIG,
+			      PAYPAL-CERT-URL, PAYPAL-AUTH-ALGO; NULL when
+			      absent */
+	const char *transmission_id, *transmission_time, *transmission_sig,
+		*cert_url, *auth_algo;
+};
+enum dg_sig dg_sig_paypal(const struct dg_paypal_headers *h,
+			  const char *webhook_id, const char *cert_pem,
+			  size_t pem_len, const char *body, size_t len,
+			  dg_time now, long tolerance, char **why);
+bool dg_paypal_cert_url_ok(
+	const char *url); /* https, host paypal.com or *.paypal.com, no
+			     userinfo/port tricks */
+/* Fetch with http.c (body cap 64 KiB); the text must hold a PEM X.509
+ * certificate. 0, 65 (refused URL, not a certificate), 75 (transient), 69
+ * (permanent HTTP failure); *why malloc'd when not 0. */
+int dg_paypal_cert_fetch(const char *url, const struct dg_http_opts *o,
+			 char **pem, size_t *pem_len, char **why);
+/* The webhook secret: DAIGOU_WEBHOOK_SECRET, or file (then the env is ignored)
+ * with one trailing newline stripped; NULL secret when neither. 0, or 66/65/74
+ * with a message printed. A file readable by group or others gets a warning
+ * naming it. */
+int dg_secret_load(const char *file, unsigned char **secret, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* cgi.c: the CGI side of the webhook endpoint                         */
+
+struct dg_cgi_req {
+	char *body;
+	size_t len;
+};
+/* REQUEST_METHOD must be POST (else 405), CONTENT_LENGTH a valid count (absent:
+ * 411; malformed: 400), at most max_body (413, body not read), body read whole
+ * from stdin (short: 400). Returns 0, or the HTTP status to answer with *why
+ * malloc'd. */
+int dg_cgi_read(size_t max_body, struct dg_cgi_req *r, char **why);
+void dg_cgi_req_free(struct dg_cgi_req *r);
+/* A request header from the CGI environment: "Stripe-Signature" ->
+ * HTTP_STRIPE_SIGNATURE. NULL when absent. */
+const char *dg_cgi_header(const char *name);
+/* "Status: 200 OK\r\nContent-Type: application/json\r\n[Retry-After:
+ * N\r\n]\r\n" then json_line and "\n"; retry_after < 0: none. 0 or -1 (write
+ * error). */
+int dg_cgi_reply(FILE *out, int status, long retry_after,
+		 const char *json_line);
+
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
 
