@@ -800,7 +800,9 @@ void dg_cgi_req_free(struct dg_cgi_req *r);
 const char *dg_cgi_header(const char *name);
 /* "Status: 200 OK\r\nContent-Type: application/json\r\n[Retry-After:
  * N\r\n]\r\n" then json_line and "\n"; retry_after < 0: none. 0 or -1 (write
- * error). */
+ * error). A 405 also carries "Allow: POST". A status with no reason phrase
+ * known here (200, 400, 401, 403, 404, 405, 409, 411, 413, 415, 429, 500,
+ * 503), or a NULL json_line, is -1 with errno EINVAL and nothing written. */
 int dg_cgi_reply(FILE *out, int status, long retry_after,
 		 const char *json_line);
 
