@@ -254,6 +254,7 @@ struct payload {
 	char *error;		     /* malformed or rejected: why */
 	int status;		     /* exit status */
 	int http;		     /* the CGI answer */
+	char *where;		     /* for messages: the file, FILE:LINE */
 	char sha[65];
 };
 
@@ -267,6 +268,7 @@ static void payload_clear(struct payload *p)
 	free(p->outs);
 	dg_pay_event_free(&p->ev);
 	free(p->error);
+	free(p->where);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -501,6 +503,17 @@ static int write_rows(struct ctx *c, const struct payload *p)
 	for (i = 0; i < p->ev.nfacts; i++) {
 		const struct dg_pay_outcome *r = &p->outs[i];
 
+		/* the flag or the conflict said where it came from */
+		if (r->status == DG_EXIT_DATAERR)
+			dg_error("%s: %s %s: conflict: %s",
+				 dg_escaped(p->where, DG_QUOTE_PATH_MAX),
+				 c->o->gateway,
+				 dg_quoted(p->ev.facts[i].txn_id), r->reason);
+		else if (r->status == DG_EXIT_FINDING)
+			dg_warn("%s: %s %s: %s",
+				dg_escaped(p->where, DG_QUOTE_PATH_MAX),
+				c->o->gateway, dg_quoted(p->ev.facts[i].txn_id),
+				r->reason);
 		if (r->result == DG_PAY_RECORDED)
 			c->recorded++;
 		else if (r->result == DG_PAY_DUPLICATE)
@@ -581,16 +594,19 @@ static int run_files(struct ctx *c, int nfiles, char **files)
 		const char *path = nfiles ? files[i] : "-";
 
 		memset(&p, 0, sizeof(p));
-		if ((ret = tick(c)))
+		p.where = dg_xstrdup(strcmp(path, "-") ? path : "<stdin>");
+		if ((ret = tick(c))) {
+			free(p.where);
 			return dg_exit_worst(worst, ret);
+		}
 		ret = read_body(path, (size_t)c->o->max_body, &body, &len);
 		if (!ret) {
-			ingest(c, strcmp(path, "-") ? path : "<stdin>", body,
-			       len, c->o->signature, &c->o->pp, &p);
+			ingest(c, p.where, body, len, c->o->signature,
+			       &c->o->pp, &p);
 			free(body);
 			ret = dg_exit_worst(p.status, write_rows(c, &p));
-			payload_clear(&p);
 		}
+		payload_clear(&p);
 		worst = dg_exit_worst(worst, ret);
 		if (ret == DG_EXIT_IOERR || ret == DG_EXIT_TEMPFAIL ||
 		    (ret && ret != DG_EXIT_FINDING && c->o->strict))
@@ -616,6 +632,9 @@ static bool on_read(void *ctx, struct dg_input *in)
 	char *text, *err = NULL;
 
 	memset(p, 0, sizeof(*p));
+	p->where = dg_xasprintf(
+		"%s:%lu", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
+		dg_input_line(in));
 	text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		dg_die(DG_EXIT_SOFTWARE, "out of memory");
@@ -850,7 +869,8 @@ static int run_cgi(struct ctx *c)
 		free(why);
 		return ret ? ret : DG_EXIT_DATAERR;
 	}
-	ingest(c, "request", req.body, req.len, sig, &pp, &p);
+	p.where = dg_xstrdup("request");
+	ingest(c, p.where, req.body, req.len, sig, &pp, &p);
 	dg_cgi_req_free(&req);
 	s = cgi_body(c, &p);
 	ret = cgi_answer(p.http, p.http == 503 ? RETRY_AFTER_S : -1, s);

@@ -556,9 +556,9 @@ static int consequences(struct dg_paystore *s, const char *gateway,
 	    (o.charge != f->amount || strcmp(o.ccy, f->currency))) {
 		a = money(f->amount, f->currency);
 		b = money(o.charge, o.ccy);
-		why = dg_xasprintf("charge %s differs from order %s's pinned "
-				   "charge %s",
-				   a, dg_quoted(named), b);
+		why = dg_xasprintf("charge %s differs from the pinned "
+				   "charge %s of order %s",
+				   a, b, dg_quoted(named));
 		free(a);
 		free(b);
 		if ((ret = flag(s, now, "payment_mismatch", gateway, f->txn_id,
