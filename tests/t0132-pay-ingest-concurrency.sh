@@ -120,6 +120,7 @@ test_expect_success 'a replay killed with SIGKILL, then run again: each payment 
     wait "$pid";
     n=$(test_sql "$DAIGOU_DB" "SELECT count(*) FROM payments") &&
     say "payments stored when killed: $n" &&
+    test "$n" -lt 5000 &&
     test_sql "$DAIGOU_DB" "PRAGMA integrity_check" >actual &&
     echo ok >expect &&
     test_cmp expect actual &&
