@@ -76,10 +76,11 @@ test_expect_success 'setup: orders of 16500 JPY pinned at 161.29: 102.30 EUR eac
 '
 
 test_expect_success '--no-verify says so on every run' '
-    body T0 charge - 1.00 EUR >t0.json &&
-    test_expect_code 0 pay-ingest --gateway generic --no-verify --db other.db \
+    body T0 charge X0 1.00 EUR >t0.json &&
+    test_expect_code 1 pay-ingest --gateway generic --no-verify --db other.db \
         t0.json >out 2>err &&
-    echo "pay-ingest: warning: --no-verify: signatures are not checked; accept payloads only from a source you trust" >expect &&
+    printf "%s\n" "pay-ingest: warning: --no-verify: signatures are not checked; accept payloads only from a source you trust" \
+        "pay-ingest: warning: t0.json: generic ${SQ}T0${SQ}: order ${SQ}X0${SQ} is unknown" >expect &&
     test_cmp expect err
 '
 
@@ -202,10 +203,10 @@ test_expect_success 'a status that cannot follow: conflict (a completed charge n
 '
 
 test_expect_success 'a refund before its charge: recorded, then counted when the charge comes' '
-    body R3 refund - 40.00 EUR completed T3 >r3.json &&
+    body R3 refund A3 40.00 EUR completed T3 >r3.json &&
     body T3 charge A3 102.30 EUR >t3.json &&
     ingest r3.json >actual &&
-    expect_csv "generic,R3,refund,,40.00,EUR,recorded," >expect &&
+    expect_csv "generic,R3,refund,A3,40.00,EUR,recorded," >expect &&
     test_cmp expect actual &&
     state A3 >actual &&
     echo pinned >expect &&
@@ -218,10 +219,49 @@ test_expect_success 'a refund before its charge: recorded, then counted when the
     test_cmp expect actual
 '
 
-test_expect_success 'the rest refunded: refunded; the refund named by its charge only' '
-    body R3b refund - 62.30 EUR completed T3 >r3b.json &&
+test_expect_success 'the rest refunded: refunded' '
+    body R3b refund A3 62.30 EUR completed T3 >r3b.json &&
     ingest r3b.json >actual &&
-    expect_csv "generic,R3b,refund,,62.30,EUR,recorded,order ${SQ}A3${SQ} partially_refunded -> refunded" >expect &&
+    expect_csv "generic,R3b,refund,A3,62.30,EUR,recorded,order ${SQ}A3${SQ} partially_refunded -> refunded" >expect &&
+    test_cmp expect actual
+'
+
+# stripe_refund STATUS: the refund of stripe-refund-created.json (no
+# order: named by its charge only) with another status.
+stripe_refund() {
+    "$PYTHON3" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+d[\"type\"] = \"refund.updated\"
+d[\"data\"][\"object\"][\"status\"] = sys.argv[2]
+print(json.dumps(d, indent=2))
+" "$PAY/stripe-refund-created.json" "$1"
+}
+
+test_expect_success 'Stripe: a refund naming only its charge, before the charge: linked when it comes' '
+    DAIGOU_NOW=2026-04-13T18:00:00Z \
+        order-rate-pin -q --to JPY ORD-1002 16500 JPY >/dev/null &&
+    stripe_refund succeeded >re.json &&
+    pay-ingest --gateway stripe --no-verify re.json >actual 2>err &&
+    expect_csv "stripe,re_3PZkNqF2eZvKYlo22pQrStUv,refund,,5500,JPY,recorded," >expect &&
+    test_cmp expect actual &&
+    state ORD-1002 >actual &&
+    echo pinned >expect &&
+    test_cmp expect actual &&
+    pay-ingest --gateway stripe --no-verify \
+        "$PAY/stripe-charge-succeeded-jpy.json" >actual 2>err &&
+    expect_csv "stripe,ch_3PZkNqF2eZvKYlo22jPnYenA,charge,ORD-1002,16500,JPY,recorded,order ${SQ}ORD-1002${SQ} pinned -> partially_refunded" >expect &&
+    test_cmp expect actual &&
+    pay-ingest --gateway stripe --no-verify \
+        "$PAY/stripe-refund-created.json" >actual 2>err &&
+    expect_csv "stripe,re_3PZkNqF2eZvKYlo22pQrStUv,refund,,5500,JPY,duplicate,status completed kept: pending is older" >expect &&
+    test_cmp expect actual &&
+    stripe_refund failed >ref.json &&
+    pay-ingest --gateway stripe --no-verify ref.json >actual 2>err &&
+    expect_csv "stripe,re_3PZkNqF2eZvKYlo22pQrStUv,refund,,5500,JPY,recorded,status completed -> failed" >expect &&
+    test_cmp expect actual &&
+    state ORD-1002 >actual &&
+    echo partially_refunded >expect &&
     test_cmp expect actual
 '
 
@@ -339,7 +379,7 @@ test_expect_success 'a refund that pays what refund-calc owes is not flagged' '
     DAIGOU_NOW=2026-04-15T08:00:00Z refund-calc -q --record \
         --refund-id RF-A3 --charge-amount 40.00 A3 >/dev/null &&
     body T10 charge A3 102.30 EUR >t10.json &&
-    body R10 refund - 40.00 EUR completed T10 RF-A3 >r10.json &&
+    body R10 refund A3 40.00 EUR completed T10 RF-A3 >r10.json &&
     ingest t10.json r10.json >actual &&
     tail -n 1 actual | cut -d, -f2,7 >actual.r &&
     echo "R10,recorded" >expect &&
@@ -350,8 +390,8 @@ test_expect_success 'a refund that pays what refund-calc owes is not flagged' '
     test_cmp expect actual
 '
 
-test_expect_success 'a missing order or parent on one delivery is not a conflict' '
-    body R11 refund - 5.00 EUR completed T10 >r11a.json &&
+test_expect_success 'a parent missing on one delivery is not a conflict' '
+    body R11 refund A3 5.00 EUR completed T10 >r11a.json &&
     body R11 refund A3 5.00 EUR completed - >r11b.json &&
     ingest r11a.json >/dev/null &&
     ingest r11b.json >actual &&

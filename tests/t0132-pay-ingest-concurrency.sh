@@ -17,8 +17,8 @@ export DAIGOU_DB DAIGOU_NOW
 
 # gen_events N SEED: for orders O0..O(N-1) of 102.30 EUR, a pending and a
 # completed charge each; a full refund for every third order, a partial
-# one of 40.00 for every third + 1 (some refunds with no order, named by
-# their charge only); every event three times, shuffled by SEED.
+# one of 40.00 for every third + 1; every event three times, shuffled by
+# SEED.
 gen_events() {
     "$PYTHON3" - "$1" "$2" <<-\EOF
 	import json, random, sys
@@ -31,7 +31,7 @@ gen_events() {
 	                   "amount": "102.30", "currency": "EUR", "status": st})
 	    if i % 3 == 0:
 	        ev.append({"gateway_txn_id": "RE%d" % i, "kind": "refund",
-	                   "amount": "102.30", "currency": "EUR",
+	                   "order_id": o, "amount": "102.30", "currency": "EUR",
 	                   "parent_txn_id": ch})
 	    elif i % 3 == 1:
 	        ev.append({"gateway_txn_id": "RE%d" % i, "kind": "refund",
