@@ -154,6 +154,39 @@ test_expect_success '--max-body applies to files: one byte over is refused, at t
     test_cmp expect actual.c
 '
 
+test_expect_success 'malformed bodies: each named, 65, nothing written' '
+    rows >before &&
+    head -c 200 "$FIXTURES/pay/stripe-charge-succeeded.json" >trunc.json &&
+    test_expect_code 65 pay-ingest --gateway stripe --no-verify trunc.json \
+        >actual 2>err &&
+    printf "%s\n" "$NV" \
+        "pay-ingest: trunc.json: invalid JSON at line 9, column 10: premature end of input near ${SQ}\"obj${SQ}" >expect &&
+    test_cmp expect err &&
+    expect_csv "stripe,,,,,,rejected,\"invalid JSON at line 9, column 10: premature end of input near ${SQ}\"\"obj${SQ}\"" >expect &&
+    test_cmp expect actual &&
+    printf "{\"gateway_txn_id\": \"M1\", \"kind\": \"charge\", \"order_id\": \"A1\", \"amount\": \"102.301\", \"currency\": \"EUR\"}" >digits.json &&
+    printf "{\"gateway_txn_id\": \"M2\", \"kind\": \"charge\", \"order_id\": \"A1\", \"amount\": \"102.30\", \"currency\": \"XYZ\"}" >ccy.json &&
+    printf "{\"kind\": \"charge\", \"order_id\": \"A1\", \"amount\": \"102.30\", \"currency\": \"EUR\"}" >noid.json &&
+    printf "{\"gateway_txn_id\": \"M4\", \"kind\": \"charge\", \"order_id\": \"A1\", \"amount\": \"1000000000000000000000\", \"currency\": \"EUR\"}" >huge.json &&
+    test_expect_code 65 pay-ingest --gateway generic --no-verify \
+        digits.json ccy.json noid.json huge.json >actual 2>err &&
+    printf "%s\n" "$NV" \
+        "pay-ingest: digits.json: amount: ${SQ}102.301${SQ} has more than 2 decimals for EUR" \
+        "pay-ingest: ccy.json: currency: unknown currency ${SQ}XYZ${SQ}" \
+        "pay-ingest: noid.json: gateway_txn_id: missing" \
+        "pay-ingest: huge.json: amount: ${SQ}1000000000000000000000${SQ} is too large" \
+        "pay-ingest: 0 recorded, 0 duplicate, 0 conflict, 4 rejected, 0 ignored" >expect &&
+    test_cmp expect err &&
+    expect_csv \
+        "generic,,,,,,rejected,amount: ${SQ}102.301${SQ} has more than 2 decimals for EUR" \
+        "generic,,,,,,rejected,currency: unknown currency ${SQ}XYZ${SQ}" \
+        "generic,,,,,,rejected,gateway_txn_id: missing" \
+        "generic,,,,,,rejected,amount: ${SQ}1000000000000000000000${SQ} is too large" >expect &&
+    test_cmp expect actual &&
+    rows >after &&
+    test_cmp before after
+'
+
 test_expect_success '--jsonl: bad lines in the middle are reported, the rest recorded' '
     {
         line J1 NOPE 1.00 &&
