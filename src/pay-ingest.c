@@ -792,16 +792,16 @@ static char *cgi_body(const struct ctx *c, const struct payload *p)
 		json_object_set_new(o, "facts", facts);
 	} else {
 		json_decref(facts);
-		json_object_set_new(
-			o, "result",
-			p->result == DG_PAY_IGNORED || p->error
-				? json_string(dg_pay_result_name(p->result))
-				: json_null());
+		/* a database or server failure is no answer about the
+		 * payload: the gateway retries */
+		result = p->http >= 500 ? "error"
+					: dg_pay_result_name(p->result);
+		json_object_set_new(o, "result", json_string(result));
 		json_object_set_new(o, "reason",
-				    p->result == DG_PAY_IGNORED
-					    ? json_string(p->ev.ignored)
-				    : p->error ? json_string(p->error)
-					       : json_null());
+				    json_string(p->result == DG_PAY_IGNORED
+							? p->ev.ignored
+						: p->error ? p->error
+							   : ""));
 	}
 	s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
