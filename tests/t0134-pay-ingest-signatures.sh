@@ -185,4 +185,99 @@ test_expect_success '--cgi: a bad signature is 401, a good one 200' '
     test_cmp expect actual
 '
 
+# PayPal: a certificate and key made here; the signed text is
+# transmission_id|transmission_time|webhook_id|crc32(body).
+CERT_URL=https://api.paypal.com/v1/notifications/certs/CERT-360caa42-test
+
+# paypal_sig FILE ID TIME WEBHOOK_ID: the PAYPAL-TRANSMISSION-SIG value.
+paypal_sig() {
+    "$PYTHON3" -c '
+import sys, zlib
+body = open(sys.argv[1], "rb").read()
+sys.stdout.write("%s|%s|%s|%d" % (sys.argv[2], sys.argv[3], sys.argv[4],
+                                  zlib.crc32(body) & 0xffffffff))
+' "$@" >signed.txt &&
+    openssl dgst -sha256 -sign "$TRASH/pp.key" signed.txt | base64 -w 0
+}
+
+# paypal ARGS...: pay-ingest for the PayPal capture with the headers of
+# a transmission (TID, TTIME, TSIG set by the caller).
+paypal() {
+    pay-ingest --gateway paypal --paypal-webhook-id WH-TEST-1 \
+        --paypal-header "PAYPAL-TRANSMISSION-ID=$TID" \
+        --paypal-header "PAYPAL-TRANSMISSION-TIME=$TTIME" \
+        --paypal-header "paypal-transmission-sig=$TSIG" \
+        --paypal-header "PAYPAL-AUTH-ALGO=SHA256withRSA" "$@"
+}
+
+test_expect_success 'setup: a PayPal test certificate, and the order ORD-2001' '
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TRASH/pp.key" \
+        -out "$TRASH/pp.pem" -days 3650 -subj "/CN=messageverificationcerts.paypal.com" \
+        2>/dev/null &&
+    test_ecb_xml @2026-06-09 USD 1.1500 >usd.xml &&
+    DAIGOU_NOW=2026-06-09T16:10:00Z rate-fetch -q --file usd.xml &&
+    DAIGOU_NOW=2026-06-09T18:00:00Z \
+        order-rate-pin -q --to USD ORD-2001 48.50 USD >/dev/null
+'
+
+test_expect_success 'PayPal: a good transmission with --paypal-cert: recorded' '
+    cp "$PAY/paypal-capture-completed.json" pp.json &&
+    TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a11 &&
+    TTIME=2026-06-10T09:09:30Z &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-TEST-1) &&
+    paypal --paypal-cert "$TRASH/pp.pem" pp.json >actual 2>err &&
+    cut -d, -f2,4,5,6,7 actual >actual.c &&
+    printf "gateway_txn_id,order_id,amount,currency,result\n2GG279541U471931P,ORD-2001,48.50,USD,recorded\n" >expect &&
+    test_cmp expect actual.c
+'
+
+test_expect_success 'PayPal: a wrong webhook id or a changed body is rejected, nothing recorded' '
+    cp "$PAY/paypal-capture-completed.json" pp.json &&
+    TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a12 &&
+    TTIME=2026-06-10T09:09:30Z &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-OTHER) &&
+    stored >before &&
+    test_expect_code 65 paypal --paypal-cert "$TRASH/pp.pem" pp.json \
+        >actual 2>err &&
+    cut -d, -f1,7 actual >actual.c &&
+    printf "gateway,result\npaypal,rejected\n" >expect &&
+    test_cmp expect actual.c &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-TEST-1) &&
+    sed "s/48.50/4.85/" pp.json >changed.json &&
+    test_expect_code 65 paypal --paypal-cert "$TRASH/pp.pem" changed.json \
+        >actual 2>err &&
+    cut -d, -f1,7 actual >actual.c &&
+    test_cmp expect actual.c &&
+    stored >after &&
+    test_cmp before after
+'
+
+test_expect_success 'PayPal: the certificate of PAYPAL-CERT-URL from the cache, never fetched' '
+    cp "$PAY/paypal-capture-completed.json" pp.json &&
+    test_sql "$DAIGOU_DB" "INSERT INTO paypal_certs VALUES (${SQ}$CERT_URL${SQ},
+        readfile(${SQ}$TRASH/pp.pem${SQ}), ${SQ}$(sha256sum <"$TRASH/pp.pem" | cut -c1-64)${SQ},
+        ${SQ}2026-06-10T09:00:00Z${SQ})" &&
+    TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a13 &&
+    TTIME=2026-06-10T09:09:30Z &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-TEST-1) &&
+    paypal --paypal-header "PAYPAL-CERT-URL=$CERT_URL" pp.json >actual 2>err &&
+    cut -d, -f7 actual >actual.c &&
+    printf "result\nduplicate\n" >expect &&
+    test_cmp expect actual.c
+'
+
+test_expect_success 'PayPal: a certificate URL off PayPal is refused, not fetched' '
+    cp "$PAY/paypal-capture-completed.json" pp.json &&
+    TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a14 &&
+    TTIME=2026-06-10T09:09:30Z &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-TEST-1) &&
+    test_expect_code 65 paypal \
+        --paypal-header "PAYPAL-CERT-URL=https://evil.example/cert.pem" \
+        pp.json >actual 2>err &&
+    cut -d, -f7 actual >actual.c &&
+    printf "result\nrejected\n" >expect &&
+    test_cmp expect actual.c &&
+    grep "certificate URL ${SQ}https://evil.example/cert.pem${SQ} refused" err
+'
+
 test_done
