@@ -255,7 +255,7 @@ test_expect_success 'PayPal: a wrong webhook id or a changed body is rejected, n
 test_expect_success 'PayPal: the certificate of PAYPAL-CERT-URL from the cache, never fetched' '
     cp "$PAY/paypal-capture-completed.json" pp.json &&
     test_sql "$DAIGOU_DB" "INSERT INTO paypal_certs VALUES (${SQ}$CERT_URL${SQ},
-        readfile(${SQ}$TRASH/pp.pem${SQ}), ${SQ}$(sha256sum <"$TRASH/pp.pem" | cut -c1-64)${SQ},
+        CAST(readfile(${SQ}$TRASH/pp.pem${SQ}) AS TEXT), ${SQ}$(sha256sum <"$TRASH/pp.pem" | cut -c1-64)${SQ},
         ${SQ}2026-06-10T09:00:00Z${SQ})" &&
     TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a13 &&
     TTIME=2026-06-10T09:09:30Z &&
