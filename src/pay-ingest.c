@@ -258,7 +258,9 @@ struct payload {
 	char sha[65];
 };
 
-static void payload_clear(struct payload *p)
+/* The outcomes of a payload whose transaction was rolled back: no
+ * answer about its facts. */
+static void outs_free(struct payload *p)
 {
 	size_t i;
 
@@ -266,6 +268,12 @@ static void payload_clear(struct payload *p)
 		for (i = 0; i < p->ev.nfacts; i++)
 			free(p->outs[i].reason);
 	free(p->outs);
+	p->outs = NULL;
+}
+
+static void payload_clear(struct payload *p)
+{
+	outs_free(p);
 	dg_pay_event_free(&p->ev);
 	free(p->error);
 	free(p->where);
@@ -458,8 +466,7 @@ static void ingest(struct ctx *c, const char *name, const char *body,
 		p->status = ret;
 		p->http = db_http(ret);
 		p->error = dg_xstrdup("database unavailable");
-		free(p->outs);
-		p->outs = NULL;
+		outs_free(p);
 	}
 }
 
