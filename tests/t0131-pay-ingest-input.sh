@@ -187,6 +187,25 @@ test_expect_success 'malformed bodies: each named, 65, nothing written' '
     test_cmp before after
 '
 
+test_expect_success '--strict with files: the first bad payload ends the run' '
+    printf "{" >cut.json &&
+    line F2 NOPE 2.00 >f2.json &&
+    test_expect_code 65 pay-ingest -q --gateway generic --no-verify --strict \
+        cut.json f2.json >actual 2>err &&
+    cut -d, -f7 actual >actual.c &&
+    printf "result\nrejected\n" >expect &&
+    test_cmp expect actual.c &&
+    test_sql "$DAIGOU_DB" "SELECT count(*) FROM payments
+        WHERE gateway_txn_id = ${SQ}F2${SQ}" >actual &&
+    echo 0 >expect &&
+    test_cmp expect actual &&
+    test_expect_code 65 pay-ingest -q --gateway generic --no-verify \
+        cut.json f2.json >actual 2>err &&
+    cut -d, -f2,7 actual >actual.c &&
+    printf "gateway_txn_id,result\n,rejected\nF2,recorded\n" >expect &&
+    test_cmp expect actual.c
+'
+
 test_expect_success '--jsonl: bad lines in the middle are reported, the rest recorded' '
     {
         line J1 NOPE 1.00 &&
