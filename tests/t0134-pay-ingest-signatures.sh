@@ -21,6 +21,10 @@ SECRET=whsec_test_0123456789abcdef
 export DAIGOU_DB DAIGOU_NOW
 unset DAIGOU_WEBHOOK_SECRET
 
+expect_csv() {
+    printf '%s\n' "$HEADER" "$@"
+}
+
 # stripe_sig FILE T [SECRET]: the Stripe-Signature value for FILE at T.
 stripe_sig() {
     "$PYTHON3" -c '
@@ -49,7 +53,7 @@ stored() {
 }
 
 rejected_events() {
-    test_sql "$DAIGOU_DB" "SELECT tool, kind, subject FROM events
+    test_sql "$DAIGOU_DB" "SELECT tool, kind, subject, detail FROM events
         WHERE kind = ${SQ}payment_rejected${SQ} ORDER BY id"
 }
 
@@ -102,11 +106,21 @@ for case in "a wrong secret" "stale: older than the tolerance" \
         sed "s/102.30/102.31/; s/10230/10231/" "$TRASH/charge.json" >changed.json &&
         cp "$TRASH/charge.json" body.json &&
         case "'"$case"'" in
-        "a wrong secret") sig=$(stripe_sig body.json $NOW whsec_other) ;;
-        stale*) sig=$(stripe_sig body.json $((NOW - 301))) ;;
-        from*) sig=$(stripe_sig body.json $((NOW + 301))) ;;
-        "no header"*) sig= ;;
-        *) sig=$(stripe_sig body.json $NOW) && cp changed.json body.json ;;
+        "a wrong secret")
+            sig=$(stripe_sig body.json $NOW whsec_other) &&
+            why="mismatch: Stripe-Signature: no v1 signature matches the body" ;;
+        stale*)
+            sig=$(stripe_sig body.json $((NOW - 301))) &&
+            why="stale: Stripe-Signature: timestamp $((NOW - 301)) is old, outside the tolerance of 300 s" ;;
+        from*)
+            sig=$(stripe_sig body.json $((NOW + 301))) &&
+            why="stale: Stripe-Signature: timestamp $((NOW + 301)) is in the future, outside the tolerance of 300 s" ;;
+        "no header"*)
+            sig= &&
+            why="missing: no Stripe-Signature header" ;;
+        *)
+            sig=$(stripe_sig body.json $NOW) && cp changed.json body.json &&
+            why="mismatch: Stripe-Signature: no v1 signature matches the body" ;;
         esac &&
         stored >before &&
         rejected_events >events.before &&
@@ -117,14 +131,18 @@ for case in "a wrong secret" "stale: older than the tolerance" \
         fi &&
         test_expect_code 65 env DAIGOU_WEBHOOK_SECRET=$SECRET \
             pay-ingest --gateway stripe "$@" body.json >actual 2>err &&
-        cut -d, -f1,7 actual >actual.c &&
-        printf "gateway,result\nstripe,rejected\n" >expect &&
-        test_cmp expect actual.c &&
-        grep "^pay-ingest: body.json: signature " err &&
+        case $why in
+        *,*) field="\"signature $why\"" ;;
+        *) field="signature $why" ;;
+        esac &&
+        expect_csv "stripe,,,,,,rejected,$field" >expect &&
+        test_cmp expect actual &&
+        echo "pay-ingest: body.json: signature $why" >expect &&
+        test_cmp expect err &&
         stored >after &&
         test_cmp before after &&
         rejected_events >events.after &&
-        echo "pay-ingest|payment_rejected|stripe" >>events.before &&
+        echo "pay-ingest|payment_rejected|stripe|stripe body.json: signature $why" >>events.before &&
         test_cmp events.before events.after
     '
 done
