@@ -284,6 +284,32 @@ test_expect_success 'PayPal: the certificate of PAYPAL-CERT-URL from the cache, 
     test_cmp expect actual.c
 '
 
+test_expect_success 'PayPal under --cgi: the transmission headers from HTTP_PAYPAL_*' '
+    cp "$PAY/paypal-capture-completed.json" pp.json &&
+    TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a15 &&
+    TTIME=2026-06-10T09:09:30Z &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-TEST-1) &&
+    REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c <pp.json) \
+        HTTP_PAYPAL_TRANSMISSION_ID=$TID HTTP_PAYPAL_TRANSMISSION_TIME=$TTIME \
+        HTTP_PAYPAL_TRANSMISSION_SIG=$TSIG HTTP_PAYPAL_CERT_URL=$CERT_URL \
+        HTTP_PAYPAL_AUTH_ALGO=SHA256withRSA \
+        pay-ingest --cgi --gateway paypal --paypal-webhook-id WH-TEST-1 \
+        <pp.json >reply 2>err &&
+    head -n 1 reply | tr -d "\r" >actual &&
+    echo "Status: 200 OK" >expect &&
+    test_cmp expect actual &&
+    grep -q "\"result\":\"duplicate\"" reply &&
+    REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c <pp.json) \
+        HTTP_PAYPAL_TRANSMISSION_ID=$TID HTTP_PAYPAL_TRANSMISSION_TIME=$TTIME \
+        HTTP_PAYPAL_TRANSMISSION_SIG=$TSIG HTTP_PAYPAL_CERT_URL=$CERT_URL \
+        pay-ingest --cgi --gateway paypal --paypal-webhook-id WH-OTHER \
+        <pp.json >reply 2>err;
+    test $? = 65 &&
+    head -n 1 reply | tr -d "\r" >actual &&
+    echo "Status: 401 Unauthorized" >expect &&
+    test_cmp expect actual
+'
+
 test_expect_success 'PayPal: a certificate URL off PayPal is refused, not fetched' '
     cp "$PAY/paypal-capture-completed.json" pp.json &&
     TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a14 &&
