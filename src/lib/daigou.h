@@ -268,7 +268,7 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ */
 /* db.c: the SQLite file                                               */
 
-#define DG_SCHEMA_VERSION 2
+#define DG_SCHEMA_VERSION 3
 /* --db value, else $DAIGOU_DB, else "daigou.db". */
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
@@ -758,6 +758,184 @@ int dg_order_shares(struct dg_order *o, int64_t *w, int64_t *s);
  * units by the largest remainder method (equal weights, the remainder
  * to the first units). */
 int64_t dg_oline_units_charge(const struct dg_oline *l, int64_t m);
+
+/* ------------------------------------------------------------------ */
+/* payevent.c: a gateway's callback body into money facts              */
+
+enum dg_pay_kind { DG_PAY_CHARGE = 0, DG_PAY_REFUND };
+enum dg_pay_status {
+	DG_PAY_PENDING = 0,
+	DG_PAY_COMPLETED,
+	DG_PAY_FAILED,
+	DG_PAY_REVERSED
+};
+const char *dg_pay_kind_name(enum dg_pay_kind k); /* "charge" | "refund" */
+const char *
+dg_pay_status_name(enum dg_pay_status s); /* "pending" | "completed" | "failed"
+					     | "reversed" */
+int dg_pay_status_parse(const char *s, enum dg_pay_status *out); /* 0 or -1 */
+bool dg_pay_gateway_known(const char *name); /* stripe | paypal | generic */
+struct dg_pay_fact { /* one money movement a payload reports */
+	enum dg_pay_kind kind;
+	char *txn_id; /* the key: ch_..., re_..., a PayPal capture or refund id
+		       */
+	char *order_id;	     /* NULL when the payload names none */
+	int64_t amount;	     /* minor units of currency, >= 0 */
+	char currency[4];    /* upper case, a code currency.c knows */
+	char *parent_txn_id; /* a refund's charge or capture; NULL for a charge
+				or when not given */
+	enum dg_pay_status status;
+	char *refund_id; /* a refund's metadata refund_id (refund-calc's id), or
+			    NULL */
+};
+struct dg_pay_event {
+	const char *gateway; /* "stripe" | "paypal" | "generic" (static text) */
+	char *event_id;	     /* evt_..., WH-..., or NULL */
+	char *event_type;    /* "charge.succeeded", "PAYMENT.CAPTURE.COMPLETED";
+				generic: its kind */
+	char *ignored; /* when the event moves no money: why, naming the type;
+			  facts empty */
+	struct dg_pay_fact *facts;
+	size_t nfacts;
+};
+/* 0 with ev filled, or 65 with *err a malloc'd one-line message naming the
+ * field
+ * ("data.object.amount: not an integer"), untrusted text quoted; ev is then
+ * empty. body need not be NUL-terminated; anything but one JSON object
+ * (trailing data, duplicate keys, a NUL byte, nesting deeper than needed)
+ * is 65. An unknown gateway is 64. The accepted formats: payevent.c. */
+int dg_pay_parse(const char *gateway, const char *body, size_t len,
+		 struct dg_pay_event *ev, char **err);
+int dg_pay_parse_json(const char *gateway, json_t *obj, struct dg_pay_event *ev,
+		      char **err); /* --jsonl lines */
+void dg_pay_event_free(struct dg_pay_event *ev);
+
+/* ------------------------------------------------------------------ */
+/* paysig.c: callback signatures and the webhook secret                */
+
+enum dg_sig {
+	DG_SIG_OK = 0,
+	DG_SIG_MISSING,
+	DG_SIG_MALFORMED,
+	DG_SIG_MISMATCH,
+	DG_SIG_STALE,
+	DG_SIG_ERROR
+};
+const char *dg_sig_name(enum dg_sig s); /* "ok", "missing", "malformed",
+					   "mismatch", "stale", "error" */
+/* header: the Stripe-Signature value (NULL = missing). tolerance in seconds,
+ * both directions. *why: malloc'd one-line reason when not OK (untrusted text
+ * quoted), else NULL. */
+enum dg_sig dg_sig_stripe(const char *header, const unsigned char *secret,
+			  size_t secret_len, const char *body, size_t len,
+			  dg_time now, long tolerance, char **why);
+/* header: "sha256=<64 hex>" (X-Signature, GitHub's scheme) */
+enum dg_sig dg_sig_generic(const char *header, const unsigned char *secret,
+			   size_t secret_len, const char *body, size_t len,
+			   char **why);
+struct dg_paypal_headers { /* PAYPAL-TRANSMISSION-ID, -TIME, -SIG,
+			      PAYPAL-CERT-URL, PAYPAL-AUTH-ALGO; NULL when
+			      absent */
+	const char *transmission_id, *transmission_time, *transmission_sig,
+		*cert_url, *auth_algo;
+};
+enum dg_sig dg_sig_paypal(const struct dg_paypal_headers *h,
+			  const char *webhook_id, const char *cert_pem,
+			  size_t pem_len, const char *body, size_t len,
+			  dg_time now, long tolerance, char **why);
+bool dg_paypal_cert_url_ok(
+	const char *url); /* https, host paypal.com or *.paypal.com, no
+			     userinfo/port tricks */
+/* Fetch with http.c (body cap 64 KiB); the text must hold a PEM X.509
+ * certificate. 0, 65 (refused URL, not a certificate), 75 (transient), 69
+ * (permanent HTTP failure); *why malloc'd when not 0. */
+int dg_paypal_cert_fetch(const char *url, const struct dg_http_opts *o,
+			 char **pem, size_t *pem_len, char **why);
+/* The webhook secret: DAIGOU_WEBHOOK_SECRET, or file (then the env is ignored)
+ * with one trailing newline stripped; NULL secret when neither. 0, or 66/65/74
+ * with a message printed. A file readable by group or others gets a warning
+ * naming it. */
+int dg_secret_load(const char *file, unsigned char **secret, size_t *len);
+/* CRC-32 (IEEE 802.3, zlib's crc32) of len bytes: PayPal's signed text
+ * carries it of the body, in unsigned decimal. */
+uint32_t dg_crc32(const void *data, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* paystore.c: payment facts recorded exactly once                     */
+
+enum dg_pay_result {
+	DG_PAY_RECORDED = 0,
+	DG_PAY_DUPLICATE,
+	DG_PAY_CONFLICT,
+	DG_PAY_REJECTED,
+	DG_PAY_IGNORED
+};
+/* "recorded" | "duplicate" | "conflict" | "rejected" | "ignored" */
+const char *dg_pay_result_name(enum dg_pay_result r);
+struct dg_pay_outcome {
+	enum dg_pay_result result;
+	int status;   /* 0; 1 recorded and flagged (an event names why); 65
+			 conflict */
+	char *reason; /* malloc'd one line, or NULL when nothing to say */
+};
+/* The prepared statements of one connection, made once and reused. */
+struct dg_paystore;
+/* NULL + message (74) on a database error. */
+struct dg_paystore *dg_paystore_new(sqlite3 *db);
+void dg_paystore_free(struct dg_paystore *s);
+/*
+ * Record one fact of ev inside the caller's BEGIN IMMEDIATE transaction:
+ * looked up by (ev->gateway, f->txn_id); new: inserted; the same facts:
+ * duplicate; a later status with the same facts: a payment_status row;
+ * an earlier status: duplicate; other facts: conflict (a payment_conflict
+ * event). A recorded completed charge or refund is checked against the
+ * order's pinned charge (payment_mismatch) and refund-calc's refund
+ * (refund_mismatch), an unknown order flagged (payment_unknown_order),
+ * and the order's state moved forward from its totals. payload_sha256:
+ * 64 hex digits; now: RFC 3339. 0 with *out filled (out->reason to
+ * free), or 74/75 (message printed: roll back).
+ */
+int dg_paystore_record(struct dg_paystore *s, const struct dg_pay_event *ev,
+		       const struct dg_pay_fact *f, const char *payload_sha256,
+		       const char *now, struct dg_pay_outcome *out);
+/* An audit event through the store's statement (see dg_db_event). */
+int dg_paystore_event(struct dg_paystore *s, const char *now,
+		      const char *kind, const char *subject,
+		      const char *detail);
+/* The cached PayPal certificate of url: 0 with *pem malloc'd
+ * (NUL-terminated), 69 when none is cached (no message), or 74. */
+int dg_paypal_cert_get(sqlite3 *db, const char *url, char **pem,
+		       size_t *len);
+/* Cache (or replace) the certificate of url, in the caller's
+ * transaction or its own. 0 or 74/75. */
+int dg_paypal_cert_put(sqlite3 *db, const char *url, const char *pem,
+		       size_t len, const char *now);
+/* The SHA-256 digest of data as 64 lower-case hex digits. */
+void dg_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* ------------------------------------------------------------------ */
+/* cgi.c: the CGI side of the webhook endpoint                         */
+
+struct dg_cgi_req {
+	char *body;
+	size_t len;
+};
+/* REQUEST_METHOD must be POST (else 405), CONTENT_LENGTH a valid count (absent:
+ * 411; malformed: 400), at most max_body (413, body not read), body read whole
+ * from stdin (short: 400). Returns 0, or the HTTP status to answer with *why
+ * malloc'd. */
+int dg_cgi_read(size_t max_body, struct dg_cgi_req *r, char **why);
+void dg_cgi_req_free(struct dg_cgi_req *r);
+/* A request header from the CGI environment: "Stripe-Signature" ->
+ * HTTP_STRIPE_SIGNATURE. NULL when absent. */
+const char *dg_cgi_header(const char *name);
+/* "Status: 200 OK\r\nContent-Type: application/json\r\n[Retry-After:
+ * N\r\n]\r\n" then json_line and "\n"; retry_after < 0: none. 0 or -1 (write
+ * error). A 405 also carries "Allow: POST". A status with no reason phrase
+ * known here (200, 400, 401, 403, 404, 405, 409, 411, 413, 415, 429, 500,
+ * 503), or a NULL json_line, is -1 with errno EINVAL and nothing written. */
+int dg_cgi_reply(FILE *out, int status, long retry_after,
+		 const char *json_line);
 
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
