@@ -76,8 +76,16 @@ write_fixture() {
 	    10230, 'inverse', 'ecb', NULL, 1, NULL, '161.29',
 	    '0.00620001240002', 'half-up', '2026-06-09', '2026-06-10T09:09:24Z');
 	INSERT INTO payments VALUES (1, 'stripe', 'ch_1', 'charge', 'A1', 10230,
-	    'EUR', 'succeeded', NULL, 'charge.succeeded',
+	    'EUR', 'completed', NULL, 'charge.succeeded',
 	    'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+	    '2026-06-10T09:10:00Z', NULL, 'evt_1');
+	INSERT INTO payment_status VALUES (1, 1, 'reversed', 'charge.dispute.closed',
+	    'evt_2',
+	    'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
+	    '2026-06-12T09:10:00Z');
+	INSERT INTO paypal_certs VALUES ('https://api.paypal.com/v1/notifications/certs/CERT-1',
+	    '-----BEGIN CERTIFICATE-----',
+	    'dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd',
 	    '2026-06-10T09:10:00Z');
 	INSERT INTO refunds VALUES (1, 'R1', 'A1', 10000, 'JPY', 6200, 'EUR',
 	    '0.00620001240002', NULL, NULL, NULL, 'pinned', 'lines=1',
@@ -99,10 +107,10 @@ test_expect_success 'the path: --db, else DAIGOU_DB, else daigou.db' '
     test_cmp expect actual
 '
 
-test_expect_success 'an empty file is migrated to schema version 2' '
+test_expect_success 'an empty file is migrated to schema version 3' '
     : >shop.db &&
     "$TEST_TOOL" db open shop.db >out 2>err &&
-    echo 2 >expect &&
+    echo 3 >expect &&
     test_cmp expect out &&
     test_line_count = 0 err &&
     test_sql shop.db "PRAGMA user_version" >actual &&
@@ -118,9 +126,9 @@ test_expect_success 'an empty file is migrated to schema version 2' '
 test_expect_success 'a missing file is created, migrated, and the migration logged' '
     "$TEST_TOOL" db open new.db >out &&
     test -s new.db &&
-    echo 2 >expect &&
+    echo 3 >expect &&
     test_cmp expect out &&
-    echo "dg-test-tool|schema_migrated|2|migrated from schema version 0 to 2" >expect &&
+    echo "dg-test-tool|schema_migrated|3|migrated from schema version 0 to 3" >expect &&
     test_sql new.db "SELECT tool, kind, subject, detail FROM events" >actual &&
     test_cmp expect actual
 '
@@ -134,7 +142,9 @@ test_expect_success 'every table is present, and STRICT' '
 	order_items
 	order_rates
 	orders
+	payment_status
 	payments
+	paypal_certs
 	rates
 	refund_lines
 	refunds
@@ -163,6 +173,8 @@ test_expect_success 'the triggers and indexes' '
 	trigger|order_rates_no_update
 	trigger|orders_immutable
 	trigger|orders_no_delete
+	trigger|payment_status_no_delete
+	trigger|payment_status_no_update
 	trigger|payments_no_delete
 	trigger|payments_no_update
 	trigger|refund_lines_no_delete
@@ -194,7 +206,7 @@ test_expect_success 'opening a current file again changes nothing' '
     cp shop.db before.db &&
     "$TEST_TOOL" db open shop.db >out &&
     "$TEST_TOOL" db open-ro shop.db >>out &&
-    printf "2\n2\n" >expect &&
+    printf "3\n3\n" >expect &&
     test_cmp expect out &&
     cmp before.db shop.db &&
     echo 1 >expect &&
@@ -206,7 +218,7 @@ test_expect_success 'UPDATE and DELETE are refused on the append-only tables' '
     "$TEST_TOOL" db open shop.db >/dev/null &&
     write_fixture &&
     test_sql shop.db ".read fixture.sql" &&
-    for t in order_items order_rates payments refunds refund_lines; do
+    for t in order_items order_rates payments payment_status refunds refund_lines; do
         test_sql shop.db "SELECT * FROM $t" >before &&
         test -s before &&
         test_must_fail test_sql shop.db "UPDATE $t SET rowid = rowid" 2>err &&
@@ -340,12 +352,22 @@ refused_rows() {
 	INSERT INTO order_rates (order_id, kind, from_currency, to_currency, amount, converted, method, provider, div_rate_id, div_rate, effective_rate, rounding, rate_as_of, pinned_at) VALUES ('A1', 'base', 'JPY', 'USD', 0, 1, 'inverse', 'ecb', 1, '161.29', '0.0062', 'half-up', '2026-06-09', '2026-06-10T09:09:24Z')
 	INSERT INTO order_rates (order_id, kind, from_currency, to_currency, amount, converted, method, provider, div_rate_id, div_rate, effective_rate, rounding, rate_as_of, pinned_at) VALUES ('A1', 'base', 'JPY', 'USD', 16500, 1, 'inverse', 'ecb', 99, '161.29', '0.0062', 'half-up', '2026-06-09', '2026-06-10T09:09:24Z')
 	INSERT INTO order_rates (order_id, kind, from_currency, to_currency, amount, converted, method, provider, div_rate_id, div_rate, effective_rate, rounding, rate_as_of, pinned_at) VALUES ('Z9', 'base', 'JPY', 'USD', 16500, 1, 'inverse', 'ecb', 1, '161.29', '0.0062', 'half-up', '2026-06-09', '2026-06-10T09:09:24Z')
-	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'chargeback', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z')
-	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'charge', 'A1', 1, 'EUR', 'succeeded', 'ch_1', NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z')
-	INSERT INTO payments VALUES (9, 'stripe', '', 'charge', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z')
-	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'charge', 'A1', -1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z')
-	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'charge', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbb', '2026-06-10T09:10:00Z')
-	INSERT INTO payments VALUES (9, 'stripe', 'ch_1', 'charge', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z')
+	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'chargeback', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z', NULL, NULL)
+	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'charge', 'A1', 1, 'EUR', 'succeeded', 'ch_1', NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z', NULL, NULL)
+	INSERT INTO payments VALUES (9, 'stripe', '', 'charge', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z', NULL, NULL)
+	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'charge', 'A1', -1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z', NULL, NULL)
+	INSERT INTO payments VALUES (9, 'stripe', 'ch_9', 'charge', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbb', '2026-06-10T09:10:00Z', NULL, NULL)
+	INSERT INTO payments VALUES (9, 'stripe', 'ch_1', 'charge', 'A1', 1, 'EUR', 'succeeded', NULL, NULL, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '2026-06-10T09:10:00Z', NULL, NULL)
+	INSERT INTO payment_status VALUES (9, 1, 'succeeded', NULL, NULL, 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '2026-06-12T09:10:00Z')
+	INSERT INTO payment_status VALUES (9, 9, 'failed', NULL, NULL, 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '2026-06-12T09:10:00Z')
+	INSERT INTO payment_status VALUES (9, 1, 'reversed', NULL, NULL, 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '2026-06-12T09:10:00Z')
+	INSERT INTO payment_status VALUES (9, 1, 'failed', NULL, NULL, 'cccc', '2026-06-12T09:10:00Z')
+	INSERT INTO payment_status VALUES (9, 1, 'failed', NULL, NULL, 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '2026-06-12')
+	INSERT INTO paypal_certs VALUES ('', 'x', 'dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd', '2026-06-10T09:10:00Z')
+	INSERT INTO paypal_certs VALUES ('https://api.paypal.com/c', '', 'dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd', '2026-06-10T09:10:00Z')
+	INSERT INTO paypal_certs VALUES ('https://api.paypal.com/c', 'x', 'dddd', '2026-06-10T09:10:00Z')
+	INSERT INTO paypal_certs VALUES ('https://api.paypal.com/c', 'x', 'dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd', 'now')
+	INSERT INTO paypal_certs VALUES ('https://api.paypal.com/v1/notifications/certs/CERT-1', 'x', 'dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd', '2026-06-10T09:10:00Z')
 	INSERT INTO refunds VALUES (9, 'R9', 'A1', 1, 'JPY', 1, 'EUR', '0.0062', NULL, NULL, NULL, 'guess', 'lines=1', '2026-06-11T10:00:00Z')
 	INSERT INTO refunds VALUES (9, 'R9', 'A1', -1, 'JPY', 1, 'EUR', '0.0062', NULL, NULL, NULL, 'pinned', 'lines=1', '2026-06-11T10:00:00Z')
 	INSERT INTO refunds VALUES (9, 'R9', 'A1', 1, 'JPY', 1, 'EUR', 'x', NULL, NULL, NULL, 'pinned', 'lines=1', '2026-06-11T10:00:00Z')
@@ -404,6 +426,16 @@ refused_messages() {
 	CHECK constraint failed: amount >= 0
 	CHECK constraint failed: length(payload_sha256) = 64
 	UNIQUE constraint failed: payments.gateway, payments.gateway_txn_id
+	CHECK constraint failed: status = 'pending' OR status = 'completed' OR status = 'failed' OR status = 'reversed'
+	FOREIGN KEY constraint failed
+	UNIQUE constraint failed: payment_status.payment_id, payment_status.status
+	CHECK constraint failed: length(payload_sha256) = 64
+	CHECK constraint failed: length(received_at) = 20 AND received_at >= '0' AND received_at < ':'
+	CHECK constraint failed: url <> ''
+	CHECK constraint failed: pem <> ''
+	CHECK constraint failed: length(sha256) = 64
+	CHECK constraint failed: length(fetched_at) = 20 AND fetched_at >= '0' AND fetched_at < ':'
+	UNIQUE constraint failed: paypal_certs.url
 	CHECK constraint failed: rate_source = 'pinned' OR rate_source = 'fallback'
 	CHECK constraint failed: refund_amount >= 0
 	CHECK constraint failed: pinned_rate >= '0' AND pinned_rate < ':'
@@ -439,16 +471,16 @@ test_expect_success 'every rule kept in SQL refuses its bad row' '
 
 test_expect_success 'a newer schema is refused by writers and readers' '
     "$TEST_TOOL" db open shop.db >/dev/null &&
-    test_sql shop.db "PRAGMA user_version = 3" &&
+    test_sql shop.db "PRAGMA user_version = 4" &&
     cp shop.db before.db &&
-    echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 3, newer than this program${SQ}s 2" >expect &&
+    echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 4, newer than this program${SQ}s 3" >expect &&
     test_expect_code 65 "$TEST_TOOL" db open shop.db >out 2>err &&
     test_cmp expect err &&
     test_line_count = 0 out &&
     test_expect_code 65 "$TEST_TOOL" db open-ro shop.db 2>err &&
     test_cmp expect err &&
     cmp before.db shop.db &&
-    echo 3 >expect &&
+    echo 4 >expect &&
     test_sql shop.db "PRAGMA user_version" >actual &&
     test_cmp expect actual
 '
@@ -514,7 +546,7 @@ test_expect_success 'eight processes create one new database at the same moment'
         wait "$pid" || failed=$((failed + 1))
     done &&
     test "$failed" = 0 &&
-    printf "2\n2\n2\n2\n2\n2\n2\n2\n" >expect &&
+    printf "3\n3\n3\n3\n3\n3\n3\n3\n" >expect &&
     cat out.1 out.2 out.3 out.4 out.5 out.6 out.7 out.8 >actual &&
     test_cmp expect actual &&
     cat err.* >errors &&
@@ -522,7 +554,7 @@ test_expect_success 'eight processes create one new database at the same moment'
     test_sql race.db "PRAGMA integrity_check; PRAGMA user_version;
         SELECT count(*) FROM events WHERE kind = ${SQ}schema_migrated${SQ};
         SELECT count(*) FROM sqlite_master WHERE type = ${SQ}table${SQ}" >actual &&
-    printf "ok\n2\n1\n10\n" >expect &&
+    printf "ok\n3\n1\n12\n" >expect &&
     test_cmp expect actual
 '
 
@@ -559,7 +591,7 @@ test_expect_success 'readers do not wait for a held write lock' '
     DAIGOU_BUSY_TIMEOUT_MS=0 "$TEST_TOOL" db open shop.db >>out &&
     kill -0 "$HOLDER" &&
     wait "$HOLDER" &&
-    printf "2\n2\n" >expect &&
+    printf "3\n3\n" >expect &&
     test_cmp expect out
 '
 

@@ -268,7 +268,7 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ */
 /* db.c: the SQLite file                                               */
 
-#define DG_SCHEMA_VERSION 2
+#define DG_SCHEMA_VERSION 3
 /* --db value, else $DAIGOU_DB, else "daigou.db". */
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
@@ -728,7 +728,7 @@ struct dg_pay_event {
  * ("data.object.amount: not an integer"), untrusted text quoted; ev is then
  * empty. body need not be NUL-terminated; anything but one JSON object
  * (trailing data, duplicate keys, a NUL byte, nesting deeper than needed)
- * is 65. */
+ * is 65. An unknown gateway is 64. The accepted formats: payevent.c. */
 int dg_pay_parse(const char *gateway, const char *body, size_t len,
 		 struct dg_pay_event *ev, char **err);
 int dg_pay_parse_json(const char *gateway, json_t *obj, struct dg_pay_event *ev,
@@ -781,6 +781,59 @@ int dg_paypal_cert_fetch(const char *url, const struct dg_http_opts *o,
  * with a message printed. A file readable by group or others gets a warning
  * naming it. */
 int dg_secret_load(const char *file, unsigned char **secret, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* paystore.c: payment facts recorded exactly once                     */
+
+enum dg_pay_result {
+	DG_PAY_RECORDED = 0,
+	DG_PAY_DUPLICATE,
+	DG_PAY_CONFLICT,
+	DG_PAY_REJECTED,
+	DG_PAY_IGNORED
+};
+/* "recorded" | "duplicate" | "conflict" | "rejected" | "ignored" */
+const char *dg_pay_result_name(enum dg_pay_result r);
+struct dg_pay_outcome {
+	enum dg_pay_result result;
+	int status;   /* 0; 1 recorded and flagged (an event names why); 65
+			 conflict */
+	char *reason; /* malloc'd one line, or NULL when nothing to say */
+};
+/* The prepared statements of one connection, made once and reused. */
+struct dg_paystore;
+/* NULL + message (74) on a database error. */
+struct dg_paystore *dg_paystore_new(sqlite3 *db);
+void dg_paystore_free(struct dg_paystore *s);
+/*
+ * Record one fact of ev inside the caller's BEGIN IMMEDIATE transaction:
+ * looked up by (ev->gateway, f->txn_id); new: inserted; the same facts:
+ * duplicate; a later status with the same facts: a payment_status row;
+ * an earlier status: duplicate; other facts: conflict (a payment_conflict
+ * event). A recorded completed charge or refund is checked against the
+ * order's pinned charge (payment_mismatch) and refund-calc's refund
+ * (refund_mismatch), an unknown order flagged (payment_unknown_order),
+ * and the order's state moved forward from its totals. payload_sha256:
+ * 64 hex digits; now: RFC 3339. 0 with *out filled (out->reason to
+ * free), or 74/75 (message printed: roll back).
+ */
+int dg_paystore_record(struct dg_paystore *s, const struct dg_pay_event *ev,
+		       const struct dg_pay_fact *f, const char *payload_sha256,
+		       const char *now, struct dg_pay_outcome *out);
+/* An audit event through the store's statement (see dg_db_event). */
+int dg_paystore_event(struct dg_paystore *s, const char *now,
+		      const char *kind, const char *subject,
+		      const char *detail);
+/* The cached PayPal certificate of url: 0 with *pem malloc'd
+ * (NUL-terminated), 69 when none is cached (no message), or 74. */
+int dg_paypal_cert_get(sqlite3 *db, const char *url, char **pem,
+		       size_t *len);
+/* Cache (or replace) the certificate of url, in the caller's
+ * transaction or its own. 0 or 74/75. */
+int dg_paypal_cert_put(sqlite3 *db, const char *url, const char *pem,
+		       size_t len, const char *now);
+/* The SHA-256 digest of data as 64 lower-case hex digits. */
+void dg_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ------------------------------------------------------------------ */
 /* cgi.c: the CGI side of the webhook endpoint                         */

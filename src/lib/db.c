@@ -393,6 +393,32 @@ static const char *const migrations[] = {
 	REBUILD("events")
 	"CREATE INDEX events_at ON events (at);\n"
 	"CREATE INDEX events_kind_at ON events (kind, at);\n",
+
+	/* 2 -> 3: pay-ingest. payments rows stay as they are (never
+	 * updated): a later status of a payment is a payment_status row.
+	 * New columns need no CHECK, so ALTER TABLE adds them in place. */
+	"ALTER TABLE payments ADD COLUMN refund_id TEXT;\n"
+	"ALTER TABLE payments ADD COLUMN event_id TEXT;\n"
+	"\n"
+	"CREATE TABLE payment_status (\n"
+	"\tid INTEGER PRIMARY KEY,\n"
+	"\tpayment_id INTEGER NOT NULL REFERENCES payments (id),\n"
+	"\tstatus TEXT NOT NULL CHECK (status = 'pending' OR "
+	"status = 'completed' OR status = 'failed' OR status = 'reversed'),\n"
+	"\tevent_type TEXT,\n"
+	"\tevent_id TEXT,\n"
+	"\tpayload_sha256 TEXT NOT NULL CHECK (" SHA256_2("payload_sha256") "),\n"
+	"\treceived_at TEXT NOT NULL CHECK (" TIME2("received_at") "),\n"
+	"\tUNIQUE (payment_id, status)\n"
+	") STRICT;\n"
+	APPEND_ONLY("payment_status")
+	"\n"
+	"CREATE TABLE paypal_certs (\n"
+	"\turl TEXT PRIMARY KEY NOT NULL CHECK (url <> ''),\n"
+	"\tpem TEXT NOT NULL CHECK (pem <> ''),\n"
+	"\tsha256 TEXT NOT NULL CHECK (" SHA256_2("sha256") "),\n"
+	"\tfetched_at TEXT NOT NULL CHECK (" TIME2("fetched_at") ")\n"
+	") STRICT;\n",
 };
 /* clang-format on */
 

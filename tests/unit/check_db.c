@@ -229,15 +229,16 @@ START_TEST(test_open_creates_and_migrates)
 				    "SELECT tool || '|' || kind || '|' || "
 				    "subject || '|' || detail FROM events",
 				    buf, sizeof(buf)),
-			 "check_db|schema_migrated|2|"
-			 "migrated from schema version 0 to 2");
+			 "check_db|schema_migrated|3|"
+			 "migrated from schema version 0 to 3");
 	dg_db_close(db);
 }
 END_TEST
 
 static const char *const want_tables[] = {
 	"events",      "fetch_state", "images",   "order_items",
-	"order_rates", "orders",      "payments", "rates",
+	"order_rates", "orders",      "payment_status", "payments",
+	"paypal_certs", "rates",
 	"refund_lines", "refunds",
 };
 
@@ -245,6 +246,7 @@ static const char *const want_triggers[] = {
 	"order_items_no_delete",  "order_items_no_update",
 	"order_rates_no_delete",  "order_rates_no_update",
 	"orders_immutable",       "orders_no_delete",
+	"payment_status_no_delete", "payment_status_no_update",
 	"payments_no_delete",     "payments_no_update",
 	"refund_lines_no_delete", "refund_lines_no_update",
 	"refunds_no_delete",      "refunds_no_update",
