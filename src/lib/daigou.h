@@ -781,6 +781,9 @@ int dg_paypal_cert_fetch(const char *url, const struct dg_http_opts *o,
  * with a message printed. A file readable by group or others gets a warning
  * naming it. */
 int dg_secret_load(const char *file, unsigned char **secret, size_t *len);
+/* CRC-32 (IEEE 802.3, zlib's crc32) of len bytes: PayPal's signed text
+ * carries it of the body, in unsigned decimal. */
+uint32_t dg_crc32(const void *data, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* paystore.c: payment facts recorded exactly once                     */
