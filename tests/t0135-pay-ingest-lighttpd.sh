@@ -17,8 +17,10 @@ test_require_lighttpd
 SQ="'"
 W=$TRASH/web
 DB=$TRASH/shop.db
+# shellcheck disable=SC2034 # used inside the test bodies
 SECRET=$W/secret
 # The endpoint's clock (DAIGOU_NOW) as Stripe's t=.
+# shellcheck disable=SC2034 # used inside the test bodies
 NOW=2026-04-15T09:00:00Z
 T=1776243600
 mkdir -p "$W/www/webhook"

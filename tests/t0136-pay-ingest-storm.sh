@@ -18,10 +18,14 @@ test_require_lighttpd
 # shellcheck disable=SC2034 # used inside the test bodies
 SQ="'"
 W=$TRASH/web
+# shellcheck disable=SC2034 # used inside the test bodies
 DB=$TRASH/shop.db
+# shellcheck disable=SC2034 # used inside the test bodies
 SECRET=$W/secret
+# shellcheck disable=SC2034 # used inside the test bodies
 EV=$TRASH/ev
 NOW=2026-04-14T08:00:00Z
+# shellcheck disable=SC2034 # used inside the test bodies
 T=1776153600
 mkdir -p "$W/www/webhook"
 echo "setenv.add-environment = (\"DAIGOU_NOW\" => \"$NOW\")" >"$W/local.conf"
