@@ -9,11 +9,13 @@ each, amounts in integer minor units, currency in lower case.
 
 Order i (in the file's order) gets, by i % 4:
   0  a charge (charge.succeeded), no refund           -> paid
-  1  a charge and a partial refund (refund.created)   -> partially_refunded
+  1  a charge and a partial refund (refund.created,
+     the refund object itself)                        -> partially_refunded
   2  a charge and a full refund (charge.refunded,
      the refund in refunds.data)                      -> refunded
-  3  a charge and two refunds (refund.created,
-     refund.updated) adding up to the charge           -> refunded
+  3  a charge and two refunds adding up to the charge
+     (two charge.refunded events, the second listing
+     both refunds)                                    -> refunded
 so that N orders give 2N events. A refund carries metadata.order_id for
 even orders only: the others are linked through their charge.
 
@@ -234,15 +236,17 @@ def main():
             payments.append((r["id"], "refund", o["order_id"], r["amount"],
                              o["currency"], o["charge"]))
         t += 60
-        if kind == 2:
-            events.append(event(rng, "charge.refunded",
-                                charge_object(rng, o, t - 60, rs), t,
-                                {"amount_refunded": 0, "refunded": False}))
+        if kind == 1:
+            events.append(event(rng, "refund.created",
+                                refund_object(rng, o, rs[0], t), t))
         else:
-            for j, r in enumerate(rs):
-                etype = "refund.created" if j == 0 else "refund.updated"
-                events.append(event(rng, etype,
-                                    refund_object(rng, o, r, t), t))
+            # charge.refunded lists every refund of the charge so far
+            for j in range(len(rs)):
+                prev = sum(r["amount"] for r in rs[:j])
+                events.append(event(
+                    rng, "charge.refunded",
+                    charge_object(rng, o, t - 60, rs[:j + 1]), t + j,
+                    {"amount_refunded": prev, "refunded": False}))
         states.append((o["order_id"], "partially_refunded" if kind == 1
                        else "refunded"))
 
