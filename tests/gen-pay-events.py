@@ -32,7 +32,8 @@ deliveries: every event --copies times, shuffled, dealt round-robin into
 --procs curl configuration files curl-P.cfg, each transfer a POST of one
 body with its Stripe-Signature header (t=NOW, v1 = HMAC-SHA256 of
 "{t}.{body}" under the secret), answered into resp/D and written out as
-"STATUS D" (D the delivery's number, also in the URL's query).
+"STATUS D" (D the delivery's number, also in the URL's query), each
+transfer silent but for errors.
 
 The same arguments always give the same bytes: the generator is a
 SplitMix64 of its own, not the random module.
@@ -291,6 +292,8 @@ def main():
         if d >= a.procs:
             f.write("next\n")
         f.write('url = "%s?d=%d"\n' % (a.url, d))
+        # per transfer: "next" resets every option that is not global
+        f.write("silent\nshow-error\n")
         f.write('data-binary = "@%s"\n' % paths[n])
         f.write('header = "Content-Type: application/json"\n')
         f.write('header = "Stripe-Signature: %s"\n' % sigs[n])
