@@ -631,51 +631,41 @@ struct batch {
 	bool stop;
 };
 
-static bool on_read(void *ctx, struct dg_input *in)
+/* One line into the batch: parsed like a payload file, its digest that
+ * of the line as exported. */
+static void take_line(struct batch *b, const char *name, unsigned long lineno,
+		      const char *text, size_t len)
 {
-	struct batch *b = ctx;
 	struct payload *p = &b->p[b->n++];
-	json_t *obj = dg_input_json(in);
-	char *text, *err = NULL;
+	char *err = NULL;
 
 	memset(p, 0, sizeof(*p));
-	p->where = dg_xasprintf(
-		"%s:%lu", dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
-		dg_input_line(in));
-	text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!text)
-		dg_die(DG_EXIT_SOFTWARE, "out of memory");
-	dg_sha256_hex(text, strlen(text), p->sha);
-	free(text);
-	if (dg_pay_parse_json(b->c->o->gateway, obj, &p->ev, &err)) {
-		p->error = dg_xasprintf(
-			"%s:%lu: %s",
-			dg_escaped(dg_input_name(in), DG_QUOTE_PATH_MAX),
-			dg_input_line(in), err);
+	p->where = dg_xasprintf("%s:%lu", dg_escaped(name, DG_QUOTE_PATH_MAX),
+				lineno);
+	dg_sha256_hex(text, len, p->sha);
+	if (dg_pay_parse(b->c->o->gateway, text, len, &p->ev, &err)) {
+		p->error = dg_xasprintf("%s: %s", p->where, err);
 		free(err);
 		p->result = DG_PAY_REJECTED;
 		p->status = DG_EXIT_DATAERR;
 	} else if (p->ev.ignored) {
 		p->result = DG_PAY_IGNORED;
 	}
-	return b->n == b->cap;
 }
 
-static bool on_unreadable(void *ctx, int status, char *msg)
+/* A line that cannot be taken (over the cap): a rejected row in turn. */
+static void bad_line(struct batch *b, char *msg)
 {
-	struct batch *b = ctx;
 	struct payload *p = &b->p[b->n++];
 
 	memset(p, 0, sizeof(*p));
 	p->result = DG_PAY_REJECTED;
-	p->status = status ? status : DG_EXIT_DATAERR;
-	p->error = msg ? msg : dg_xstrdup("unreadable line");
-	return b->n == b->cap;
+	p->status = DG_EXIT_DATAERR;
+	p->error = msg;
 }
 
-static int on_run(void *ctx, bool *stop)
+static int run_batch(struct batch *b, bool *stop)
 {
-	struct batch *b = ctx;
 	struct ctx *c = b->c;
 	size_t i, k, upto;
 	int worst = 0, ret = 0;
@@ -741,21 +731,77 @@ out:
 	return worst;
 }
 
+/* One JSON Lines file (or stdin) in batches; 0 or the worst status. */
+static int jsonl_file(struct batch *b, const char *path, bool *stop)
+{
+	bool in = !strcmp(path, "-");
+	const char *name = in ? "<stdin>" : path;
+	size_t cap = (size_t)b->c->o->max_body, size = 0, k;
+	unsigned long lineno = 0;
+	FILE *fp = in ? stdin : fopen(path, "rb");
+	int worst = 0;
+	char *line = NULL;
+	ssize_t len;
+
+	if (!fp) {
+		dg_error("cannot open %s: %s", dg_quoted_path(path),
+			 strerror(errno));
+		*stop = b->c->o->strict;
+		return DG_EXIT_NOINPUT;
+	}
+	while (!*stop && (len = dg_read_line(fp, &line, &size, cap)) != 0) {
+		lineno++;
+		if (len == -1) {
+			dg_error("cannot read %s: %s", dg_quoted_path(name),
+				 strerror(errno));
+			worst = DG_EXIT_IOERR;
+			*stop = true;
+			break;
+		}
+		if (len == -2) {
+			bad_line(b, dg_xasprintf(
+					    "%s:%lu: line over the cap of "
+					    "%zu bytes (--max-body)",
+					    dg_escaped(name, DG_QUOTE_PATH_MAX),
+					    lineno, cap));
+		} else {
+			for (k = 0; k < (size_t)len &&
+				    (line[k] == ' ' || line[k] == '\t' ||
+				     line[k] == '\r' || line[k] == '\n');
+			     k++)
+				;
+			if (k == (size_t)len)
+				continue; /* a blank line */
+			take_line(b, name, lineno, line, (size_t)len);
+		}
+		if (b->n == b->cap ||
+		    (b->c->o->strict && b->p[b->n - 1].status &&
+		     b->p[b->n - 1].status != DG_EXIT_FINDING))
+			worst = dg_exit_worst(worst, run_batch(b, stop));
+	}
+	free(line);
+	if (!in)
+		fclose(fp);
+	return worst;
+}
+
 static int run_jsonl(struct ctx *c, int nfiles, char **files)
 {
 	struct batch b = {.c = c, .cap = (size_t)c->o->batch};
-	const struct dg_batch_ops ops = {
-		.ctx = &b,
-		.format = DG_IN_JSON,
-		.strict = c->o->strict,
-		.read = on_read,
-		.run = on_run,
-		.unreadable = on_unreadable,
-	};
-	int worst;
+	bool stop = false;
+	int worst = 0, i;
 
 	b.p = dg_xcalloc(b.cap, sizeof(*b.p));
-	worst = dg_batch_files(&ops, nfiles, files, NULL);
+	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
+		/* the rows before a file's message come first */
+		worst = dg_exit_worst(worst, run_batch(&b, &stop));
+		if (!stop)
+			worst = dg_exit_worst(
+				worst,
+				jsonl_file(&b, nfiles ? files[i] : "-", &stop));
+	}
+	if (!stop)
+		worst = dg_exit_worst(worst, run_batch(&b, &stop));
 	free(b.p);
 	return worst;
 }

@@ -21,6 +21,10 @@ SECRET=whsec_test_0123456789abcdef
 export DAIGOU_DB DAIGOU_NOW
 unset DAIGOU_WEBHOOK_SECRET
 
+expect_csv() {
+    printf '%s\n' "$HEADER" "$@"
+}
+
 # stripe_sig FILE T [SECRET]: the Stripe-Signature value for FILE at T.
 stripe_sig() {
     "$PYTHON3" -c '
@@ -49,7 +53,7 @@ stored() {
 }
 
 rejected_events() {
-    test_sql "$DAIGOU_DB" "SELECT tool, kind, subject FROM events
+    test_sql "$DAIGOU_DB" "SELECT tool, kind, subject, detail FROM events
         WHERE kind = ${SQ}payment_rejected${SQ} ORDER BY id"
 }
 
@@ -102,11 +106,21 @@ for case in "a wrong secret" "stale: older than the tolerance" \
         sed "s/102.30/102.31/; s/10230/10231/" "$TRASH/charge.json" >changed.json &&
         cp "$TRASH/charge.json" body.json &&
         case "'"$case"'" in
-        "a wrong secret") sig=$(stripe_sig body.json $NOW whsec_other) ;;
-        stale*) sig=$(stripe_sig body.json $((NOW - 301))) ;;
-        from*) sig=$(stripe_sig body.json $((NOW + 301))) ;;
-        "no header"*) sig= ;;
-        *) sig=$(stripe_sig body.json $NOW) && cp changed.json body.json ;;
+        "a wrong secret")
+            sig=$(stripe_sig body.json $NOW whsec_other) &&
+            why="mismatch: Stripe-Signature: no v1 signature matches the body" ;;
+        stale*)
+            sig=$(stripe_sig body.json $((NOW - 301))) &&
+            why="stale: Stripe-Signature: timestamp $((NOW - 301)) is old, outside the tolerance of 300 s" ;;
+        from*)
+            sig=$(stripe_sig body.json $((NOW + 301))) &&
+            why="stale: Stripe-Signature: timestamp $((NOW + 301)) is in the future, outside the tolerance of 300 s" ;;
+        "no header"*)
+            sig= &&
+            why="missing: no Stripe-Signature header" ;;
+        *)
+            sig=$(stripe_sig body.json $NOW) && cp changed.json body.json &&
+            why="mismatch: Stripe-Signature: no v1 signature matches the body" ;;
         esac &&
         stored >before &&
         rejected_events >events.before &&
@@ -117,14 +131,18 @@ for case in "a wrong secret" "stale: older than the tolerance" \
         fi &&
         test_expect_code 65 env DAIGOU_WEBHOOK_SECRET=$SECRET \
             pay-ingest --gateway stripe "$@" body.json >actual 2>err &&
-        cut -d, -f1,7 actual >actual.c &&
-        printf "gateway,result\nstripe,rejected\n" >expect &&
-        test_cmp expect actual.c &&
-        grep "^pay-ingest: body.json: signature " err &&
+        case $why in
+        *,*) field="\"signature $why\"" ;;
+        *) field="signature $why" ;;
+        esac &&
+        expect_csv "stripe,,,,,,rejected,$field" >expect &&
+        test_cmp expect actual &&
+        echo "pay-ingest: body.json: signature $why" >expect &&
+        test_cmp expect err &&
         stored >after &&
         test_cmp before after &&
         rejected_events >events.after &&
-        echo "pay-ingest|payment_rejected|stripe" >>events.before &&
+        echo "pay-ingest|payment_rejected|stripe|stripe body.json: signature $why" >>events.before &&
         test_cmp events.before events.after
     '
 done
@@ -264,6 +282,32 @@ test_expect_success 'PayPal: the certificate of PAYPAL-CERT-URL from the cache, 
     cut -d, -f7 actual >actual.c &&
     printf "result\nduplicate\n" >expect &&
     test_cmp expect actual.c
+'
+
+test_expect_success 'PayPal under --cgi: the transmission headers from HTTP_PAYPAL_*' '
+    cp "$PAY/paypal-capture-completed.json" pp.json &&
+    TID=8b3f2e10-4a7e-11f0-9a1c-0b2d9e6f1a15 &&
+    TTIME=2026-06-10T09:09:30Z &&
+    TSIG=$(paypal_sig pp.json "$TID" "$TTIME" WH-TEST-1) &&
+    REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c <pp.json) \
+        HTTP_PAYPAL_TRANSMISSION_ID=$TID HTTP_PAYPAL_TRANSMISSION_TIME=$TTIME \
+        HTTP_PAYPAL_TRANSMISSION_SIG=$TSIG HTTP_PAYPAL_CERT_URL=$CERT_URL \
+        HTTP_PAYPAL_AUTH_ALGO=SHA256withRSA \
+        pay-ingest --cgi --gateway paypal --paypal-webhook-id WH-TEST-1 \
+        <pp.json >reply 2>err &&
+    head -n 1 reply | tr -d "\r" >actual &&
+    echo "Status: 200 OK" >expect &&
+    test_cmp expect actual &&
+    grep -q "\"result\":\"duplicate\"" reply &&
+    REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c <pp.json) \
+        HTTP_PAYPAL_TRANSMISSION_ID=$TID HTTP_PAYPAL_TRANSMISSION_TIME=$TTIME \
+        HTTP_PAYPAL_TRANSMISSION_SIG=$TSIG HTTP_PAYPAL_CERT_URL=$CERT_URL \
+        pay-ingest --cgi --gateway paypal --paypal-webhook-id WH-OTHER \
+        <pp.json >reply 2>err;
+    test $? = 65 &&
+    head -n 1 reply | tr -d "\r" >actual &&
+    echo "Status: 401 Unauthorized" >expect &&
+    test_cmp expect actual
 '
 
 test_expect_success 'PayPal: a certificate URL off PayPal is refused, not fetched' '
