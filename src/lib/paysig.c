@@ -178,8 +178,11 @@ struct stripe_header {
 
 /* "t=...,v1=...[,v1=...]": items split at commas, blanks around an item
  * dropped (Stripe's libraries tolerate ", "); each item is KEY=VALUE
- * with a non-empty key. Exactly one t, decimal digits; every v1 is 64
- * hex digits; other keys (v0, a future scheme) are ignored. */
+ * with a key of letters, digits and '_'. Exactly one t, decimal digits; every
+ * v1 is 64 hex digits; other keys (v0, a future scheme) are ignored. */
+#define KEY_CHARS                                                              \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
 static enum dg_sig stripe_parse(const char *header, struct stripe_header *h,
 				char **why)
 {
@@ -202,6 +205,11 @@ static enum dg_sig stripe_parse(const char *header, struct stripe_header *h,
 				dg_quotedn(item, (size_t)(iend - item)));
 		klen = (size_t)(eq - item);
 		vlen = (size_t)(iend - eq - 1);
+		if (strspn(item, KEY_CHARS) != klen)
+			return fail(why, DG_SIG_MALFORMED,
+				    "Stripe-Signature: key %s is not a scheme "
+				    "name",
+				    dg_quotedn(item, klen));
 		if (klen == 1 && item[0] == 't') {
 			if (h->t)
 				return fail(

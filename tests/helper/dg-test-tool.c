@@ -62,6 +62,7 @@ static const struct {
 	{"db", tt_db, "db OP ...         open, migrate, events"},
 	{"clock", tt_clock, "clock OP ...      DAIGOU_NOW, dates, durations"},
 	{"io", tt_io, "io OP ...         CSV and JSON Lines readers and writers"},
+	{"sig", tt_sig, "sig OP ...        signed callbacks: keygen, paypal-sign, stripe-sign"},
 };
 
 int main(int argc, char **argv)

@@ -10,5 +10,6 @@ int tt_currency(int argc, char **argv); /* tt-money.c */
 int tt_db(int argc, char **argv);       /* tt-db.c */
 int tt_clock(int argc, char **argv);    /* dg-test-tool.c */
 int tt_io(int argc, char **argv);       /* tt-io.c */
+int tt_sig(int argc, char **argv);      /* tt-sig.c */
 
 #endif
