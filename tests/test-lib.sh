@@ -31,7 +31,7 @@ export PATH FIXTURES TEST_TOOL
 test_count=0
 test_failed=0
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/daigou-test.XXXXXX") || exit 99
-trap 'test_stop_httpd; rm -rf "$TRASH"' EXIT
+trap 'test_lighttpd_stop; test_stop_httpd; rm -rf "$TRASH"' EXIT
 
 # say_verbose: lines prefixed "# " are TAP diagnostics.
 say() { printf '# %s\n' "$*"; }
@@ -298,5 +298,97 @@ test_stop_httpd() {
         wait "$HTTPD_PID" 2>/dev/null
         HTTPD_PID=
     fi
+    return 0
+}
+
+# ---------------------------------------------------------------- lighttpd
+# A real web server for the webhook endpoint (tests/lighttpd.conf.in).
+#
+# test_require_lighttpd: call once before any test. Without lighttpd the
+# whole script is skipped with a message, except in CI (CI=true), where
+# a missing lighttpd fails: the endpoint must be tested there.
+LIGHTTPD=$(command -v lighttpd 2>/dev/null ||
+    { [ -x /usr/sbin/lighttpd ] && echo /usr/sbin/lighttpd; })
+test_require_lighttpd() {
+    [ -n "$LIGHTTPD" ] && return 0
+    if [ "${CI:-}" = true ]; then
+        echo "not ok 1 - lighttpd is not installed (scripts/setup installs it)"
+        echo "1..1"
+        exit 1
+    fi
+    echo "1..0 # SKIP lighttpd is not installed (scripts/setup installs it)"
+    exit 0
+}
+
+# test_lighttpd_start DIR: serve DIR/www (programs under DIR/www/webhook/
+# run as CGI) on 127.0.0.1 and a free port, with the settings in
+# DIR/local.conf if the test wrote one; logs in DIR. Waits until the
+# server answers; sets LIGHTTPD_PORT and LIGHTTPD_URL. On failure prints
+# lighttpd's error log and returns 1.
+LIGHTTPD_PID=
+LIGHTTPD_DIR=
+test_lighttpd_start() {
+    tls_dir=$(cd "$1" && pwd) || return 1
+    mkdir -p "$tls_dir/www/webhook" || return 1
+    [ -f "$tls_dir/local.conf" ] || : >"$tls_dir/local.conf"
+    test_lighttpd_stop
+    LIGHTTPD_DIR=$tls_dir
+    tls_try=0
+    while :; do
+        tls_try=$((tls_try + 1))
+        tls_port=$("$PYTHON3" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+') || return 1
+        sed -e "s|@DIR@|$tls_dir|g" -e "s|@PORT@|$tls_port|g" \
+            "$top_srcdir/tests/lighttpd.conf.in" >"$tls_dir/lighttpd.conf" ||
+            return 1
+        "$LIGHTTPD" -D -f "$tls_dir/lighttpd.conf" \
+            >>"$tls_dir/lighttpd.out" 2>&1 &
+        LIGHTTPD_PID=$!
+        tls_i=0
+        while [ $tls_i -lt 100 ]; do
+            if ! kill -0 "$LIGHTTPD_PID" 2>/dev/null; then
+                break
+            fi
+            # Any HTTP answer will do: the server is up.
+            tls_code=$(curl -s -o /dev/null -w '%{http_code}' \
+                --max-time 2 "http://127.0.0.1:$tls_port/") || tls_code=000
+            if [ "$tls_code" != 000 ]; then
+                LIGHTTPD_PORT=$tls_port
+                LIGHTTPD_URL=http://127.0.0.1:$tls_port
+                export LIGHTTPD_PORT LIGHTTPD_URL
+                return 0
+            fi
+            tls_i=$((tls_i + 1))
+            sleep 0.1
+        done
+        test_lighttpd_stop
+        # Another process may have taken the port: try another, twice.
+        if [ $tls_try -ge 3 ]; then
+            echo "lighttpd did not start; its output and error log:" >&2
+            cat "$tls_dir/lighttpd.out" "$tls_dir/error.log" >&2 2>/dev/null
+            return 1
+        fi
+    done
+}
+
+# test_lighttpd_stop: stop the server test_lighttpd_start started (at
+# exit too). test_lighttpd_log prints its error log, for a failing test.
+test_lighttpd_stop() {
+    if [ -n "${LIGHTTPD_PID:-}" ]; then
+        kill "$LIGHTTPD_PID" 2>/dev/null
+        wait "$LIGHTTPD_PID" 2>/dev/null
+        LIGHTTPD_PID=
+    fi
+    return 0
+}
+
+test_lighttpd_log() {
+    [ -n "${LIGHTTPD_DIR:-}" ] || return 0
+    echo "lighttpd error log:" >&2
+    cat "$LIGHTTPD_DIR/error.log" >&2 2>/dev/null
     return 0
 }
