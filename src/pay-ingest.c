@@ -626,6 +626,7 @@ static int run_files(struct ctx *c, int nfiles, char **files)
 
 struct batch {
 	struct ctx *c;
+	struct dg_json_arena *arena; /* each line's document */
 	struct payload *p;
 	size_t n, cap;
 	bool stop;
@@ -643,7 +644,8 @@ static void take_line(struct batch *b, const char *name, unsigned long lineno,
 	p->where = dg_xasprintf("%s:%lu", dg_escaped(name, DG_QUOTE_PATH_MAX),
 				lineno);
 	dg_sha256_hex(text, len, p->sha);
-	if (dg_pay_parse(b->c->o->gateway, text, len, &p->ev, &err)) {
+	if (dg_pay_parse_arena(b->arena, b->c->o->gateway, text, len, &p->ev,
+			       &err)) {
 		p->error = dg_xasprintf("%s: %s", p->where, err);
 		free(err);
 		p->result = DG_PAY_REJECTED;
@@ -792,6 +794,7 @@ static int run_jsonl(struct ctx *c, int nfiles, char **files)
 	int worst = 0, i;
 
 	b.p = dg_xcalloc(b.cap, sizeof(*b.p));
+	b.arena = dg_json_arena_new();
 	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
 		/* the rows before a file's message come first */
 		worst = dg_exit_worst(worst, run_batch(&b, &stop));
@@ -803,6 +806,7 @@ static int run_jsonl(struct ctx *c, int nfiles, char **files)
 	if (!stop)
 		worst = dg_exit_worst(worst, run_batch(&b, &stop));
 	free(b.p);
+	dg_json_arena_free(b.arena);
 	return worst;
 }
 
