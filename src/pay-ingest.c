@@ -781,7 +781,9 @@ static ssize_t lines_next(struct lines *l, const char **line)
 
 	for (;;) {
 		avail = l->end - l->pos;
-		nl = memchr(l->buf + l->pos + scanned, '\n', avail - scanned);
+		nl = avail > scanned ? memchr(l->buf + l->pos + scanned, '\n',
+					      avail - scanned)
+				     : NULL;
 		if (nl) {
 			len = (size_t)(nl - (l->buf + l->pos)) + 1;
 			break;
@@ -812,7 +814,8 @@ skip: /* over the cap: dropped up to its newline */
 			return -2;
 		if (lines_fill(l))
 			return -1;
-		if ((nl = memchr(l->buf + l->pos, '\n', l->end - l->pos))) {
+		if (l->end > l->pos &&
+		    (nl = memchr(l->buf + l->pos, '\n', l->end - l->pos))) {
 			l->pos = (size_t)(nl - l->buf) + 1;
 			return -2;
 		}
