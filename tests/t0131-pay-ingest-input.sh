@@ -273,4 +273,49 @@ test_expect_success '--jsonl --batch 2: the same rows as one batch, the same dat
     test_line_count = 14 both
 '
 
+# pad N: a line of generic JSON N bytes long with its newline (white
+# space inside the object), for the line cap.
+pad() {
+    python3 -c 'import sys
+n = int(sys.argv[1]); s = "{\"gateway_txn_id\": \"%s\", \"kind\": \"charge\", \"order_id\": \"NOPE\", \"amount\": \"1.00\", \"currency\": \"EUR\""
+s %= sys.argv[2]
+sys.stdout.write(s + " " * (n - len(s) - 2) + "}\n")' "$1" "$2"
+}
+
+test_expect_success '--jsonl: long lines across reads, the line cap with its newline, a last line without one' '
+    {
+        pad 600000 L1 &&
+        pad 2500000 L2 &&
+        line L3 NOPE 3.00 &&
+        pad 1048576 L4 &&
+        pad 1048577 L5 &&
+        line L6 NOPE 6.00 | tr -d "\n"
+    } >long.jsonl &&
+    rm -f long.db &&
+    test_expect_code 65 pay-ingest -q --db long.db --gateway generic \
+        --jsonl --no-verify long.jsonl >actual 2>err &&
+    cut -d, -f2,7,8 actual >actual.c &&
+    printf "%s\n" gateway_txn_id,result,reason L1,recorded,"order ${SQ}NOPE${SQ} is unknown" \
+        ",rejected,line over the cap of 1048576 bytes (--max-body)" \
+        L3,recorded,"order ${SQ}NOPE${SQ} is unknown" \
+        L4,recorded,"order ${SQ}NOPE${SQ} is unknown" \
+        ",rejected,line over the cap of 1048576 bytes (--max-body)" \
+        L6,recorded,"order ${SQ}NOPE${SQ} is unknown" >expect &&
+    test_cmp expect actual.c &&
+    grep "^pay-ingest: long.jsonl:2: line over the cap" err &&
+    grep "^pay-ingest: long.jsonl:5: line over the cap" err &&
+    line L6 NOPE 6.00 | tr -d "\n" | sha256sum | cut -c1-64 >expect &&
+    pad 600000 L1 | sha256sum | cut -c1-64 >>expect &&
+    test_sql long.db "SELECT payload_sha256 FROM payments
+        WHERE gateway_txn_id IN (${SQ}L6${SQ}, ${SQ}L1${SQ})
+        ORDER BY gateway_txn_id DESC" >actual &&
+    test_cmp expect actual &&
+    rm -f long2.db &&
+    test_expect_code 65 pay-ingest -q --db long2.db --gateway generic \
+        --jsonl --no-verify --max-body 600000 long.jsonl >/dev/null 2>err2 &&
+    test_sql long2.db "SELECT group_concat(gateway_txn_id) FROM payments" >actual &&
+    echo L1,L3,L6 >expect &&
+    test_cmp expect actual
+'
+
 test_done

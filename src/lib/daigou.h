@@ -392,6 +392,18 @@ int dg_jsonl_next(struct dg_jsonl_reader *r, json_t **obj,
 		  unsigned long *line);
 /* Parse one JSON document with JSON_REJECT_DUPLICATES. NULL + message. */
 json_t *dg_json_parse(const char *buf, size_t len, const char *name);
+/* A bump allocator for documents read and thrown away one at a time
+ * (replays): dg_json_arena_loadb is json_loadb with every value of the
+ * document, and any other jansson value this thread makes before the
+ * reset, in the arena. dg_json_arena_reset drops them all at once: no
+ * such value may be used after it (json_decref before it is harmless).
+ * Other threads, and this one outside that span, allocate as before. */
+struct dg_json_arena;
+struct dg_json_arena *dg_json_arena_new(void);
+json_t *dg_json_arena_loadb(struct dg_json_arena *a, const char *buf,
+			    size_t len, size_t flags, json_error_t *err);
+void dg_json_arena_reset(struct dg_json_arena *a);
+void dg_json_arena_free(struct dg_json_arena *a);
 
 /* A money field in JSON: a string parsed with dg_amount_parse, or, when
  * int_minor is true, a JSON integer counting minor units. A number with
@@ -808,6 +820,12 @@ int dg_pay_parse(const char *gateway, const char *body, size_t len,
 		 struct dg_pay_event *ev, char **err);
 int dg_pay_parse_json(const char *gateway, json_t *obj, struct dg_pay_event *ev,
 		      char **err); /* --jsonl lines */
+/* dg_pay_parse with the document in arena (jsonio.c), reset before it
+ * returns; NULL: as dg_pay_parse. For replays of many bodies. */
+struct dg_json_arena;
+int dg_pay_parse_arena(struct dg_json_arena *arena, const char *gateway,
+		       const char *body, size_t len, struct dg_pay_event *ev,
+		       char **err);
 void dg_pay_event_free(struct dg_pay_event *ev);
 
 /* ------------------------------------------------------------------ */

@@ -5,6 +5,7 @@
  * integer count of minor units where a gateway sends those.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daigou.h"
@@ -183,4 +184,134 @@ enum dg_merr dg_json_amount(json_t *obj, const char *key, int exponent,
 	if (why)
 		*why = reason;
 	return e;
+}
+
+/*
+ * A bump allocator for jansson's values. jansson mallocs every value,
+ * string, hashtable and token buffer of a document and frees each one
+ * again; a document parsed into an arena costs pointer bumps instead, and
+ * is thrown away whole by a reset. The allocator functions are installed
+ * in jansson once; they call malloc and free unless the calling thread
+ * has an arena open (from dg_json_arena_loadb to dg_json_arena_reset),
+ * so that every other jansson user, in this thread before and after or
+ * in another thread, allocates as before.
+ */
+#define ARENA_BLOCK (256 * 1024)
+#define ARENA_ALIGN 16
+
+struct arena_block {
+	struct arena_block *next;
+	size_t size, used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct dg_json_arena {
+	struct arena_block *first, *cur;
+};
+
+static _Thread_local struct dg_json_arena *open_arena;
+
+static bool in_arena(const struct dg_json_arena *a, const void *p)
+{
+	const struct arena_block *b;
+	const unsigned char *c = p;
+
+	for (b = a->first; b; b = b->next)
+		if (c >= b->data && c < b->data + b->size)
+			return true;
+	return false;
+}
+
+static struct arena_block *arena_block_new(size_t size)
+{
+	struct arena_block *b = dg_xmalloc(sizeof(*b) + size);
+
+	b->next = NULL;
+	b->size = size;
+	b->used = 0;
+	return b;
+}
+
+static void *arena_malloc(size_t size)
+{
+	struct dg_json_arena *a = open_arena;
+	struct arena_block *b;
+	size_t need;
+
+	if (!a)
+		return malloc(size);
+	need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (need < size)
+		return NULL;
+	for (b = a->cur; b; b = b->next) {
+		if (b->size - b->used >= need) {
+			void *p = b->data + b->used;
+
+			b->used += need;
+			a->cur = b;
+			return p;
+		}
+		if (!b->next)
+			break;
+	}
+	/* a block of its own for a value larger than a block */
+	b->next = arena_block_new(need > ARENA_BLOCK ? need : ARENA_BLOCK);
+	a->cur = b->next;
+	a->cur->used = need;
+	return a->cur->data;
+}
+
+static void arena_free(void *p)
+{
+	struct dg_json_arena *a = open_arena;
+
+	if (!p || (a && in_arena(a, p)))
+		return; /* gone with the reset */
+	free(p);
+}
+
+struct dg_json_arena *dg_json_arena_new(void)
+{
+	static bool installed;
+	struct dg_json_arena *a = dg_xcalloc(1, sizeof(*a));
+
+	if (!installed) {
+		json_set_alloc_funcs(arena_malloc, arena_free);
+		installed = true;
+	}
+	a->first = a->cur = arena_block_new(ARENA_BLOCK);
+	return a;
+}
+
+json_t *dg_json_arena_loadb(struct dg_json_arena *a, const char *buf,
+			    size_t len, size_t flags, json_error_t *err)
+{
+	open_arena = a;
+	return json_loadb(buf, len, flags, err);
+}
+
+void dg_json_arena_reset(struct dg_json_arena *a)
+{
+	struct arena_block *b;
+
+	if (open_arena == a)
+		open_arena = NULL;
+	for (b = a->first; b; b = b->next)
+		b->used = 0;
+	a->cur = a->first;
+}
+
+void dg_json_arena_free(struct dg_json_arena *a)
+{
+	struct arena_block *b, *next;
+
+	if (!a)
+		return;
+	if (open_arena == a)
+		open_arena = NULL;
+	for (b = a->first; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(a);
 }

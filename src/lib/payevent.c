@@ -1004,6 +1004,13 @@ int dg_pay_parse_json(const char *gateway, json_t *obj, struct dg_pay_event *ev,
 int dg_pay_parse(const char *gateway, const char *body, size_t len,
 		 struct dg_pay_event *ev, char **err)
 {
+	return dg_pay_parse_arena(NULL, gateway, body, len, ev, err);
+}
+
+int dg_pay_parse_arena(struct dg_json_arena *arena, const char *gateway,
+		       const char *body, size_t len, struct dg_pay_event *ev,
+		       char **err)
+{
 	const char *nul;
 	json_error_t je;
 	json_t *doc;
@@ -1021,12 +1028,19 @@ int dg_pay_parse(const char *gateway, const char *body, size_t len,
 		;
 	if (i == len)
 		return fail(err, NULL, NULL, "empty body");
-	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	doc = arena ? dg_json_arena_loadb(arena, body, len,
+					  JSON_REJECT_DUPLICATES, &je)
+		    : json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!doc)
-		return fail(err, NULL, NULL,
-			    "invalid JSON at line %d, column %d: %s", je.line,
-			    je.column, dg_escaped(je.text, 200));
-	rc = dg_pay_parse_json(gateway, doc, ev, err);
-	json_decref(doc);
+		rc = fail(err, NULL, NULL,
+			  "invalid JSON at line %d, column %d: %s", je.line,
+			  je.column, dg_escaped(je.text, 200));
+	else
+		rc = dg_pay_parse_json(gateway, doc, ev, err);
+	/* the facts are copies: the document goes whole */
+	if (arena)
+		dg_json_arena_reset(arena);
+	else
+		json_decref(doc);
 	return rc;
 }

@@ -17,10 +17,13 @@
 #include "daigou.h"
 
 /* The status a payment has now: its newest payment_status row, else the
- * status it was first recorded with. */
+ * status it was first recorded with. (The newest by max(id) over the
+ * payment's few rows in the (payment_id, status) index: ORDER BY id
+ * would sort them in a temporary B-tree on every lookup.) */
 #define CUR_STATUS(p)                                                          \
-	"coalesce((SELECT s.status FROM payment_status s WHERE "               \
-	"s.payment_id = " p ".id ORDER BY s.id DESC LIMIT 1), " p ".status)"
+	"coalesce((SELECT s.status FROM payment_status s WHERE s.id = "        \
+	"(SELECT max(s2.id) FROM payment_status s2 WHERE "                     \
+	"s2.payment_id = " p ".id)), " p ".status)"
 
 enum {
 	ST_FIND,
@@ -58,25 +61,31 @@ static const char *const sqls[NSTMT] = {
 		"SELECT order_id FROM payments WHERE gateway = ?1 "
 		"AND gateway_txn_id = ?2 AND kind = 'charge'",
 	/* Charges of the order; refunds that name it or one of its
-	 * charges (a refund often names only its charge). Completed money
-	 * counts; a reversed charge was charged and then taken back. */
+	 * charges (a refund often names only its charge: the second
+	 * branch, which leaves out those the first counted; a refund has
+	 * one parent, and a charge key one row). Completed money counts; a
+	 * reversed charge was charged and then taken back. Written without
+	 * a materialised CTE or a UNION, which would build and drop
+	 * temporary B-trees on every call. */
 	[ST_TOTALS] =
-		"WITH c AS (SELECT p.gateway, p.gateway_txn_id, p.amount, "
-		"    p.currency, " CUR_STATUS("p") " AS st FROM payments p "
-		"    WHERE p.order_id = ?1 AND p.kind = 'charge'), "
-		"r AS (SELECT p.id, p.amount, p.currency, "
-		"    " CUR_STATUS("p") " AS st FROM payments p "
-		"    WHERE p.order_id = ?1 AND p.kind = 'refund' "
-		"  UNION SELECT p.id, p.amount, p.currency, "
-		"    " CUR_STATUS("p") " AS st FROM c JOIN payments p "
-		"    ON p.gateway = c.gateway AND p.parent_txn_id = c.gateway_txn_id "
-		"    WHERE p.kind = 'refund') "
-		"SELECT (SELECT coalesce(sum(amount), 0) FROM c WHERE "
-		"    currency = ?2 AND (st = 'completed' OR st = 'reversed')), "
-		"  (SELECT coalesce(sum(amount), 0) FROM c WHERE "
-		"    currency = ?2 AND st = 'reversed') + "
-		"  (SELECT coalesce(sum(amount), 0) FROM r WHERE "
-		"    currency = ?2 AND (st = 'completed' OR st = 'reversed'))",
+		"SELECT (SELECT coalesce(sum(p.amount), 0) FROM payments p "
+		"    WHERE p.order_id = ?1 AND p.kind = 'charge' "
+		"    AND p.currency = ?2 AND " CUR_STATUS("p") " IN "
+		"    ('completed', 'reversed')), "
+		"  (SELECT coalesce(sum(p.amount), 0) FROM payments p "
+		"    WHERE p.order_id = ?1 AND p.kind = 'charge' "
+		"    AND p.currency = ?2 AND " CUR_STATUS("p") " = 'reversed') + "
+		"  (SELECT coalesce(sum(amount), 0) FROM ("
+		"    SELECT p.amount FROM payments p WHERE p.order_id = ?1 "
+		"      AND p.kind = 'refund' AND p.currency = ?2 "
+		"      AND " CUR_STATUS("p") " IN ('completed', 'reversed') "
+		"    UNION ALL SELECT p.amount FROM payments c "
+		"      JOIN payments p ON p.gateway = c.gateway "
+		"      AND p.parent_txn_id = c.gateway_txn_id "
+		"      WHERE c.order_id = ?1 AND c.kind = 'charge' "
+		"      AND p.kind = 'refund' AND p.order_id IS NOT ?1 "
+		"      AND p.currency = ?2 "
+		"      AND " CUR_STATUS("p") " IN ('completed', 'reversed')))",
 	[ST_SET_STATE] = "UPDATE orders SET state = ?2 WHERE order_id = ?1",
 	[ST_REFUND] =
 		"SELECT charge_refund, charge_currency FROM refunds "

@@ -1,6 +1,6 @@
 /*
  * fuzz-payevent.c - gateway callback bodies into money facts
- * (payevent.c: dg_pay_parse, dg_pay_parse_json).
+ * (payevent.c: dg_pay_parse, dg_pay_parse_arena, dg_pay_parse_json).
  *
  * The first byte picks the gateway ('s' stripe, 'p' paypal, 'g'
  * generic, any other byte by its value modulo 3), the rest is the body.
@@ -13,8 +13,10 @@
  *     order_id, parent_txn_id and refund_id given), amount >= 0, an
  *     upper-case currency that currency.c knows, a valid kind and
  *     status, and a parent or refund_id only when it is a refund;
- *   - the same bytes parsed again give the same result and facts, and
- *     so does the body parsed by jansson and handed to
+ *   - the same bytes parsed again, through a JSON arena
+ *     (dg_pay_parse_arena, one arena reused by every input), give the
+ *     same result, message and facts, and so does the body parsed by
+ *     jansson and handed to
  *     dg_pay_parse_json (when jansson takes it as an object);
  *   - a PayPal or generic fact's amount is its amount text parsed
  *     independently with the currency's exponent; a Stripe refund's is
@@ -160,6 +162,7 @@ static void check_amount(const char *gw, json_t *doc,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const gateways[] = {"stripe", "paypal", "generic"};
+	static struct dg_json_arena *arena;
 	struct dg_pay_event ev, again, fromjson;
 	char *err = NULL, *err2 = NULL, *err3 = NULL;
 	const char *gw, *body, *printed;
@@ -188,7 +191,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_capture_begin();
 	rc = dg_pay_parse(gw, body, len, &ev, &err);
-	rc2 = dg_pay_parse(gw, body, len, &again, &err2);
+	if (!arena)
+		arena = dg_json_arena_new();
+	rc2 = dg_pay_parse_arena(arena, gw, body, len, &again, &err2);
 	printed = fuzz_capture_end(&plen);
 	FUZZ_CHECK(plen == 0, "printed: %s", printed);
 	FUZZ_CHECK(rc == 0 || rc == 65, "returned %d", rc);

@@ -1,4 +1,5 @@
 /* Unit tests for jsonio.c: JSON Lines, documents, money fields. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -257,6 +258,156 @@ START_TEST(test_amount)
 }
 END_TEST
 
+/* ------------------------------------------------------------- arena */
+
+static char *compact(const json_t *v)
+{
+	return json_dumps(v,
+			  JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+START_TEST(test_arena_documents)
+{
+	static const char text[] =
+		"{\"id\": \"evt_1\", \"data\": {\"object\": {\"amount\": "
+		"10230, "
+		"\"tags\": [\"a\", null, true, 1.5], \"m\": {}}}, \"s\": "
+		"\"caf\\u00e9\"}";
+	struct dg_json_arena *a = dg_json_arena_new();
+	json_t *before = json_pack("{s:s}", "k", "made before the arena");
+	json_t *doc, *big;
+	json_error_t je;
+	char *s, *bigtext;
+	size_t n = 600000, i; /* more than a block of the arena */
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		doc = dg_json_arena_loadb(a, text, strlen(text),
+					  JSON_REJECT_DUPLICATES, &je);
+		ck_assert_ptr_nonnull(doc);
+		dg_json_arena_reset(a); /* dropped unread */
+		doc = dg_json_arena_loadb(a, text, strlen(text),
+					  JSON_REJECT_DUPLICATES, &je);
+		s = compact(doc); /* in the span: in the arena, not freed */
+		ck_assert_str_eq(s,
+				 "{\"id\":\"evt_1\",\"data\":{\"object\":{"
+				 "\"amount\":10230,\"tags\":[\"a\",null,true,"
+				 "1.5],\"m\":{}}},\"s\":\"caf\xc3\xa9\"}");
+		json_decref(doc); /* harmless before the reset */
+		/* a value made before the span is freed with free() */
+		if (round == 0)
+			json_decref(before);
+		dg_json_arena_reset(a);
+	}
+	bigtext = dg_xmalloc(n + 3);
+	bigtext[0] = '"';
+	for (i = 1; i <= n; i++)
+		bigtext[i] = 'x';
+	bigtext[n + 1] = '"';
+	bigtext[n + 2] = '\0';
+	big = dg_json_arena_loadb(a, bigtext, n + 2, JSON_DECODE_ANY, &je);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq(json_string_length(big), n);
+	dg_json_arena_reset(a);
+	/* and the arena still serves small documents after a large one */
+	doc = dg_json_arena_loadb(a, "[1,2]", 5, 0, &je);
+	ck_assert_uint_eq(json_array_size(doc), 2);
+	dg_json_arena_reset(a);
+	/* outside the span, values are malloc'd and freed as ever */
+	doc = json_pack("{s:[i,i]}", "after", 1, 2);
+	s = compact(doc);
+	ck_assert_str_eq(s, "{\"after\":[1,2]}");
+	free(s);
+	json_decref(doc);
+	free(bigtext);
+	dg_json_arena_free(a);
+}
+END_TEST
+
+/* Errors are jansson's own, word for word. */
+START_TEST(test_arena_errors)
+{
+	static const char *const bad[] = {
+		"{\"a\": 1, \"a\": 2}",
+		"{\"a\": {\"b\": 1, \"b\": 1}}",
+		"{\"a\": [1, 2}",
+		"{\"a\": \"\xff\"}",
+		"{} x",
+		"",
+	};
+	struct dg_json_arena *a = dg_json_arena_new();
+	json_error_t want, got;
+	json_t *doc;
+	size_t i;
+
+	for (i = 0; i < DG_NELEM(bad); i++) {
+		doc = json_loadb(bad[i], strlen(bad[i]), JSON_REJECT_DUPLICATES,
+				 &want);
+		ck_assert_ptr_null(doc);
+		doc = dg_json_arena_loadb(a, bad[i], strlen(bad[i]),
+					  JSON_REJECT_DUPLICATES, &got);
+		ck_assert_ptr_null(doc);
+		ck_assert_str_eq(got.text, want.text);
+		ck_assert_int_eq(got.line, want.line);
+		ck_assert_int_eq(got.column, want.column);
+		ck_assert_int_eq(got.position, want.position);
+		dg_json_arena_reset(a);
+	}
+	dg_json_arena_free(a);
+}
+END_TEST
+
+/* Another thread's values, made and freed while this thread has its
+ * arena open, are its own malloc'd ones. */
+static void *other_thread(void *arg)
+{
+	int i;
+
+	(void)arg;
+	char want[64];
+	int bad = 0;
+
+	for (i = 0; i < 2000 && !bad; i++) {
+		json_t *v = json_pack("{s:s, s:[i]}", "k", "v", "n", i);
+		char *s = compact(v);
+
+		dg_xsnprintf(want, sizeof(want), "{\"k\":\"v\",\"n\":[%d]}", i);
+		bad = strcmp(s, want) != 0;
+		free(s);
+		json_decref(v);
+	}
+	if (bad)
+		return (void *)1;
+	return NULL;
+}
+
+START_TEST(test_arena_other_thread)
+{
+	struct dg_json_arena *a = dg_json_arena_new();
+	json_error_t je;
+	pthread_t t;
+	void *ret = (void *)1;
+	json_t *doc;
+	int i;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, other_thread, NULL), 0);
+	for (i = 0; i < 2000; i++) {
+		doc = dg_json_arena_loadb(a, "{\"a\": [1, {\"b\": \"c\"}]}", 22,
+					  JSON_REJECT_DUPLICATES, &je);
+		ck_assert_ptr_nonnull(doc);
+		ck_assert_str_eq(
+			json_string_value(json_object_get(
+				json_array_get(json_object_get(doc, "a"), 1),
+				"b")),
+			"c");
+		dg_json_arena_reset(a);
+	}
+	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ck_assert_ptr_null(ret);
+	dg_json_arena_free(a);
+}
+END_TEST
+
 Suite *dg_test_suite(void)
 {
 	Suite *s = suite_create("jsonio");
@@ -269,6 +420,9 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_jsonl_line_cap);
 	tcase_add_test(tc, test_parse_document);
 	tcase_add_loop_test(tc, test_amount, 0, DG_NELEM(amounts));
+	tcase_add_test(tc, test_arena_documents);
+	tcase_add_test(tc, test_arena_errors);
+	tcase_add_test(tc, test_arena_other_thread);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -34,6 +34,52 @@ static char *read_fixture(const char *name, size_t *len)
 	return buf;
 }
 
+/* One arena for every parse through it: each test's bodies go through
+ * an arena reused (and reset) many times. */
+static struct dg_json_arena *test_arena(void)
+{
+	static struct dg_json_arena *a;
+
+	if (!a)
+		a = dg_json_arena_new();
+	return a;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* dg_pay_parse_arena gives what dg_pay_parse gave. */
+static void same_in_arena(const char *gw, const char *body, size_t len, int rc,
+			  const struct dg_pay_event *ev, const char *err)
+{
+	struct dg_pay_event a;
+	char *aerr = NULL;
+	size_t i;
+
+	ck_assert_int_eq(
+		dg_pay_parse_arena(test_arena(), gw, body, len, &a, &aerr), rc);
+	ck_assert_pstr_eq(aerr, err);
+	ck_assert_pstr_eq(a.event_id, ev->event_id);
+	ck_assert_pstr_eq(a.event_type, ev->event_type);
+	ck_assert_pstr_eq(a.ignored, ev->ignored);
+	ck_assert_uint_eq(a.nfacts, ev->nfacts);
+	for (i = 0; i < a.nfacts; i++) {
+		const struct dg_pay_fact *f = &a.facts[i], *g = &ev->facts[i];
+
+		ck_assert(f->kind == g->kind && f->amount == g->amount &&
+			  f->status == g->status &&
+			  !strcmp(f->currency, g->currency) &&
+			  str_same(f->txn_id, g->txn_id) &&
+			  str_same(f->order_id, g->order_id) &&
+			  str_same(f->parent_txn_id, g->parent_txn_id) &&
+			  str_same(f->refund_id, g->refund_id));
+	}
+	dg_pay_event_free(&a);
+	free(aerr);
+}
+
 static void parse_ok(const char *gw, const char *body, size_t len,
 		     struct dg_pay_event *ev)
 {
@@ -43,6 +89,7 @@ static void parse_ok(const char *gw, const char *body, size_t len,
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, err ? err : "(none)");
 	ck_assert_ptr_null(err);
 	ck_assert_str_eq(ev->gateway, gw);
+	same_in_arena(gw, body, len, rc, ev, err);
 }
 
 static void parse_bad(const char *gw, const char *body, size_t len,
@@ -60,6 +107,7 @@ static void parse_bad(const char *gw, const char *body, size_t len,
 	ck_assert_ptr_null(ev.event_id);
 	ck_assert_ptr_null(ev.event_type);
 	ck_assert_ptr_null(ev.ignored);
+	same_in_arena(gw, body, len, rc, &ev, err);
 	free(err);
 }
 
