@@ -929,6 +929,69 @@ const char *dg_cgi_header(const char *name);
 int dg_cgi_reply(FILE *out, int status, long retry_after,
 		 const char *json_line);
 
+/* ------------------------------------------------------------------ */
+/* settle.c: gateway settlement files, streamed row by row             */
+
+enum dg_settle_format {
+	DG_SETTLE_AUTO = 0,
+	DG_SETTLE_STRIPE,
+	DG_SETTLE_PAYPAL,
+	DG_SETTLE_GENERIC
+};
+/* "stripe" | "paypal" | "generic"; 0 or -1 */
+int dg_settle_format_parse(const char *s, enum dg_settle_format *out);
+/* "stripe", "paypal", "generic" ("auto" for DG_SETTLE_AUTO). */
+const char *dg_settle_format_name(enum dg_settle_format f);
+enum dg_settle_kind {
+	DG_SK_CHARGE = 0, /* Stripe charge; PayPal T00xx */
+	DG_SK_REFUND,     /* Stripe refund; PayPal T1107 */
+	DG_SK_REVERSAL,   /* Stripe dispute; PayPal T1106, T1201: ref_txn_id
+			     names the charge */
+	DG_SK_OTHER,      /* fee, payout, dispute_reversal, refund_failure,
+			     T04xx ...: totals only */
+};
+struct dg_settle_row {
+	enum dg_settle_kind kind;
+	const char *category;   /* reporting_category or the event code */
+	const char *txn_id;     /* charge: charge_id, else source_id /
+				   Transaction ID; refund: source_id; "" */
+	const char *ref_txn_id; /* a reversal's charge: Stripe charge_id,
+				   PayPal Reference Transaction ID; "" */
+	const char *order_id;   /* payment_metadata[order_id] / Invoice ID;
+				   "" when none */
+	int64_t gross, fee, net; /* signed minor units of currency: refunds
+				    and debits negative */
+	char currency[4];        /* upper case */
+	int64_t cf_amount;  /* customer_facing_amount, minor units of
+			       cf_currency, signed like gross */
+	char cf_currency[4]; /* "" unless the file gives a customer-facing
+				currency differing from currency */
+	dg_time at;          /* the transaction time (UTC) */
+	const char *file;    /* the name for messages */
+	unsigned long line;  /* 1-based line of the row */
+};
+struct dg_settle_opts {
+	enum dg_settle_format format; /* AUTO: told from the file (an RH row:
+					 paypal; a header with
+					 balance_transaction_id: stripe) */
+	const char *map;  /* generic: "gateway_txn_id=COL,amount=COL,..." */
+	bool minor_units; /* generic: amounts are minor units */
+};
+/* The callback sees each body row in file order; the strings live until
+ * it returns. A non-zero return stops reading and is returned. */
+typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
+/* Read one whole file (name for messages; "-" is stdin's name). The file
+ * must add up (PayPal: every section closed by its SF rows, RH ... FF,
+ * SF/RF gross credit and debit totals per currency equal to the body
+ * rows; Stripe: gross - fee = net on every row): rows are handed to cb as
+ * they are read, and a file that does not add up returns 65 after them
+ * with a message naming file:line of the first row or footer that
+ * disagrees: the caller must not report anything from such a file.
+ * *detected (may be NULL) gets the format read. 0, 65 (bad or not adding
+ * up, message printed), 74 (read error), or cb's value. */
+int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
+		   dg_settle_cb cb, void *arg, enum dg_settle_format *detected);
+
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
 
