@@ -976,7 +976,13 @@ struct dg_settle_opts {
 					 balance_transaction_id: stripe) */
 	const char *map;  /* generic: "gateway_txn_id=COL,amount=COL,..." */
 	bool minor_units; /* generic: amounts are minor units */
+	bool libcsv_only; /* tests: every line through libcsv, none split
+			     by the fast way */
 };
+/* dg_settle_row.at of a generic file without a date column. */
+#define DG_SETTLE_NO_TIME INT64_MIN
+/* A --map text checked: 0, or 64 with a message. */
+int dg_settle_map_check(const char *map);
 /* The callback sees each body row in file order; the strings live until
  * it returns. A non-zero return stops reading and is returned. */
 typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
