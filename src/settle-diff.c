@@ -130,6 +130,10 @@ static void parse_options(int argc, char **argv, struct options *o,
 			       "--threshold needs a percent such as 0.5 (at "
 			       "most four decimals), not %s",
 			       dg_quoted(o->threshold));
+	if (o->settle.map && dg_settle_map_check(o->settle.map)) {
+		fputs(usage, stderr); /* the message is printed */
+		exit(DG_EXIT_USAGE);
+	}
 	if (o->settle.map && !o->settle.format)
 		o->settle.format = DG_SETTLE_GENERIC;
 	if (o->settle.format == DG_SETTLE_GENERIC && !o->settle.map)

@@ -564,7 +564,7 @@ static void disc_settled(struct dg_disc *d, const struct srow *s)
 	d->has_settled = true;
 	d->settled_amount = mag(cross ? s->cf : s->gross);
 	memcpy(d->currency, cross ? s->cf_currency : s->currency, 4);
-	d->has_at = true;
+	d->has_at = s->at != DG_SETTLE_NO_TIME;
 	d->at = s->at;
 	d->has_delta = true;
 	d->delta = d->settled_amount;
@@ -947,9 +947,11 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		switch (s->kind) {
 		case DG_SK_CHARGE:
 		case DG_SK_REFUND:
-			if (s->at < lo)
+			if (s->at == DG_SETTLE_NO_TIME)
+				; /* a generic file without dates */
+			else if (s->at < lo)
 				lo = s->at;
-			if (s->at > hi)
+			if (s->at != DG_SETTLE_NO_TIME && s->at > hi)
 				hi = s->at;
 			match_payment(&m, i);
 			break;
