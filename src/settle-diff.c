@@ -206,6 +206,7 @@ static int read_file(struct dg_recon *recon, const char *path,
 		rd.size = sb.st_size;
 	if (!so.format)
 		so.format = *format;
+	dg_recon_next_file(recon);
 	ret = dg_settle_read(rd.fp, path, &so, row_cb, &rd, &got);
 	if (rd.size && !ret)
 		progress(&rd, true);

@@ -50,6 +50,7 @@ struct srow { /* one settlement row, what matching needs of it */
 	int64_t gross, cf;
 	dg_time at;
 	unsigned long line;
+	unsigned file_no; /* 1 for the first file */
 	char currency[4], cf_currency[4];
 	uint8_t kind; /* enum dg_settle_kind */
 };
@@ -65,6 +66,7 @@ struct dg_recon {
 	struct srow *rows;
 	size_t nrows, rows_cap;
 	const char *last_file, *last_file_copy;
+	unsigned file_no;
 	const char *last_cat;
 
 	struct dg_disc *discs;
@@ -506,6 +508,7 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 		r->last_file_copy = arena_str(r, row->file);
 	}
 	s->file = r->last_file_copy;
+	s->file_no = r->file_no;
 	s->gross = row->gross;
 	s->cf = row->cf_amount;
 	s->at = row->at;
@@ -521,6 +524,11 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 	t->fees += row->fee;
 	t->net += row->net;
 	return 0;
+}
+
+void dg_recon_next_file(struct dg_recon *r)
+{
+	r->file_no++;
 }
 
 size_t dg_recon_nrows(const struct dg_recon *r)
@@ -589,6 +597,21 @@ static const char *kind_word(int settle_kind)
 	return settle_kind == DG_SK_REFUND ? "refund" : "charge";
 }
 
+/* "again at FILE:LINE, first at FILE:LINE", with the files' places in
+ * the list when one file was given twice. */
+static const char *again(struct dg_recon *r, const char *what,
+			 const struct srow *s, const struct srow *first)
+{
+	if (s->file_no != first->file_no && !strcmp(s->file, first->file))
+		return arena_fmt(r,
+				 "%s again at %s:%lu (file %u), first at "
+				 "%s:%lu (file %u)",
+				 what, s->file, s->line, s->file_no,
+				 first->file, first->line, first->file_no);
+	return arena_fmt(r, "%s again at %s:%lu, first at %s:%lu", what,
+			 s->file, s->line, first->file, first->line);
+}
+
 /* The settled-side id set: the first row of each charge or refund id. */
 struct idset {
 	uint32_t *slots; /* row index + 1 */
@@ -636,9 +659,7 @@ static void match_payment(struct match *m, size_t i)
 	if (*s->txn && (first = idset_seen(&m->seen, r->rows, i)) >= 0) {
 		d = disc_add(r, DG_DK_DUP_SETTLED, s->txn, s->order);
 		disc_settled(d, s);
-		d->detail = arena_fmt(r, "%s again at %s:%lu, first at %s:%lu",
-				      kind_word(s->kind), s->file, s->line,
-				      r->rows[first].file, r->rows[first].line);
+		d->detail = again(r, kind_word(s->kind), s, &r->rows[first]);
 		mismatched(r, ccy, amt);
 		return;
 	}
@@ -739,9 +760,7 @@ static void match_reversal(struct match *m, size_t i)
 	    (first = idset_seen(&m->seen, r->rows, i)) >= 0) {
 		d = disc_add(r, DG_DK_DUP_SETTLED, s->txn, s->order);
 		disc_settled(d, s);
-		d->detail = arena_fmt(r, "%s again at %s:%lu, first at %s:%lu",
-				      s->category, s->file, s->line,
-				      r->rows[first].file, r->rows[first].line);
+		d->detail = again(r, s->category, s, &r->rows[first]);
 		mismatched(r, ccy, amt);
 		return;
 	}
