@@ -204,8 +204,6 @@ static int read_file(struct dg_recon *recon, const char *path,
 	    !fstat(fileno(rd.fp), &sb) && S_ISREG(sb.st_mode) &&
 	    sb.st_size > PROGRESS_MIN_BYTES)
 		rd.size = sb.st_size;
-	if (!so.format)
-		so.format = *format;
 	dg_recon_next_file(recon);
 	ret = dg_settle_read(rd.fp, path, &so, row_cb, &rd, &got);
 	if (rd.size && !ret)
