@@ -40,6 +40,7 @@ struct lent { /* one ledger payment */
 	dg_time at;
 	uint32_t hash;
 	char currency[4];
+	uint32_t row; /* the first settled row that matched it */
 	uint8_t kind; /* enum dg_pay_kind */
 	uint8_t status;
 	uint8_t flags;
@@ -310,57 +311,147 @@ static int status_parse(const char *s, uint8_t *out)
 	return -1;
 }
 
+/* One statement: the gateway's payments in rowid order, then the later
+ * statuses of any of them (a handful, as a rule), which are applied
+ * after: the newest by id wins. A correlated subquery per payment would
+ * cost more than the scan. */
 /* clang-format off */
 static const char ledger_sql[] =
-	"SELECT p.gateway_txn_id, p.kind, p.order_id, p.amount, p.currency, "
-	"p.received_at, coalesce((SELECT s.status FROM payment_status s "
-	"WHERE s.payment_id = p.id ORDER BY s.id DESC LIMIT 1), p.status) "
-	"FROM payments p WHERE +p.gateway = ?1";
+	"SELECT p.id, p.gateway_txn_id, p.kind, p.order_id, p.amount, "
+	"p.currency, p.received_at, p.status, 0 FROM payments p "
+	"WHERE +p.gateway = ?1 "
+	"UNION ALL "
+	"SELECT s.payment_id, NULL, NULL, NULL, NULL, NULL, NULL, s.status, "
+	"s.id FROM payment_status s JOIN payments p ON p.id = s.payment_id "
+	"WHERE p.gateway = ?1";
 /* clang-format on */
+
+struct later { /* a payment_status row */
+	int64_t payment, id;
+	uint8_t status;
+};
+
+static int cmp_later(const void *a, const void *b)
+{
+	const struct later *x = a, *y = b;
+
+	if (x->payment != y->payment)
+		return x->payment < y->payment ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The statuses onto the ledger, whose payment ids pid[] ascend. */
+static void apply_later(struct dg_recon *r, const int64_t *pid, struct later *v,
+			size_t n)
+{
+	size_t i, lo, hi, mid;
+
+	qsort(v, n, sizeof(*v), cmp_later);
+	for (i = 0; i < n; i++) {
+		lo = 0;
+		hi = r->nledger;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (pid[mid] < v[i].payment)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* sorted by id within a payment: the last one wins */
+		if (lo < r->nledger && pid[lo] == v[i].payment)
+			r->ledger[lo].status = v[i].status;
+	}
+}
+
+static int ledger_row(struct dg_recon *r, sqlite3_stmt *st, const char *gateway,
+		      struct lent *e)
+{
+	const char *txn = (const char *)sqlite3_column_text(st, 1);
+	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	const char *ccy = (const char *)sqlite3_column_text(st, 5);
+	const char *at = (const char *)sqlite3_column_text(st, 6);
+	const char *status = (const char *)sqlite3_column_text(st, 7);
+
+	if (!txn || !*txn || !kind || !ccy || strlen(ccy) != 3 || !at ||
+	    !status || dg_parse_rfc3339(at, &e->at) ||
+	    status_parse(status, &e->status) ||
+	    sqlite3_column_int64(st, 4) < 0) {
+		dg_error("payment %s of %s in the database is not readable "
+			 "as a ledger row",
+			 dg_quoted(txn), dg_quoted(gateway));
+		return DG_EXIT_DATAERR;
+	}
+	e->kind = strcmp(kind, "refund") ? DG_PAY_CHARGE : DG_PAY_REFUND;
+	e->txn = arena_str(r, txn);
+	e->order = arena_str(r, (const char *)sqlite3_column_text(st, 3));
+	e->amount = sqlite3_column_int64(st, 4);
+	memcpy(e->currency, ccy, 4);
+	e->hash = hash_id(e->txn);
+	e->flags = 0;
+	return 0;
+}
 
 int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway)
 {
 	sqlite3_stmt *st = NULL;
-	struct lent *e;
-	const char *txn, *kind, *ccy, *at, *status;
+	int64_t *pid = NULL, id;
+	size_t pid_cap = 0, nlater = 0, later_cap = 0;
+	struct later *later = NULL;
+	const char *status;
+	bool sorted = true;
 	int rc, ret = 0;
 
 	if ((ret = dg_db_prepare(db, ledger_sql, &st)))
 		return ret;
 	dg_db_bind_text(st, 1, gateway);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = ledger_room(r);
-		txn = (const char *)sqlite3_column_text(st, 0);
-		kind = (const char *)sqlite3_column_text(st, 1);
-		ccy = (const char *)sqlite3_column_text(st, 4);
-		at = (const char *)sqlite3_column_text(st, 5);
-		status = (const char *)sqlite3_column_text(st, 6);
-		if (!txn || !*txn || !kind || !ccy || strlen(ccy) != 3 || !at ||
-		    !status || dg_parse_rfc3339(at, &e->at) ||
-		    status_parse(status, &e->status) ||
-		    sqlite3_column_int64(st, 3) < 0) {
-			dg_error("payment %s of %s in the database is not "
-				 "readable as a ledger row",
-				 dg_quoted(txn), dg_quoted(gateway));
-			ret = DG_EXIT_DATAERR;
-			goto out;
+		id = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_int64(st, 8)) {
+			if (nlater == later_cap) {
+				later_cap = later_cap ? 2 * later_cap : 64;
+				later = dg_xrealloc(later,
+						    later_cap * sizeof(*later));
+			}
+			status = (const char *)sqlite3_column_text(st, 7);
+			if (!status ||
+			    status_parse(status, &later[nlater].status)) {
+				dg_error("a status of payment %lld in the "
+					 "database is not readable",
+					 (long long)id);
+				ret = DG_EXIT_DATAERR;
+				goto out;
+			}
+			later[nlater].payment = id;
+			later[nlater++].id = sqlite3_column_int64(st, 8);
+			continue;
 		}
-		e->kind =
-			strcmp(kind, "refund") ? DG_PAY_CHARGE : DG_PAY_REFUND;
-		e->txn = arena_str(r, txn);
-		e->order =
-			arena_str(r, (const char *)sqlite3_column_text(st, 2));
-		e->amount = sqlite3_column_int64(st, 3);
-		memcpy(e->currency, ccy, 4);
-		e->hash = hash_id(e->txn);
-		e->flags = 0;
+		if (r->nledger == pid_cap) {
+			pid_cap = pid_cap ? 2 * pid_cap : 1024;
+			pid = dg_xrealloc(pid, pid_cap * sizeof(*pid));
+		}
+		if (r->nledger && id <= pid[r->nledger - 1])
+			sorted = false;
+		pid[r->nledger] = id;
+		if ((ret = ledger_row(r, st, gateway, ledger_room(r))))
+			goto out;
 		r->nledger++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		ret = dg_db_fail(db, rc, "reading the ledger");
-	else
-		ledger_index(r);
+		goto out;
+	}
+	if (nlater && !sorted) {
+		/* not in rowid order after all: say so rather than guess */
+		dg_error("the ledger's payments came out of id order");
+		ret = DG_EXIT_SOFTWARE;
+		goto out;
+	}
+	if (nlater)
+		apply_later(r, pid, later, nlater);
+	ledger_index(r);
 out:
+	free(pid);
+	free(later);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -656,14 +747,19 @@ static void match_payment(struct match *m, size_t i)
 	bool flip;
 
 	total_of(r, ccy)->settled_value += amt;
-	if (*s->txn && (first = idset_seen(&m->seen, r->rows, i)) >= 0) {
+	/* a second row of an id: the ledger entry remembers the first; an
+	 * id the ledger lacks is looked up among the others it lacked */
+	e = *s->txn ? ledger_find(r, s->txn, dg_id_hash(s->txn)) : NULL;
+	first = e	  ? (e->flags & LF_MATCHED ? (long)e->row : -1)
+		: *s->txn ? idset_seen(&m->seen, r->rows, i)
+			  : -1;
+	if (first >= 0) {
 		d = disc_add(r, DG_DK_DUP_SETTLED, s->txn, s->order);
 		disc_settled(d, s);
 		d->detail = again(r, kind_word(s->kind), s, &r->rows[first]);
 		mismatched(r, ccy, amt);
 		return;
 	}
-	e = *s->txn ? ledger_find(r, s->txn, dg_id_hash(s->txn)) : NULL;
 	if (!e) {
 		d = disc_add(r, DG_DK_MISS_LEDGER, s->txn, s->order);
 		disc_settled(d, s);
@@ -685,6 +781,7 @@ static void match_payment(struct match *m, size_t i)
 		return;
 	}
 	e->flags |= LF_MATCHED;
+	e->row = (uint32_t)i;
 	flip = (s->kind == DG_SK_REFUND) != (e->kind == DG_PAY_REFUND);
 	if (e->status == LS_PENDING || e->status == LS_FAILED) {
 		d = disc_add(r, DG_DK_STATUS, e->txn, e->order);
