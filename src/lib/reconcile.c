@@ -1095,8 +1095,10 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		unsettled(&m, lo, hi);
 	free(m.seen.slots);
 	free(m.missing);
-	qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
-	qsort(r->totals, r->ntotals, sizeof(*r->totals), cmp_total);
+	if (r->ndiscs) /* qsort's base must not be NULL */
+		qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
+	if (r->ntotals)
+		qsort(r->totals, r->ntotals, sizeof(*r->totals), cmp_total);
 	return 0;
 }
 
