@@ -314,7 +314,8 @@ static int status_parse(const char *s, uint8_t *out)
 /* One statement: the gateway's payments in rowid order, then the later
  * statuses of any of them (a handful, as a rule), which are applied
  * after: the newest by id wins. A correlated subquery per payment would
- * cost more than the scan. */
+ * cost more than the scan, and so would a join driven by payments: the
+ * CROSS JOIN keeps payment_status the outer loop. */
 /* clang-format off */
 static const char ledger_sql[] =
 	"SELECT p.id, p.gateway_txn_id, p.kind, p.order_id, p.amount, "
@@ -322,7 +323,8 @@ static const char ledger_sql[] =
 	"WHERE +p.gateway = ?1 "
 	"UNION ALL "
 	"SELECT s.payment_id, NULL, NULL, NULL, NULL, NULL, NULL, s.status, "
-	"s.id FROM payment_status s JOIN payments p ON p.id = s.payment_id "
+	"s.id FROM payment_status s CROSS JOIN payments p "
+	"ON p.id = s.payment_id "
 	"WHERE p.gateway = ?1";
 /* clang-format on */
 
