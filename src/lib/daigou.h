@@ -955,6 +955,173 @@ const char *dg_cgi_header(const char *name);
 int dg_cgi_reply(FILE *out, int status, long retry_after,
 		 const char *json_line);
 
+/* ------------------------------------------------------------------ */
+/* settle.c: gateway settlement files, streamed row by row             */
+
+enum dg_settle_format {
+	DG_SETTLE_AUTO = 0,
+	DG_SETTLE_STRIPE,
+	DG_SETTLE_PAYPAL,
+	DG_SETTLE_GENERIC
+};
+/* "stripe" | "paypal" | "generic"; 0 or -1 */
+int dg_settle_format_parse(const char *s, enum dg_settle_format *out);
+/* "stripe", "paypal", "generic" ("auto" for DG_SETTLE_AUTO). */
+const char *dg_settle_format_name(enum dg_settle_format f);
+enum dg_settle_kind {
+	DG_SK_CHARGE = 0, /* Stripe charge; PayPal T00xx */
+	DG_SK_REFUND,     /* Stripe refund; PayPal T1107 */
+	DG_SK_REVERSAL,   /* Stripe dispute; PayPal T1106, T1201: ref_txn_id
+			     names the charge */
+	DG_SK_OTHER,      /* fee, payout, dispute_reversal, refund_failure,
+			     T04xx ...: totals only */
+};
+struct dg_settle_row {
+	enum dg_settle_kind kind;
+	const char *category;   /* reporting_category or the event code */
+	const char *txn_id;     /* charge: charge_id, else source_id /
+				   Transaction ID; refund: source_id; "" */
+	const char *ref_txn_id; /* a reversal's charge: Stripe charge_id,
+				   PayPal Reference Transaction ID; "" */
+	const char *order_id;   /* payment_metadata[order_id] / Invoice ID;
+				   "" when none */
+	int64_t gross, fee, net; /* signed minor units of currency: refunds
+				    and debits negative */
+	char currency[4];        /* upper case */
+	int64_t cf_amount;  /* customer_facing_amount, minor units of
+			       cf_currency, signed like gross */
+	char cf_currency[4]; /* "" unless the file gives a customer-facing
+				currency differing from currency */
+	dg_time at;          /* the transaction time (UTC) */
+	const char *file;    /* the name for messages */
+	unsigned long line;  /* 1-based line of the row */
+};
+struct dg_settle_opts {
+	enum dg_settle_format format; /* AUTO: told from the file (an RH row:
+					 paypal; a header with
+					 balance_transaction_id: stripe) */
+	const char *map;  /* generic: "gateway_txn_id=COL,amount=COL,..." */
+	bool minor_units; /* generic: amounts are minor units */
+	bool libcsv_only; /* tests: every line through libcsv, none split
+			     by the fast way */
+};
+/* dg_settle_row.at of a generic file without a date column. */
+#define DG_SETTLE_NO_TIME INT64_MIN
+/* A --map text checked: 0, or 64 with a message. */
+int dg_settle_map_check(const char *map);
+/* The callback sees each body row in file order; the strings live until
+ * it returns. A non-zero return stops reading and is returned. */
+typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
+/* Read one whole file (name for messages; "-" is stdin's name). The file
+ * must add up (PayPal: every section closed by its SF rows, RH ... FF,
+ * SF/RF gross credit and debit totals per currency equal to the body
+ * rows; Stripe: gross - fee = net on every row): rows are handed to cb as
+ * they are read, and a file that does not add up returns 65 after them
+ * with a message naming file:line of the first row or footer that
+ * disagrees: the caller must not report anything from such a file.
+ * *detected (may be NULL) gets the format read. 0, 65 (bad or not adding
+ * up, message printed), 74 (read error), or cb's value. */
+int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
+		   dg_settle_cb cb, void *arg, enum dg_settle_format *detected);
+
+/* ------------------------------------------------------------------ */
+/* reconcile.c: a gateway's settlement rows against the ledger         */
+
+/* The kinds of row settle-diff prints, in the order they sort in (the
+ * names' bytewise order). MATCHED and OTHER are listed only on request
+ * (--all-rows): a matched charge or refund, and a row that counts in the
+ * totals only (fee, payout, ...). */
+enum dg_disc_kind {
+	DG_DK_AMOUNT = 0,   /* amount_mismatch */
+	DG_DK_CURRENCY,     /* currency_mismatch */
+	DG_DK_DUP_LEDGER,   /* duplicate_in_ledger */
+	DG_DK_DUP_SETTLED,  /* duplicate_in_settlement */
+	DG_DK_MATCHED,      /* matched */
+	DG_DK_MISS_LEDGER,  /* missing_in_ledger */
+	DG_DK_MISS_SETTLED, /* missing_in_settlement */
+	DG_DK_OTHER,        /* other */
+	DG_DK_STATUS,       /* status_mismatch */
+};
+const char *dg_disc_kind_name(enum dg_disc_kind k);
+/* One row of the report. Amounts are magnitudes in minor units; a side
+ * that is absent has has_ledger / has_settled false. currency is the one
+ * compared (the customer-facing currency of a cross-currency row, the
+ * ledger's for a ledger-only row); ledger_currency that of the ledger
+ * amount (it differs only in a currency_mismatch). delta is settled -
+ * ledger (an absent side counts 0), absent for a currency_mismatch. */
+struct dg_disc {
+	enum dg_disc_kind kind;
+	const char *txn_id, *order_id, *detail; /* never NULL */
+	bool has_ledger, has_settled, has_delta, has_at;
+	int64_t ledger_amount, settled_amount, delta;
+	char currency[4], ledger_currency[4];
+	dg_time at; /* the settled row's time */
+	size_t seq; /* creation order: the last sort key */
+};
+/* The figures of one currency. rows, gross, fees and net count the
+ * file's rows settled in it; the rest go by the currency compared.
+ * settled_value is the sum of |amount| of the charge and refund rows. */
+struct dg_recon_total {
+	char currency[4];
+	int exponent;
+	uint64_t rows, matched_count;
+	__int128 gross, fees, net, matched_value, mismatched_value,
+	    settled_value;
+};
+struct dg_recon_opts {
+	const char *gateway;   /* named in every row */
+	bool has_from, has_to; /* the period, else the file's own */
+	dg_time from, to;      /* inclusive */
+	bool all_rows;         /* also MATCHED and OTHER rows */
+};
+/*
+ * The ledger (held by transaction id) and the settlement rows (copied as
+ * they are read), then the matching: design section 6 and
+ * settle-diff(1) state the rules. Strings live in arenas; nothing is
+ * allocated per row but the rows' slots.
+ */
+struct dg_recon;
+struct dg_recon *dg_recon_new(void);
+void dg_recon_free(struct dg_recon *r);
+/* The gateway's payments in db (opened read-only by the caller), with
+ * their current status (the newest payment_status row, else
+ * payments.status) and received_at as their time. 0, or 74/65 with a
+ * message. */
+int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway);
+/* A ledger file, CSV or JSON Lines (gateway_txn_id, kind, order_id,
+ * amount, currency, created_at, optional status). Every bad record is
+ * reported; 0, 65 (some record bad: nothing else to trust), 66 or 74. */
+int dg_recon_ledger_file(struct dg_recon *r, const char *path,
+			 enum dg_input_format fmt);
+/* A dg_settle_cb (arg: the struct dg_recon): the row copied, the file's
+ * totals counted. Returns 0. */
+int dg_recon_settle_row(void *arg, const struct dg_settle_row *row);
+/* Before each settlement file: the rows that follow are its own. */
+void dg_recon_next_file(struct dg_recon *r);
+/* Rows handed over so far (a progress line's count). */
+size_t dg_recon_nrows(const struct dg_recon *r);
+/* Match everything handed over. 0 or 65 (an amount past int64). */
+int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o);
+/* The report, sorted by kind, then transaction id, a ledger-only row
+ * before a settled one, then creation order. */
+size_t dg_recon_ndiscs(const struct dg_recon *r);
+const struct dg_disc *dg_recon_disc(const struct dg_recon *r, size_t i);
+/* The figures, by currency code. */
+size_t dg_recon_ntotals(const struct dg_recon *r);
+const struct dg_recon_total *dg_recon_total(const struct dg_recon *r,
+					    size_t i);
+/* --threshold: a percent, digits with at most four decimals ("0.5"),
+ * into ten-thousandths of a percent. 0 or -1. */
+int dg_recon_threshold_parse(const char *s, int64_t *out);
+/* Whether the mismatched value is over the threshold of the settled
+ * value (anything mismatched over nothing settled is). */
+bool dg_recon_over(const struct dg_recon_total *t, int64_t threshold);
+/* The mismatched value's percent of the settled value with two decimals
+ * (half up), "" when nothing was settled but something mismatched. */
+#define DG_PERCENT_SIZE 48
+void dg_recon_percent(const struct dg_recon_total *t,
+		      char buf[DG_PERCENT_SIZE]);
+
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
 
