@@ -1002,8 +1002,6 @@ struct dg_settle_opts {
 					 balance_transaction_id: stripe) */
 	const char *map;  /* generic: "gateway_txn_id=COL,amount=COL,..." */
 	bool minor_units; /* generic: amounts are minor units */
-	bool libcsv_only; /* tests: every line through libcsv, none split
-			     by the fast way */
 };
 /* dg_settle_row.at of a generic file without a date column. */
 #define DG_SETTLE_NO_TIME INT64_MIN

@@ -7,16 +7,12 @@
  * 65 and one message naming the file and line, so that a truncated
  * download never reads as missing payments.
  *
- * Speed: a day of a large shop is a million rows (200 MB). libcsv looks
- * at every byte through a state machine (about 40 instructions a byte),
- * more than the whole comparison may take. So the file is read in large
- * blocks and split into lines with memchr, and a line whose fields are
- * plain (no quote at all, or a quoted field with no quote inside it and
- * no line break) is split here; every other line, and a row that goes on
- * over several lines, is parsed by libcsv with the settings of csvio.c
- * (CSV_STRICT, CSV_STRICT_FINI, a row ends at LF, CR trimmed like a
- * space). Both give the same fields for the lines the fast way takes:
- * fuzz-settle checks it on every input (dg_settle_opts.libcsv_only).
+ * The file is read in large blocks and cut into lines with memchr; every
+ * line is parsed by libcsv with the settings of csvio.c (CSV_STRICT,
+ * CSV_STRICT_FINI, a row ends at LF, CR trimmed like a space), a row
+ * that goes on over several lines included. libcsv looks at every byte
+ * through its state machine (about 40 instructions a byte): that is most
+ * of what reading a large file costs.
  */
 #include <errno.h>
 #include <string.h>
@@ -38,7 +34,6 @@ struct rd {
 	size_t pos, end, cap;
 	bool eof;
 	unsigned long lineno; /* physical lines handed out */
-	bool libcsv_only;
 
 	/* the current row */
 	size_t n, fcap;
@@ -65,12 +60,11 @@ static int csv_term_fn(unsigned char c)
 	return c == '\n';
 }
 
-static void rd_init(struct rd *r, FILE *fp, const char *name, bool libcsv)
+static void rd_init(struct rd *r, FILE *fp, const char *name)
 {
 	memset(r, 0, sizeof(*r));
 	r->fp = fp;
 	r->name = name;
-	r->libcsv_only = libcsv;
 	r->cap = BLOCK + 1;
 	r->buf = dg_xmalloc(r->cap);
 }
@@ -155,67 +149,6 @@ static int rd_line(struct rd *r, char **line, size_t *len)
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Split a line of plain fields in place. true when done; false when the
- * line needs libcsv (nothing written then). */
-static bool split_fast(struct rd *r, char *s, size_t len)
-{
-	size_t i = 0, n = 0, a, b, j;
-	bool quotes = memchr(s, '"', len) != NULL;
-	char *c, *q;
-
-	if (memchr(s, '\0', len))
-		return false;
-	for (;;) {
-		while (i < len && is_space(s[i]))
-			i++;
-		if (n == DG_CSV_MAX_FIELDS)
-			return false;
-		fields_room(r, n + 1);
-		if (quotes && i < len && s[i] == '"') {
-			q = memchr(s + i + 1, '"', len - i - 1);
-			if (!q)
-				return false;
-			a = i + 1;
-			b = (size_t)(q - s);
-			j = b + 1;
-			while (j < len && is_space(s[j]))
-				j++;
-			if (j < len && s[j] != ',')
-				return false; /* "" inside, or text after */
-		} else {
-			c = memchr(s + i, ',', len - i);
-			j = c ? (size_t)(c - s) : len;
-			a = i;
-			b = j;
-			while (b > a && is_space(s[b - 1]))
-				b--;
-			if (quotes && memchr(s + a, '"', b - a))
-				return false;
-		}
-		if (b - a > DG_CSV_MAX_FIELD)
-			return false;
-		r->offs[n] = a;
-		r->len[n] = b - a;
-		n++;
-		if (j >= len)
-			break;
-		i = j + 1;
-		if (i == len) { /* a trailing comma: one more empty field */
-			fields_room(r, n + 1);
-			r->offs[n] = len;
-			r->len[n] = 0;
-			n++;
-			break;
-		}
-	}
-	for (j = 0; j < n; j++) {
-		r->f[j] = s + r->offs[j];
-		r->f[j][r->len[j]] = '\0';
-	}
-	r->n = n;
-	return true;
 }
 
 static void on_field(void *s, size_t len, void *data)
@@ -338,8 +271,6 @@ static int rd_row(struct rd *r)
 		if (!k)
 			continue; /* a blank line */
 		r->line = r->lineno;
-		if (!r->libcsv_only && split_fast(r, s, k))
-			return 1;
 		if ((rc = split_slow(r, s, len)))
 			return rc;
 		if (r->n)
@@ -1437,7 +1368,7 @@ int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	rd_init(&t.rd, fp, shown, o->libcsv_only);
+	rd_init(&t.rd, fp, shown);
 	t.o = o;
 	t.cb = cb;
 	t.arg = arg;

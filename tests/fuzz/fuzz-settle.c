@@ -14,8 +14,7 @@
  *     charge or refund with an id, the sign of a generic refund negative;
  *   - rows come in file order, each on a line after the last row's and
  *     within the input's lines;
- *   - the same bytes read again give the same rows and messages, and
- *     read through libcsv alone (no fast split) give them too.
+ *   - the same bytes read again give the same rows and messages.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -116,7 +115,7 @@ struct reading {
 };
 
 static struct reading read_all(const uint8_t *data, size_t size,
-			       struct dg_settle_opts *o, bool libcsv_only)
+			       struct dg_settle_opts *o)
 {
 	struct seen s = {NULL, 0, 0, 0, 0, 0, DG_SETTLE_AUTO};
 	struct reading r;
@@ -128,7 +127,6 @@ static struct reading read_all(const uint8_t *data, size_t size,
 	snprintf(empty, sizeof(empty), "%s: ", dg_progname());
 	s.lines = fuzz_count_lines(data, size);
 	s.format = o->format == DG_SETTLE_AUTO ? DG_SETTLE_AUTO : o->format;
-	o->libcsv_only = libcsv_only;
 	fuzz_capture_begin();
 	r.rc = dg_settle_read(fp, NAME, o, on_row, &s, &r.format);
 	msg = fuzz_capture_end(&mlen);
@@ -157,8 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const enum dg_settle_format formats[] = {
 		DG_SETTLE_AUTO, DG_SETTLE_STRIPE, DG_SETTLE_PAYPAL,
 		DG_SETTLE_GENERIC};
-	struct dg_settle_opts o = {DG_SETTLE_AUTO, NULL, false, false};
-	struct reading a, b, c;
+	struct dg_settle_opts o = {DG_SETTLE_AUTO, NULL, false};
+	struct reading a, b;
 
 	if (size < 2)
 		return 0;
@@ -168,23 +166,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.map = MAP;
 	data++;
 	size--;
-	a = read_all(data, size, &o, false);
-	b = read_all(data, size, &o, false);
-	c = read_all(data, size, &o, true);
+	a = read_all(data, size, &o);
+	b = read_all(data, size, &o);
 	FUZZ_CHECK(a.rc == b.rc && !strcmp(a.rows, b.rows) &&
 			   !strcmp(a.msg, b.msg),
 		   "the same bytes read twice differ");
-	FUZZ_CHECK(
-		a.rc == c.rc && a.format == c.format &&
-			!strcmp(a.rows, c.rows) && !strcmp(a.msg, c.msg),
-		"the fast split and libcsv differ: %d %d\n%s---\n%s---\n%s---"
-		"\n%s",
-		a.rc, c.rc, a.rows, c.rows, a.msg, c.msg);
 	free(a.rows);
 	free(a.msg);
 	free(b.rows);
 	free(b.msg);
-	free(c.rows);
-	free(c.msg);
 	return 0;
 }
