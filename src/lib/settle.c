@@ -424,6 +424,9 @@ struct st {
 	char day_text[10]; /* the last day read, and its start */
 	dg_time day;
 	bool day_ok;
+	char pday_text[15]; /* PayPal's: the day and the offset */
+	dg_time pday;
+	bool pday_ok;
 };
 
 /* A currency code, any case, known to the table: upper case into out.
@@ -1079,25 +1082,41 @@ static int pp_minor(const struct st *t, const char *field, const char *v,
 	return 0;
 }
 
-/* "2026/11/26 09:14:31 -0800" into UTC. 0 or -1. */
-static int paypal_time(const char *s, dg_time *out)
+/* "2026/11/26 09:14:31 -0800" into UTC. 0 or -1. The start of the last
+ * day and offset read is kept, as for Stripe's times. */
+static int paypal_time(struct st *t, const char *s, dg_time *out)
 {
-	char b[32];
+	char b[32], key[15];
+	int h, m, sec;
 
 	if (strlen(s) != 25 || s[4] != '/' || s[7] != '/' || s[10] != ' ' ||
-	    s[19] != ' ' || (s[20] != '+' && s[20] != '-'))
+	    s[13] != ':' || s[16] != ':' || s[19] != ' ' ||
+	    (s[20] != '+' && s[20] != '-'))
 		return -1;
-	memcpy(b, s, 19);
-	b[4] = b[7] = '-';
-	b[10] = 'T';
-	b[19] = s[20];
-	b[20] = s[21];
-	b[21] = s[22];
-	b[22] = ':';
-	b[23] = s[23];
-	b[24] = s[24];
-	b[25] = '\0';
-	return dg_parse_rfc3339(b, out) ? -1 : 0;
+	if ((h = two_digits(s + 11, 23)) < 0 ||
+	    (m = two_digits(s + 14, 59)) < 0 ||
+	    (sec = two_digits(s + 17, 59)) < 0)
+		return -1;
+	memcpy(key, s, 10);
+	memcpy(key + 10, s + 20, 5);
+	if (!t->pday_ok || memcmp(key, t->pday_text, 15)) {
+		memcpy(b, s, 10);
+		b[4] = b[7] = '-';
+		memcpy(b + 10, "T00:00:00", 9);
+		b[19] = s[20];
+		b[20] = s[21];
+		b[21] = s[22];
+		b[22] = ':';
+		b[23] = s[23];
+		b[24] = s[24];
+		b[25] = '\0';
+		if (dg_parse_rfc3339(b, &t->pday))
+			return -1;
+		memcpy(t->pday_text, key, 15);
+		t->pday_ok = true;
+	}
+	*out = t->pday + h * 3600 + m * 60 + sec;
+	return 0;
 }
 
 static int pp_header(struct st *t, struct pp *p)
@@ -1236,7 +1255,7 @@ static int pp_body(struct st *t, struct pp *p)
 	v = FIELD(t, c[P_COMPLETED]);
 	if (!*v)
 		v = FIELD(t, c[P_INITIATED]);
-	if (paypal_time(v, &w->at))
+	if (paypal_time(t, v, &w->at))
 		return bad(t, "not a time (YYYY/MM/DD HH:MM:SS +HHMM)",
 			   *FIELD(t, c[P_COMPLETED])
 				   ? "Transaction Completion Date"
