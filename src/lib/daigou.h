@@ -1002,8 +1002,11 @@ typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
  * they are read, and a file that does not add up returns 65 after them
  * with a message naming file:line of the first row or footer that
  * disagrees: the caller must not report anything from such a file.
- * *detected (may be NULL) gets the format read. 0, 65 (bad or not adding
- * up, message printed), 74 (read error), or cb's value. */
+ * *detected (may be NULL) gets the format read (AUTO with o->map set
+ * reads a generic file). 0, 65 (bad or not adding up, message printed),
+ * 64 (a generic file without a good map), 74 (read error), or cb's
+ * value. The reader takes fp in blocks of 1 MB: ftello(fp) from the
+ * callback tells how far it has come, for a progress line. */
 int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 		   dg_settle_cb cb, void *arg, enum dg_settle_format *detected);
 

@@ -521,6 +521,18 @@ START_TEST(test_detection)
 	r = run("\n\n", DG_SETTLE_STRIPE);
 	ck_assert_int_eq(r.rc, 65);
 	done(&r);
+	/* stdin is named so */
+	{
+		struct dg_settle_opts opts = {0};
+		FILE *fp = test_input_file("x\n", 2);
+
+		r = read_once(fp, "-", &opts, 0);
+		fclose(fp);
+		ck_assert_int_eq(r.rc, 65);
+		ck_assert_int_eq(strncmp(r.msg, "t: <stdin>:1: neither", 21),
+				 0);
+		done(&r);
+	}
 	/* a Stripe file read as PayPal's is refused, not misread */
 	r = run(STRIPE_HEAD, DG_SETTLE_PAYPAL);
 	ck_assert_int_eq(r.rc, 65);
