@@ -700,6 +700,10 @@ static int stripe_row(struct st *t, const int *c, size_t ncols)
 					    FIELD(t, c[S_CF_AMOUNT]), cur, cexp,
 					    &a)))
 				return rc;
+			if (a == INT64_MIN)
+				return bad(t, "too large",
+					   "customer_facing_amount",
+					   FIELD(t, c[S_CF_AMOUNT]));
 			if (a < 0)
 				a = -a; /* the sign is gross's */
 			w->cf_amount = w->gross < 0 ? -a : a;
