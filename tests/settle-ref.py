@@ -372,28 +372,29 @@ def main():
         l = led.get(r.txn)
         if l is None:
             disc("missing_in_ledger", r.txn, r.order, None, r.mag, r.ccy,
-                 r.at, "%s at %s%s" % (r.kind, where(r), suffix),
-                 cost=r.mag)
+                 r.at, "%s at %s" % (r.kind, where(r)), cost=r.mag)
             continue
         l.used = True
         order = r.order or l.order
         if l.kind != r.kind:
             disc("amount_mismatch", r.txn, order, l.amount, r.mag, r.ccy,
-                 r.at, "settled as a %s at %s%s, the ledger holds a %s"
-                 % (r.kind, where(r), suffix, l.kind),
+                 r.at, "settled as a %s at %s, the ledger holds a %s"
+                 % (r.kind, where(r), l.kind),
                  cost=abs(r.mag - l.amount))
             continue
         if r.kind == "charge":
             settled_charges[l.order] = settled_charges.get(l.order, 0) + 1
         if l.currency != r.ccy:
             disc("currency_mismatch", r.txn, order, l.amount, r.mag, r.ccy,
-                 r.at, "%s at %s%s settled in %s, the ledger holds %s"
-                 % (r.kind, where(r), suffix, r.ccy, l.currency),
+                 r.at, "%s at %s settled in %s%s, the ledger holds %s"
+                 % (r.kind, where(r), r.ccy,
+                    " (customer-facing)" if r.cf_currency else "",
+                    l.currency),
                  lccy=l.currency, cost=r.mag)
         elif l.status in ("pending", "failed"):
             disc("status_mismatch", r.txn, order, l.amount, r.mag, r.ccy,
-                 r.at, "%s at %s%s, the ledger holds it as %s"
-                 % (r.kind, where(r), suffix, l.status), cost=r.mag)
+                 r.at, "%s at %s, the ledger holds it as %s"
+                 % (r.kind, where(r), l.status), cost=r.mag)
         elif l.amount != r.mag:
             disc("amount_mismatch", r.txn, order, l.amount, r.mag, r.ccy,
                  r.at, "%s at %s%s" % (r.kind, where(r), suffix),
