@@ -4,6 +4,7 @@
     gen-settle.py --seed S --format stripe|paypal --count N --rate R
                   --settle FILE [--files K] --ledger FILE [--jsonl DIR]
                   [--day YYYY-MM-DD] [--plain]
+    gen-settle.py --seeds FROM-TO --dir DIR --format F --count N --rate R
 
 Writes N payments (charges, some refunded in part, some disputed or
 reversed, the ledger holding each as the gateway would have called it
@@ -410,20 +411,41 @@ class Gen:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--seed", type=int)
     ap.add_argument("--format", choices=("stripe", "paypal"), required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--rate", type=float, default=0.01)
-    ap.add_argument("--settle", required=True)
+    ap.add_argument("--settle")
     ap.add_argument("--files", type=int, default=1)
-    ap.add_argument("--ledger", required=True)
+    ap.add_argument("--ledger")
+    ap.add_argument("--seeds")
+    ap.add_argument("--dir")
     ap.add_argument("--jsonl")
     ap.add_argument("--day", default="2026-11-26")
     ap.add_argument("--plain", action="store_true")
     a = ap.parse_args()
     if a.count < 2 or a.files < 1:
         ap.error("--count must be at least 2, --files at least 1")
-    Gen(a).run()
+    if a.seeds is None:
+        if a.seed is None or not a.settle or not a.ledger:
+            ap.error("--seed, --settle and --ledger, or --seeds and --dir")
+        Gen(a).run()
+        return
+    # Many small cases in one run: DIR/SEED/ holds settle.csv (or
+    # settle.csv.1 and .2 for odd seeds), ledger.csv and jsonl/; every
+    # fifth seed plants nothing.
+    lo, hi = (int(x) for x in a.seeds.split("-"))
+    rate = a.rate
+    for seed in range(lo, hi + 1):
+        d = os.path.join(a.dir, str(seed))
+        os.makedirs(d, exist_ok=True)
+        a.seed = seed
+        a.files = 1 + seed % 2
+        a.rate = 0 if seed % 5 == 0 else rate
+        a.settle = os.path.join(d, "settle.csv")
+        a.ledger = os.path.join(d, "ledger.csv")
+        a.jsonl = os.path.join(d, "jsonl")
+        Gen(a).run()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
     settle-ref.py [--format stripe|paypal] --ledger FILE [--gateway NAME]
                   [--from DATE] [--to DATE] [--threshold PCT] [--summary]
-                  FILE...
+                  [--out PREFIX] FILE...
+    settle-ref.py --batch FILE
 
 Reads Stripe itemized balance reports and PayPal STL settlement reports
 and a ledger CSV (gateway_txn_id, kind, order_id, amount, currency,
@@ -22,6 +23,7 @@ import csv
 import datetime
 import io
 import re
+import shlex
 import sys
 from fractions import Fraction
 
@@ -283,7 +285,7 @@ def where(r):
     return "%s:%d" % (r.file, r.line)
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--format")
     ap.add_argument("--ledger", required=True)
@@ -292,9 +294,14 @@ def main():
     ap.add_argument("--to")
     ap.add_argument("--threshold", default="0.5")
     ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--out")
     ap.add_argument("files", nargs="+")
-    a = ap.parse_args()
+    return ap
 
+
+def compare(a):
+    """(report rows, summary rows, exit status): nothing but 65 for a file
+    that is malformed or does not add up."""
     rows = []
     gateway = a.gateway
     try:
@@ -308,7 +315,7 @@ def main():
             rows += (read_paypal if fmt_ == "paypal" else read_stripe)(
                 name, text)
     except Bad:
-        return 65
+        return [], [], 65
     led = read_ledger(a.ledger)
 
     ts = [r.at for r in rows if r.kind in ("charge", "refund")]
@@ -452,24 +459,49 @@ def main():
                         fmt(t["matched_value"], ccy),
                         fmt(t["mismatched"], ccy), pct])
 
-    w = csv.writer(sys.stdout, lineterminator="\n")
-    if a.summary:
-        w.writerow(SUMMARY)
-        w.writerows(summary)
-        return 1 if over else 0
-    w.writerow(HEADER)
+    report = [HEADER]
     discs.sort(key=lambda d: (d["kind"].encode(), d["txn"].encode(),
                               d["samt"] is not None, d["seq"]))
     for d in discs:
         delta = ""
         if d["kind"] != "currency_mismatch":
             delta = fmt((d["samt"] or 0) - (d["lamt"] or 0), d["ccy"])
-        w.writerow([d["kind"], gateway, d["txn"], d["order"],
+        report.append([d["kind"], gateway, d["txn"], d["order"],
                     "" if d["lamt"] is None else fmt(d["lamt"], d["lccy"]),
                     "" if d["samt"] is None else fmt(d["samt"], d["ccy"]),
                     d["ccy"], delta,
                     "" if d["at"] is None else iso(d["at"]), d["detail"]])
-    return 1 if over else 0
+    return report, [SUMMARY] + summary, 1 if over else 0
+
+
+def run(argv, stdout):
+    """One run: with --out PREFIX, the report, the summary and the exit
+    status go to PREFIX.csv, PREFIX.summary and PREFIX.rc."""
+    a = parser().parse_args(argv)
+    report, summary, rc = compare(a)
+    if a.out:
+        for ext, rows in (("csv", report), ("summary", summary)):
+            with open(a.out + "." + ext, "w", newline="") as f:
+                if rc != 65:
+                    csv.writer(f, lineterminator="\n").writerows(rows)
+        with open(a.out + ".rc", "w") as f:
+            f.write("%d\n" % rc)
+    elif rc != 65:
+        csv.writer(stdout, lineterminator="\n").writerows(
+            summary if a.summary else report)
+    return rc
+
+
+def main():
+    """--batch FILE: one run per line of FILE (its arguments, split as the
+    shell would), each with its own --out; exit 0."""
+    if len(sys.argv) == 3 and sys.argv[1] == "--batch":
+        with open(sys.argv[2]) as f:
+            for line in f:
+                if line.strip():
+                    run(shlex.split(line), sys.stdout)
+        return 0
+    return run(sys.argv[1:], sys.stdout)
 
 
 if __name__ == "__main__":
