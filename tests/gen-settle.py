@@ -135,7 +135,7 @@ class Gen:
         refund = lref = None
         reversed_ = anchor is None and plant is None and r.random() < 0.04
         if reversed_ or plant == "reversal":
-            rv = self.add_row(kind="reversal", txn=self.txn("du"), ref=ch,
+            self.add_row(kind="reversal", txn=self.txn("du"), ref=ch,
                               order=order, ccy=ccy, gross=-amt,
                               cf_ccy=cf_ccy, cf_amt=-cf_amt,
                               t=self.at(t.hour * 3600 + t.minute * 60

@@ -1,13 +1,14 @@
 #!/bin/sh
 # t0145-settle-diff-property: random ledgers and settlement files with
 # random planted differences (tests/gen-settle.py), in both formats, one
-# or two files at a time, compared with settle-diff's python3 reference
+# or two files at a time, under several thresholds and periods, compared with settle-diff's python3 reference
 # (tests/settle-ref.py, written from the interface text): the discrepancy
 # rows, the --summary rows and the exit status must be the reference's,
 # byte for byte, with the ledger given as --ledger and with the same
 # ledger loaded into a database by pay-ingest. Every expected row comes
 # from the reference, never from settle-diff.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
+# shellcheck disable=SC2034 # D, LAST, COUNT, RATE: used in the test bodies
 
 # shellcheck source=/dev/null
 . "${top_srcdir:-$(dirname "$0")/..}/tests/test-lib.sh"
@@ -41,6 +42,16 @@ threshold() {
     1) echo 5 ;;
     2) echo 37.25 ;;
     *) echo 100 ;;
+    esac
+}
+
+# period SEED: --from and --to of a case, or none (the file's own
+# period): a wider one reports the ledger's payments of the days around.
+period() {
+    case $(($1 % 6)) in
+    2) echo "--from 2026-11-25 --to 2026-11-27" ;;
+    4) echo "--from 2026-11-27" ;;
+    *) ;;
     esac
 }
 
@@ -78,8 +89,8 @@ for fmt in stripe paypal; do
         : >"$D/$fmt.batch" &&
         while test $seed -le $LAST; do
             c=$D/$fmt/$seed &&
-            echo "--threshold $(threshold $seed) --ledger $c/ledger.csv --out $c/ref $(files "$c")" >>"$D/$fmt.batch" &&
-            echo "--threshold $(threshold $seed) --gateway generic --ledger $c/ledger.csv --out $c/refdb $(files "$c")" >>"$D/$fmt.batch" &&
+            echo "--threshold $(threshold $seed) $(period $seed) --ledger $c/ledger.csv --out $c/ref $(files "$c")" >>"$D/$fmt.batch" &&
+            echo "--threshold $(threshold $seed) $(period $seed) --gateway generic --ledger $c/ledger.csv --out $c/refdb $(files "$c")" >>"$D/$fmt.batch" &&
             seed=$((seed + 1)) || return 1
         done &&
         "$PYTHON3" "$top_srcdir/tests/settle-ref.py" --batch "$D/$fmt.batch" &&
@@ -92,7 +103,7 @@ for fmt in stripe paypal; do
         while test $seed -le $LAST; do
             c=$D/$fmt/$seed &&
             # shellcheck disable=SC2046 # one or two file names
-            check "$c" ref --threshold $(threshold $seed) \
+            check "$c" ref --threshold $(threshold $seed) $(period $seed) \
                 --ledger "$c/ledger.csv" $(files "$c") ||
             { echo "seed $seed" >&2; return 1; }
             seed=$((seed + 1))
@@ -115,7 +126,7 @@ for fmt in stripe paypal; do
                 test $((n + 1)) = "$(wc -l <"$c/ledger.csv")" &&
                 test "$(test_sql "$c/db" "SELECT count(*) FROM payments")" = $n &&
                 # shellcheck disable=SC2046 # one or two file names
-                check "$c" refdb --threshold $(threshold $seed) \
+                check "$c" refdb --threshold $(threshold $seed) $(period $seed) \
                     --db "$c/db" --gateway generic $(files "$c") ||
                 { echo "seed $seed" >&2; return 1; }
             fi
