@@ -130,6 +130,10 @@ static void parse_options(int argc, char **argv, struct options *o,
 			       "--threshold needs a percent such as 0.5 (at "
 			       "most four decimals), not %s",
 			       dg_quoted(o->threshold));
+	if (o->settle.map && dg_settle_map_check(o->settle.map)) {
+		fputs(usage, stderr); /* the message is printed */
+		exit(DG_EXIT_USAGE);
+	}
 	if (o->settle.map && !o->settle.format)
 		o->settle.format = DG_SETTLE_GENERIC;
 	if (o->settle.format == DG_SETTLE_GENERIC && !o->settle.map)
@@ -200,8 +204,7 @@ static int read_file(struct dg_recon *recon, const char *path,
 	    !fstat(fileno(rd.fp), &sb) && S_ISREG(sb.st_mode) &&
 	    sb.st_size > PROGRESS_MIN_BYTES)
 		rd.size = sb.st_size;
-	if (!so.format)
-		so.format = *format;
+	dg_recon_next_file(recon);
 	ret = dg_settle_read(rd.fp, path, &so, row_cb, &rd, &got);
 	if (rd.size && !ret)
 		progress(&rd, true);

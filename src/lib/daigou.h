@@ -1070,6 +1070,8 @@ int dg_recon_ledger_file(struct dg_recon *r, const char *path,
 /* A dg_settle_cb (arg: the struct dg_recon): the row copied, the file's
  * totals counted. Returns 0. */
 int dg_recon_settle_row(void *arg, const struct dg_settle_row *row);
+/* Before each settlement file: the rows that follow are its own. */
+void dg_recon_next_file(struct dg_recon *r);
 /* Rows handed over so far (a progress line's count). */
 size_t dg_recon_nrows(const struct dg_recon *r);
 /* Match everything handed over. 0 or 65 (an amount past int64). */

@@ -40,6 +40,7 @@ struct lent { /* one ledger payment */
 	dg_time at;
 	uint32_t hash;
 	char currency[4];
+	uint32_t row; /* the first settled row that matched it */
 	uint8_t kind; /* enum dg_pay_kind */
 	uint8_t status;
 	uint8_t flags;
@@ -50,6 +51,7 @@ struct srow { /* one settlement row, what matching needs of it */
 	int64_t gross, cf;
 	dg_time at;
 	unsigned long line;
+	unsigned file_no; /* 1 for the first file */
 	char currency[4], cf_currency[4];
 	uint8_t kind; /* enum dg_settle_kind */
 };
@@ -65,6 +67,7 @@ struct dg_recon {
 	struct srow *rows;
 	size_t nrows, rows_cap;
 	const char *last_file, *last_file_copy;
+	unsigned file_no;
 	const char *last_cat;
 
 	struct dg_disc *discs;
@@ -308,57 +311,149 @@ static int status_parse(const char *s, uint8_t *out)
 	return -1;
 }
 
+/* One statement: the gateway's payments in rowid order, then the later
+ * statuses of any of them (a handful, as a rule), which are applied
+ * after: the newest by id wins. A correlated subquery per payment would
+ * cost more than the scan, and so would a join driven by payments: the
+ * CROSS JOIN keeps payment_status the outer loop. */
 /* clang-format off */
 static const char ledger_sql[] =
-	"SELECT p.gateway_txn_id, p.kind, p.order_id, p.amount, p.currency, "
-	"p.received_at, coalesce((SELECT s.status FROM payment_status s "
-	"WHERE s.payment_id = p.id ORDER BY s.id DESC LIMIT 1), p.status) "
-	"FROM payments p WHERE +p.gateway = ?1";
+	"SELECT p.id, p.gateway_txn_id, p.kind, p.order_id, p.amount, "
+	"p.currency, p.received_at, p.status, 0 FROM payments p "
+	"WHERE +p.gateway = ?1 "
+	"UNION ALL "
+	"SELECT s.payment_id, NULL, NULL, NULL, NULL, NULL, NULL, s.status, "
+	"s.id FROM payment_status s CROSS JOIN payments p "
+	"ON p.id = s.payment_id "
+	"WHERE p.gateway = ?1";
 /* clang-format on */
+
+struct later { /* a payment_status row */
+	int64_t payment, id;
+	uint8_t status;
+};
+
+static int cmp_later(const void *a, const void *b)
+{
+	const struct later *x = a, *y = b;
+
+	if (x->payment != y->payment)
+		return x->payment < y->payment ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The statuses onto the ledger, whose payment ids pid[] ascend. */
+static void apply_later(struct dg_recon *r, const int64_t *pid, struct later *v,
+			size_t n)
+{
+	size_t i, lo, hi, mid;
+
+	qsort(v, n, sizeof(*v), cmp_later);
+	for (i = 0; i < n; i++) {
+		lo = 0;
+		hi = r->nledger;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (pid[mid] < v[i].payment)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* sorted by id within a payment: the last one wins */
+		if (lo < r->nledger && pid[lo] == v[i].payment)
+			r->ledger[lo].status = v[i].status;
+	}
+}
+
+static int ledger_row(struct dg_recon *r, sqlite3_stmt *st, const char *gateway,
+		      struct lent *e)
+{
+	const char *txn = (const char *)sqlite3_column_text(st, 1);
+	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	const char *ccy = (const char *)sqlite3_column_text(st, 5);
+	const char *at = (const char *)sqlite3_column_text(st, 6);
+	const char *status = (const char *)sqlite3_column_text(st, 7);
+
+	if (!txn || !*txn || !kind || !ccy || strlen(ccy) != 3 || !at ||
+	    !status || dg_parse_rfc3339(at, &e->at) ||
+	    status_parse(status, &e->status) ||
+	    sqlite3_column_int64(st, 4) < 0) {
+		dg_error("payment %s of %s in the database is not readable "
+			 "as a ledger row",
+			 dg_quoted(txn), dg_quoted(gateway));
+		return DG_EXIT_DATAERR;
+	}
+	e->kind = strcmp(kind, "refund") ? DG_PAY_CHARGE : DG_PAY_REFUND;
+	e->txn = arena_str(r, txn);
+	e->order = arena_str(r, (const char *)sqlite3_column_text(st, 3));
+	e->amount = sqlite3_column_int64(st, 4);
+	memcpy(e->currency, ccy, 4);
+	e->hash = hash_id(e->txn);
+	e->flags = 0;
+	return 0;
+}
 
 int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway)
 {
 	sqlite3_stmt *st = NULL;
-	struct lent *e;
-	const char *txn, *kind, *ccy, *at, *status;
+	int64_t *pid = NULL, id;
+	size_t pid_cap = 0, nlater = 0, later_cap = 0;
+	struct later *later = NULL;
+	const char *status;
+	bool sorted = true;
 	int rc, ret = 0;
 
 	if ((ret = dg_db_prepare(db, ledger_sql, &st)))
 		return ret;
 	dg_db_bind_text(st, 1, gateway);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = ledger_room(r);
-		txn = (const char *)sqlite3_column_text(st, 0);
-		kind = (const char *)sqlite3_column_text(st, 1);
-		ccy = (const char *)sqlite3_column_text(st, 4);
-		at = (const char *)sqlite3_column_text(st, 5);
-		status = (const char *)sqlite3_column_text(st, 6);
-		if (!txn || !*txn || !kind || !ccy || strlen(ccy) != 3 || !at ||
-		    !status || dg_parse_rfc3339(at, &e->at) ||
-		    status_parse(status, &e->status) ||
-		    sqlite3_column_int64(st, 3) < 0) {
-			dg_error("payment %s of %s in the database is not "
-				 "readable as a ledger row",
-				 dg_quoted(txn), dg_quoted(gateway));
-			ret = DG_EXIT_DATAERR;
-			goto out;
+		id = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_int64(st, 8)) {
+			if (nlater == later_cap) {
+				later_cap = later_cap ? 2 * later_cap : 64;
+				later = dg_xrealloc(later,
+						    later_cap * sizeof(*later));
+			}
+			status = (const char *)sqlite3_column_text(st, 7);
+			if (!status ||
+			    status_parse(status, &later[nlater].status)) {
+				dg_error("a status of payment %lld in the "
+					 "database is not readable",
+					 (long long)id);
+				ret = DG_EXIT_DATAERR;
+				goto out;
+			}
+			later[nlater].payment = id;
+			later[nlater++].id = sqlite3_column_int64(st, 8);
+			continue;
 		}
-		e->kind =
-			strcmp(kind, "refund") ? DG_PAY_CHARGE : DG_PAY_REFUND;
-		e->txn = arena_str(r, txn);
-		e->order =
-			arena_str(r, (const char *)sqlite3_column_text(st, 2));
-		e->amount = sqlite3_column_int64(st, 3);
-		memcpy(e->currency, ccy, 4);
-		e->hash = hash_id(e->txn);
-		e->flags = 0;
+		if (r->nledger == pid_cap) {
+			pid_cap = pid_cap ? 2 * pid_cap : 1024;
+			pid = dg_xrealloc(pid, pid_cap * sizeof(*pid));
+		}
+		if (r->nledger && id <= pid[r->nledger - 1])
+			sorted = false;
+		pid[r->nledger] = id;
+		if ((ret = ledger_row(r, st, gateway, ledger_room(r))))
+			goto out;
 		r->nledger++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		ret = dg_db_fail(db, rc, "reading the ledger");
-	else
-		ledger_index(r);
+		goto out;
+	}
+	if (nlater && !sorted) {
+		/* not in rowid order after all: say so rather than guess */
+		dg_error("the ledger's payments came out of id order");
+		ret = DG_EXIT_SOFTWARE;
+		goto out;
+	}
+	if (nlater)
+		apply_later(r, pid, later, nlater);
+	ledger_index(r);
 out:
+	free(pid);
+	free(later);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -506,6 +601,7 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 		r->last_file_copy = arena_str(r, row->file);
 	}
 	s->file = r->last_file_copy;
+	s->file_no = r->file_no;
 	s->gross = row->gross;
 	s->cf = row->cf_amount;
 	s->at = row->at;
@@ -521,6 +617,11 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 	t->fees += row->fee;
 	t->net += row->net;
 	return 0;
+}
+
+void dg_recon_next_file(struct dg_recon *r)
+{
+	r->file_no++;
 }
 
 size_t dg_recon_nrows(const struct dg_recon *r)
@@ -564,7 +665,7 @@ static void disc_settled(struct dg_disc *d, const struct srow *s)
 	d->has_settled = true;
 	d->settled_amount = mag(cross ? s->cf : s->gross);
 	memcpy(d->currency, cross ? s->cf_currency : s->currency, 4);
-	d->has_at = true;
+	d->has_at = s->at != DG_SETTLE_NO_TIME;
 	d->at = s->at;
 	d->has_delta = true;
 	d->delta = d->settled_amount;
@@ -587,6 +688,21 @@ static void disc_ledger(struct dg_disc *d, const struct lent *e)
 static const char *kind_word(int settle_kind)
 {
 	return settle_kind == DG_SK_REFUND ? "refund" : "charge";
+}
+
+/* "again at FILE:LINE, first at FILE:LINE", with the files' places in
+ * the list when one file was given twice. */
+static const char *again(struct dg_recon *r, const char *what,
+			 const struct srow *s, const struct srow *first)
+{
+	if (s->file_no != first->file_no && !strcmp(s->file, first->file))
+		return arena_fmt(r,
+				 "%s again at %s:%lu (file %u), first at "
+				 "%s:%lu (file %u)",
+				 what, s->file, s->line, s->file_no,
+				 first->file, first->line, first->file_no);
+	return arena_fmt(r, "%s again at %s:%lu, first at %s:%lu", what,
+			 s->file, s->line, first->file, first->line);
 }
 
 /* The settled-side id set: the first row of each charge or refund id. */
@@ -633,16 +749,19 @@ static void match_payment(struct match *m, size_t i)
 	bool flip;
 
 	total_of(r, ccy)->settled_value += amt;
-	if (*s->txn && (first = idset_seen(&m->seen, r->rows, i)) >= 0) {
+	/* a second row of an id: the ledger entry remembers the first; an
+	 * id the ledger lacks is looked up among the others it lacked */
+	e = *s->txn ? ledger_find(r, s->txn, dg_id_hash(s->txn)) : NULL;
+	first = e	  ? (e->flags & LF_MATCHED ? (long)e->row : -1)
+		: *s->txn ? idset_seen(&m->seen, r->rows, i)
+			  : -1;
+	if (first >= 0) {
 		d = disc_add(r, DG_DK_DUP_SETTLED, s->txn, s->order);
 		disc_settled(d, s);
-		d->detail = arena_fmt(r, "%s again at %s:%lu, first at %s:%lu",
-				      kind_word(s->kind), s->file, s->line,
-				      r->rows[first].file, r->rows[first].line);
+		d->detail = again(r, kind_word(s->kind), s, &r->rows[first]);
 		mismatched(r, ccy, amt);
 		return;
 	}
-	e = *s->txn ? ledger_find(r, s->txn, dg_id_hash(s->txn)) : NULL;
 	if (!e) {
 		d = disc_add(r, DG_DK_MISS_LEDGER, s->txn, s->order);
 		disc_settled(d, s);
@@ -664,6 +783,7 @@ static void match_payment(struct match *m, size_t i)
 		return;
 	}
 	e->flags |= LF_MATCHED;
+	e->row = (uint32_t)i;
 	flip = (s->kind == DG_SK_REFUND) != (e->kind == DG_PAY_REFUND);
 	if (e->status == LS_PENDING || e->status == LS_FAILED) {
 		d = disc_add(r, DG_DK_STATUS, e->txn, e->order);
@@ -739,9 +859,7 @@ static void match_reversal(struct match *m, size_t i)
 	    (first = idset_seen(&m->seen, r->rows, i)) >= 0) {
 		d = disc_add(r, DG_DK_DUP_SETTLED, s->txn, s->order);
 		disc_settled(d, s);
-		d->detail = arena_fmt(r, "%s again at %s:%lu, first at %s:%lu",
-				      s->category, s->file, s->line,
-				      r->rows[first].file, r->rows[first].line);
+		d->detail = again(r, s->category, s, &r->rows[first]);
 		mismatched(r, ccy, amt);
 		return;
 	}
@@ -947,9 +1065,11 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		switch (s->kind) {
 		case DG_SK_CHARGE:
 		case DG_SK_REFUND:
-			if (s->at < lo)
+			if (s->at == DG_SETTLE_NO_TIME)
+				; /* a generic file without dates */
+			else if (s->at < lo)
 				lo = s->at;
-			if (s->at > hi)
+			if (s->at != DG_SETTLE_NO_TIME && s->at > hi)
 				hi = s->at;
 			match_payment(&m, i);
 			break;
@@ -977,8 +1097,10 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		unsettled(&m, lo, hi);
 	free(m.seen.slots);
 	free(m.missing);
-	qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
-	qsort(r->totals, r->ntotals, sizeof(*r->totals), cmp_total);
+	if (r->ndiscs) /* qsort's base must not be NULL */
+		qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
+	if (r->ntotals)
+		qsort(r->totals, r->ntotals, sizeof(*r->totals), cmp_total);
 	return 0;
 }
 
