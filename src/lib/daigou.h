@@ -955,18 +955,27 @@ struct dg_settle_row {
 	const char *category;   /* reporting_category or the event code */
 	const char *txn_id;     /* charge: charge_id, else source_id /
 				   Transaction ID; refund: source_id; "" */
-	const char *ref_txn_id; /* a reversal's charge: Stripe charge_id,
-				   PayPal Reference Transaction ID; "" */
-	const char *order_id;   /* payment_metadata[order_id] / Invoice ID;
-				   "" when none */
+	const char *ref_txn_id; /* a reversal's or refund's charge: Stripe
+				   charge_id (may be ""); PayPal "Reference
+				   Transaction ID", else "PayPal Reference
+				   ID" of type TXN, else the row's own id;
+				   "" for other kinds */
+	const char *order_id;   /* payment_metadata[order_id] / PayPal's
+				   Custom Field, else Invoice ID (as
+				   pay-ingest); "" when none */
 	int64_t gross, fee, net; /* signed minor units of currency: refunds
-				    and debits negative */
+				    and debits negative; fee is what the
+				    gateway kept (a fee returned is
+				    negative); net = gross - fee */
 	char currency[4];        /* upper case */
 	int64_t cf_amount;  /* customer_facing_amount, minor units of
 			       cf_currency, signed like gross */
 	char cf_currency[4]; /* "" unless the file gives a customer-facing
 				currency differing from currency */
-	dg_time at;          /* the transaction time (UTC) */
+	dg_time at; /* the transaction time (UTC): Stripe created_utc (else
+		       created, read as UTC), PayPal Transaction Completion
+		       Date (else Initiation); DG_SETTLE_NO_TIME when a
+		       generic file has no date column */
 	const char *file;    /* the name for messages */
 	unsigned long line;  /* 1-based line of the row */
 };
@@ -993,8 +1002,11 @@ typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
  * they are read, and a file that does not add up returns 65 after them
  * with a message naming file:line of the first row or footer that
  * disagrees: the caller must not report anything from such a file.
- * *detected (may be NULL) gets the format read. 0, 65 (bad or not adding
- * up, message printed), 74 (read error), or cb's value. */
+ * *detected (may be NULL) gets the format read (AUTO with o->map set
+ * reads a generic file). 0, 65 (bad or not adding up, message printed),
+ * 64 (a generic file without a good map), 74 (read error), or cb's
+ * value. The reader takes fp in blocks of 1 MB: ftello(fp) from the
+ * callback tells how far it has come, for a progress line. */
 int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 		   dg_settle_cb cb, void *arg, enum dg_settle_format *detected);
 

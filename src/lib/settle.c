@@ -65,6 +65,18 @@ static int csv_term_fn(unsigned char c)
 	return c == '\n';
 }
 
+static void fields_room(struct rd *r, size_t n)
+{
+	if (n <= r->fcap)
+		return;
+	r->fcap = r->fcap ? r->fcap * 2 : 64;
+	if (r->fcap < n)
+		r->fcap = n;
+	r->f = dg_xrealloc(r->f, r->fcap * sizeof(*r->f));
+	r->len = dg_xrealloc(r->len, r->fcap * sizeof(*r->len));
+	r->offs = dg_xrealloc(r->offs, r->fcap * sizeof(*r->offs));
+}
+
 static void rd_init(struct rd *r, FILE *fp, const char *name, bool libcsv)
 {
 	memset(r, 0, sizeof(*r));
@@ -73,6 +85,7 @@ static void rd_init(struct rd *r, FILE *fp, const char *name, bool libcsv)
 	r->libcsv_only = libcsv;
 	r->cap = BLOCK + 1;
 	r->buf = dg_xmalloc(r->cap);
+	fields_room(r, DG_CSV_MAX_FIELDS + 1);
 }
 
 static void rd_free(struct rd *r)
@@ -84,18 +97,6 @@ static void rd_free(struct rd *r)
 	free(r->len);
 	free(r->text);
 	free(r->offs);
-}
-
-static void fields_room(struct rd *r, size_t n)
-{
-	if (n <= r->fcap)
-		return;
-	r->fcap = r->fcap ? r->fcap * 2 : 64;
-	if (r->fcap < n)
-		r->fcap = n;
-	r->f = dg_xrealloc(r->f, r->fcap * sizeof(*r->f));
-	r->len = dg_xrealloc(r->len, r->fcap * sizeof(*r->len));
-	r->offs = dg_xrealloc(r->offs, r->fcap * sizeof(*r->offs));
 }
 
 /* The next physical line, '\n' included when there is one; *len 0 at
@@ -157,6 +158,37 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* A short line with no quote and no NUL (fewer bytes than the fields
+ * the reader takes): split in place in one pass. */
+static void split_plain(struct rd *r, char *s, size_t len)
+{
+	size_t i = 0, n = 0, a, b, j;
+	char *c;
+
+	for (;;) {
+		while (i < len && is_space(s[i]))
+			i++;
+		c = memchr(s + i, ',', len - i);
+		j = c ? (size_t)(c - s) : len;
+		a = i;
+		b = j;
+		while (b > a && is_space(s[b - 1]))
+			b--;
+		s[b] = '\0';
+		r->f[n] = s + a;
+		r->len[n++] = b - a;
+		if (j == len)
+			break;
+		i = j + 1;
+		if (i == len) { /* a trailing comma: one more empty field */
+			r->f[n] = s + b;
+			r->len[n++] = 0;
+			break;
+		}
+	}
+	r->n = n;
+}
+
 /* Split a line of plain fields in place. true when done; false when the
  * line needs libcsv (nothing written then). */
 static bool split_fast(struct rd *r, char *s, size_t len)
@@ -167,12 +199,15 @@ static bool split_fast(struct rd *r, char *s, size_t len)
 
 	if (memchr(s, '\0', len))
 		return false;
+	if (!quotes && len < DG_CSV_MAX_FIELDS) {
+		split_plain(r, s, len);
+		return true;
+	}
 	for (;;) {
 		while (i < len && is_space(s[i]))
 			i++;
 		if (n == DG_CSV_MAX_FIELDS)
 			return false;
-		fields_room(r, n + 1);
 		if (quotes && i < len && s[i] == '"') {
 			q = memchr(s + i + 1, '"', len - i - 1);
 			if (!q)
@@ -203,7 +238,8 @@ static bool split_fast(struct rd *r, char *s, size_t len)
 			break;
 		i = j + 1;
 		if (i == len) { /* a trailing comma: one more empty field */
-			fields_room(r, n + 1);
+			if (n == DG_CSV_MAX_FIELDS)
+				return false;
 			r->offs[n] = len;
 			r->len[n] = 0;
 			n++;
@@ -383,12 +419,21 @@ struct st {
 	dg_settle_cb cb;
 	void *arg;
 	struct dg_settle_row row;
+	char last_cur[4]; /* the last currency code looked up */
+	int last_exp;
+	char day_text[10]; /* the last day read, and its start */
+	dg_time day;
+	bool day_ok;
+	char pday_text[15]; /* PayPal's: the day and the offset */
+	dg_time pday;
+	bool pday_ok;
 };
 
 /* A currency code, any case, known to the table: upper case into out.
  * The exponent, or -1. */
-static int currency_of(const char *s, char out[4])
+static int currency_of(struct st *t, const char *s, char out[4])
 {
+	char *last = t->last_cur;
 	int i;
 
 	for (i = 0; i < 3; i++) {
@@ -403,7 +448,15 @@ static int currency_of(const char *s, char out[4])
 	if (s[3])
 		return -1;
 	out[3] = '\0';
-	return dg_currency_exponent(out);
+	/* the same few codes row after row: the last one found is kept */
+	if (last[0] && !memcmp(out, last, 4))
+		return t->last_exp;
+	i = dg_currency_exponent(out);
+	if (i >= 0) {
+		memcpy(last, out, 4);
+		t->last_exp = i;
+	}
+	return i;
 }
 
 static const char *line_prefix_name(const struct st *t)
@@ -449,19 +502,39 @@ static int amount_of(const struct st *t, const char *field, const char *v,
 	return bad(t, what, field, v);
 }
 
-/* "YYYY-MM-DD HH:MM:SS" (UTC), or RFC 3339. 0 or -1. */
-static int time_utc(const char *s, dg_time *out)
+static int two_digits(const char *s, int max)
+{
+	int v;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	v = (s[0] - '0') * 10 + (s[1] - '0');
+	return v > max ? -1 : v;
+}
+
+/* "YYYY-MM-DD HH:MM:SS" (UTC), or RFC 3339. 0 or -1. The day of the
+ * last row is kept: a file holds a few days, row after row. */
+static int time_utc(struct st *t, const char *s, dg_time *out)
 {
 	char b[DG_RFC3339_SIZE];
+	int h, m, sec;
 
-	if (strlen(s) == 19 && s[10] == ' ') {
-		memcpy(b, s, 19);
-		b[10] = 'T';
-		b[19] = 'Z';
-		b[20] = '\0';
-		return dg_parse_rfc3339(b, out) ? -1 : 0;
+	if (strlen(s) != 19 || s[10] != ' ')
+		return dg_parse_rfc3339(s, out) ? -1 : 0;
+	if (s[13] != ':' || s[16] != ':' || (h = two_digits(s + 11, 23)) < 0 ||
+	    (m = two_digits(s + 14, 59)) < 0 ||
+	    (sec = two_digits(s + 17, 59)) < 0)
+		return -1;
+	if (!t->day_ok || memcmp(s, t->day_text, 10)) {
+		memcpy(b, s, 10);
+		memcpy(b + 10, "T00:00:00Z", 11);
+		if (dg_parse_rfc3339(b, &t->day))
+			return -1;
+		memcpy(t->day_text, s, 10);
+		t->day_ok = true;
 	}
-	return dg_parse_rfc3339(s, out) ? -1 : 0;
+	*out = t->day + h * 3600 + m * 60 + sec;
+	return 0;
 }
 
 static int deliver(struct st *t)
@@ -559,7 +632,7 @@ static int stripe_row(struct st *t, const int *c, size_t ncols)
 	if ((rc = check_width(t, ncols)))
 		return rc;
 	v = FIELD(t, c[S_CURRENCY]);
-	if ((exp = currency_of(v, w->currency)) < 0)
+	if ((exp = currency_of(t, v, w->currency)) < 0)
 		return bad_currency(t, "currency", v);
 	if ((rc = amount_of(t, "gross", FIELD(t, c[S_GROSS]), w->currency, exp,
 			    &w->gross)) ||
@@ -581,7 +654,7 @@ static int stripe_row(struct st *t, const int *c, size_t ncols)
 	}
 	v = c[S_CREATED_UTC] >= 0 ? FIELD(t, c[S_CREATED_UTC])
 				  : FIELD(t, c[S_CREATED]);
-	if (time_utc(v, &w->at))
+	if (time_utc(t, v, &w->at))
 		return bad(t, "not a time (YYYY-MM-DD HH:MM:SS)",
 			   c[S_CREATED_UTC] >= 0 ? "created_utc" : "created",
 			   v);
@@ -616,7 +689,7 @@ static int stripe_row(struct st *t, const int *c, size_t ncols)
 	v = FIELD(t, c[S_CF_CURRENCY]);
 	if (*v) {
 		char cur[4];
-		int cexp = currency_of(v, cur);
+		int cexp = currency_of(t, v, cur);
 
 		if (cexp < 0)
 			return bad_currency(t, "customer_facing_currency", v);
@@ -627,6 +700,10 @@ static int stripe_row(struct st *t, const int *c, size_t ncols)
 					    FIELD(t, c[S_CF_AMOUNT]), cur, cexp,
 					    &a)))
 				return rc;
+			if (a == INT64_MIN)
+				return bad(t, "too large",
+					   "customer_facing_amount",
+					   FIELD(t, c[S_CF_AMOUNT]));
 			if (a < 0)
 				a = -a; /* the sign is gross's */
 			w->cf_amount = w->gross < 0 ? -a : a;
@@ -740,7 +817,7 @@ int dg_settle_map_check(const char *map)
 }
 
 /* "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" (UTC) or RFC 3339. 0 or -1. */
-static int generic_time(const char *s, dg_time *out)
+static int generic_time(struct st *t, const char *s, dg_time *out)
 {
 	int32_t days;
 
@@ -750,7 +827,7 @@ static int generic_time(const char *s, dg_time *out)
 		*out = (dg_time)days * 86400;
 		return 0;
 	}
-	return time_utc(s, out);
+	return time_utc(t, s, out);
 }
 
 static int generic_row(struct st *t, const int *c, size_t ncols)
@@ -766,7 +843,7 @@ static int generic_row(struct st *t, const int *c, size_t ncols)
 	if (!*w->txn_id)
 		return bad(t, "empty", "gateway_txn_id", NULL);
 	v = FIELD(t, c[G_CURRENCY]);
-	if ((exp = currency_of(v, w->currency)) < 0)
+	if ((exp = currency_of(t, v, w->currency)) < 0)
 		return bad_currency(t, "currency", v);
 	if (t->o->minor_units)
 		exp = 0;
@@ -800,7 +877,7 @@ static int generic_row(struct st *t, const int *c, size_t ncols)
 	w->at = DG_SETTLE_NO_TIME;
 	if (c[G_DATE] >= 0) {
 		v = FIELD(t, c[G_DATE]);
-		if (generic_time(v, &w->at))
+		if (generic_time(t, v, &w->at))
 			return bad(t, "not a date or time (RFC 3339)", "date",
 				   v);
 	}
@@ -1009,25 +1086,41 @@ static int pp_minor(const struct st *t, const char *field, const char *v,
 	return 0;
 }
 
-/* "2026/11/26 09:14:31 -0800" into UTC. 0 or -1. */
-static int paypal_time(const char *s, dg_time *out)
+/* "2026/11/26 09:14:31 -0800" into UTC. 0 or -1. The start of the last
+ * day and offset read is kept, as for Stripe's times. */
+static int paypal_time(struct st *t, const char *s, dg_time *out)
 {
-	char b[32];
+	char b[32], key[15];
+	int h, m, sec;
 
 	if (strlen(s) != 25 || s[4] != '/' || s[7] != '/' || s[10] != ' ' ||
-	    s[19] != ' ' || (s[20] != '+' && s[20] != '-'))
+	    s[13] != ':' || s[16] != ':' || s[19] != ' ' ||
+	    (s[20] != '+' && s[20] != '-'))
 		return -1;
-	memcpy(b, s, 19);
-	b[4] = b[7] = '-';
-	b[10] = 'T';
-	b[19] = s[20];
-	b[20] = s[21];
-	b[21] = s[22];
-	b[22] = ':';
-	b[23] = s[23];
-	b[24] = s[24];
-	b[25] = '\0';
-	return dg_parse_rfc3339(b, out) ? -1 : 0;
+	if ((h = two_digits(s + 11, 23)) < 0 ||
+	    (m = two_digits(s + 14, 59)) < 0 ||
+	    (sec = two_digits(s + 17, 59)) < 0)
+		return -1;
+	memcpy(key, s, 10);
+	memcpy(key + 10, s + 20, 5);
+	if (!t->pday_ok || memcmp(key, t->pday_text, 15)) {
+		memcpy(b, s, 10);
+		b[4] = b[7] = '-';
+		memcpy(b + 10, "T00:00:00", 9);
+		b[19] = s[20];
+		b[20] = s[21];
+		b[21] = s[22];
+		b[22] = ':';
+		b[23] = s[23];
+		b[24] = s[24];
+		b[25] = '\0';
+		if (dg_parse_rfc3339(b, &t->pday))
+			return -1;
+		memcpy(t->pday_text, key, 15);
+		t->pday_ok = true;
+	}
+	*out = t->pday + h * 3600 + m * 60 + sec;
+	return 0;
 }
 
 static int pp_header(struct st *t, struct pp *p)
@@ -1113,7 +1206,7 @@ static int pp_body(struct st *t, struct pp *p)
 	if (!*w->txn_id && w->kind != DG_SK_OTHER)
 		return bad(t, "empty", "Transaction ID", NULL);
 	v = FIELD(t, c[P_CURRENCY]);
-	if ((exp = currency_of(v, w->currency)) < 0)
+	if ((exp = currency_of(t, v, w->currency)) < 0)
 		return bad_currency(t, "Gross Transaction Currency", v);
 	if ((rc = pp_dc(t, "Transaction Debit or Credit", FIELD(t, c[P_DC]),
 			&credit)))
@@ -1146,7 +1239,8 @@ static int pp_body(struct st *t, struct pp *p)
 		if (hundredths(v, &raw))
 			return bad(t, "not an unsigned amount in hundredths",
 				   "Fee Amount", v);
-		if (*fv && (currency_of(fv, fc) < 0 || strcmp(fc, w->currency)))
+		if (*fv &&
+		    (currency_of(t, fv, fc) < 0 || strcmp(fc, w->currency)))
 			return bad(t, "not the gross amount's currency",
 				   "Fee Currency", fv);
 		if (raw && (rc = pp_dc(t, "Fee Debit or Credit",
@@ -1165,7 +1259,7 @@ static int pp_body(struct st *t, struct pp *p)
 	v = FIELD(t, c[P_COMPLETED]);
 	if (!*v)
 		v = FIELD(t, c[P_INITIATED]);
-	if (paypal_time(v, &w->at))
+	if (paypal_time(t, v, &w->at))
 		return bad(t, "not a time (YYYY/MM/DD HH:MM:SS +HHMM)",
 			   *FIELD(t, c[P_COMPLETED])
 				   ? "Transaction Completion Date"
@@ -1204,7 +1298,7 @@ static int pp_footer(struct st *t, struct pp *p, bool section)
 		return DG_EXIT_DATAERR;
 	}
 	v = t->rd.f[1];
-	if ((exp = currency_of(v, code)) < 0)
+	if ((exp = currency_of(t, v, code)) < 0)
 		return bad_currency(t, section ? "SF currency" : "RF currency",
 				    v);
 	if (hundredths(t->rd.f[2], &cr))

@@ -246,6 +246,16 @@ START_TEST(test_stripe_amounts_exact)
 		ck_assert_str_eq(r.msg, bad[i].msg);
 		done(&r);
 	}
+	r = run("balance_transaction_id,created_utc,currency,gross,fee,net,"
+		"reporting_category,source_id,customer_facing_amount,"
+		"customer_facing_currency\n"
+		"t,2026-11-26 00:00:00,usd,1.00,0,1.00,charge,ch_1,"
+		"-9223372036854775808,jpy\n",
+		DG_SETTLE_AUTO);
+	ck_assert_int_eq(r.rc, 65);
+	ck_assert_str_eq(r.msg, "t: in.csv:2: customer_facing_amount "
+				"'-9223372036854775808': too large\n");
+	done(&r);
 	r = run(STRIPE_HEAD "t1,2026-11-26 09:14:31,kwd,45.125,1.1,44.025,"
 			    "charge,ch_1,\n",
 		DG_SETTLE_AUTO);
@@ -521,6 +531,18 @@ START_TEST(test_detection)
 	r = run("\n\n", DG_SETTLE_STRIPE);
 	ck_assert_int_eq(r.rc, 65);
 	done(&r);
+	/* stdin is named so */
+	{
+		struct dg_settle_opts opts = {0};
+		FILE *fp = test_input_file("x\n", 2);
+
+		r = read_once(fp, "-", &opts, 0);
+		fclose(fp);
+		ck_assert_int_eq(r.rc, 65);
+		ck_assert_int_eq(strncmp(r.msg, "t: <stdin>:1: neither", 21),
+				 0);
+		done(&r);
+	}
 	/* a Stripe file read as PayPal's is refused, not misread */
 	r = run(STRIPE_HEAD, DG_SETTLE_PAYPAL);
 	ck_assert_int_eq(r.rc, 65);
