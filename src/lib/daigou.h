@@ -298,6 +298,16 @@ int dg_db_begin_read(sqlite3 *db);
  * may lose the last commits to a power cut: only for data that can be
  * fetched again, never money or a pin (daigou.db(5)). 0, 70 or 74. */
 int dg_db_synchronous(sqlite3 *db, bool full);
+/* The CHECK constraints of the connection's statements: off
+ * (ignore_check_constraints) for a bulk insert of rows the library has
+ * checked itself, on again at once; statements prepared while off are
+ * prepared again when they next run. 0 or 74. */
+int dg_db_checks(sqlite3 *db, bool on);
+/* The CHECK constraints of schema 2's rates table, in C, as strict or
+ * stricter: a row it accepts, SQL accepts (any NULL refused). */
+bool dg_db_rate_row_ok(const char *provider, const char *base,
+		       const char *quote, const char *rate, const char *as_of,
+		       const char *fetched_at);
 int dg_db_commit(sqlite3 *db);
 void dg_db_rollback(sqlite3 *db);
 /* Prepare or die-with-message helpers: return 0 or 74 (message printed). */

@@ -242,7 +242,8 @@ static const char *const migrations[] = {
 	"PRAGMA application_id = " STR(DG_APPLICATION_ID) ";\n",
 
 	/* 1 -> 2: the same tables and guarantees, with checks SQLite
-	 * evaluates cheaply. order_items and refund_lines are unchanged. */
+	 * evaluates cheaply. order_items and refund_lines are unchanged.
+	 * rates' checks are also dg_db_rate_row_ok's: change both. */
 	"CREATE TABLE new_rates (\n"
 	"\tid INTEGER PRIMARY KEY,\n"
 	"\tprovider TEXT NOT NULL CHECK (provider <> ''),\n"
@@ -1023,6 +1024,53 @@ int dg_db_synchronous(sqlite3 *db, bool full)
 	if (rc == SQLITE_OK)
 		return 0;
 	return fail_on_file(db, rc, "cannot set synchronous on");
+}
+
+int dg_db_checks(sqlite3 *db, bool on)
+{
+	/* A flag pragma expires every prepared statement of the
+	 * connection: one compiled without the checks is compiled again,
+	 * with them, before it next runs. */
+	int rc = sqlite3_exec(db,
+			      on ? "PRAGMA ignore_check_constraints = OFF"
+				 : "PRAGMA ignore_check_constraints = ON",
+			      NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	return fail_on_file(db, rc, "cannot set the checks on");
+}
+
+/* Exactly n bytes, all ASCII, the first a digit: the DATE2 and TIME2
+ * guards (SQLite's length() counts characters, and an ASCII text has as
+ * many as bytes). */
+static bool ascii_digit_led(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!s || s[0] < '0' || s[0] > '9')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!s[i] || (unsigned char)s[i] >= 0x80)
+			return false;
+	return s[n] == '\0';
+}
+
+/* CCY2: three characters from 'AAA' to 'ZZZ'; three capitals here. */
+static bool ccy2(const char *s)
+{
+	return s && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
+	       s[2] >= 'A' && s[2] <= 'Z' && s[3] == '\0';
+}
+
+bool dg_db_rate_row_ok(const char *provider, const char *base,
+		       const char *quote, const char *rate, const char *as_of,
+		       const char *fetched_at)
+{
+	return provider && *provider && ccy2(base) && ccy2(quote) &&
+	       strcmp(base, quote) && rate && rate[0] >= '0' &&
+	       rate[0] <= '9' && ascii_digit_led(as_of, 10) &&
+	       ascii_digit_led(fetched_at, 20);
 }
 
 int dg_db_begin_read(sqlite3 *db)

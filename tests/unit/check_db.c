@@ -1232,6 +1232,167 @@ START_TEST(test_synchronous)
 }
 END_TEST
 
+/* dg_db_checks: the rates CHECKs off for the connection, on again. */
+START_TEST(test_checks_switch)
+{
+	static const char bad[] =
+		"INSERT INTO rates (provider, base, quote, rate, as_of, "
+		"fetched_at) VALUES ('ecb', 'EUR', 'EUR', '-1', '2026', "
+		"'2026-06-09T10:00:00Z')";
+	sqlite3 *db = open_new();
+	sqlite3_stmt *st = NULL;
+
+	ck_assert_int_eq(run(db, bad), SQLITE_CONSTRAINT_CHECK);
+	ck_assert_int_eq(dg_db_checks(db, false), 0);
+	ck_assert_int_eq(query_int(db, "PRAGMA ignore_check_constraints"), 1);
+	ck_assert_int_eq(dg_db_prepare(db, bad, &st), 0);
+	ck_assert_int_eq(dg_db_begin(db), 0);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	ck_assert_int_eq(sqlite3_reset(st), SQLITE_OK);
+	/* On again inside the transaction: the statement prepared without
+	 * the checks is prepared again, with them, when it next runs. */
+	ck_assert_int_eq(dg_db_checks(db, true), 0);
+	ck_assert_int_eq(query_int(db, "PRAGMA ignore_check_constraints"), 0);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_CONSTRAINT);
+	ck_assert_int_eq(sqlite3_extended_errcode(db), SQLITE_CONSTRAINT_CHECK);
+	sqlite3_finalize(st);
+	dg_db_rollback(db);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM rates"), 0);
+	dg_db_close(db);
+}
+END_TEST
+
+/* dg_db_rate_row_ok against the rates table's CHECKs: what it accepts,
+ * SQL accepts; what SQL refuses, it refuses. ok is its verdict, sql_ok
+ * SQL's where the two differ (it is stricter). */
+static const struct {
+	const char *provider, *base, *quote, *rate, *as_of, *fetched_at;
+	bool ok, sql_ok;
+} rate_rows[] = {
+	{"ecb", "EUR", "USD", "1.1684", "2026-04-13", "2026-04-14T00:00:00Z",
+	 true, true},
+	{"x", "AAA", "ZZZ", "0", "0000-00-00", "0000-00-00T00:00:00Z", true,
+	 true},
+	{"", "EUR", "USD", "1.1", "2026-04-13", "2026-04-14T00:00:00Z", false,
+	 false},
+	{"ecb", "EUR", "EUR", "1.1", "2026-04-13", "2026-04-14T00:00:00Z",
+	 false, false},
+	{"ecb", "eur", "USD", "1.1", "2026-04-13", "2026-04-14T00:00:00Z",
+	 false, false},
+	{"ecb", "EUR", "US", "1.1", "2026-04-13", "2026-04-14T00:00:00Z", false,
+	 false},
+	{"ecb", "EUR", "USDX", "1.1", "2026-04-13", "2026-04-14T00:00:00Z",
+	 false, false},
+	/* stricter than SQL: between 'AAA' and 'ZZZ', not three capitals */
+	{"ecb", "EUR", "U@D", "1.1", "2026-04-13", "2026-04-14T00:00:00Z",
+	 false, true},
+	{"ecb", "EUR", "USD", ".5", "2026-04-13", "2026-04-14T00:00:00Z", false,
+	 false},
+	{"ecb", "EUR", "USD", "", "2026-04-13", "2026-04-14T00:00:00Z", false,
+	 false},
+	{"ecb", "EUR", "USD", "-1", "2026-04-13", "2026-04-14T00:00:00Z", false,
+	 false},
+	{"ecb", "EUR", "USD", "1.1", "2026-04-1", "2026-04-14T00:00:00Z", false,
+	 false},
+	{"ecb", "EUR", "USD", "1.1", "2026-04-133", "2026-04-14T00:00:00Z",
+	 false, false},
+	{"ecb", "EUR", "USD", "1.1", "X026-04-13", "2026-04-14T00:00:00Z",
+	 false, false},
+	{"ecb", "EUR", "USD", "1.1", "2026-04-13", "2026-04-14T00:00:00", false,
+	 false},
+	{"ecb", "EUR", "USD", "1.1", "2026-04-13", "T2026-04-14T00:00:00Z",
+	 false, false},
+	/* stricter than SQL: ten characters, but not ten ASCII bytes */
+	{"ecb", "EUR", "USD", "1.1", "2026-04-1\xc3\xa9",
+	 "2026-04-14T00:00:00Z", false, true},
+};
+
+START_TEST(test_rate_row_ok)
+{
+	sqlite3 *db = open_new();
+	sqlite3_stmt *st = NULL;
+	const char *v[6];
+	int i, rc;
+	bool ok;
+
+	v[0] = rate_rows[_i].provider;
+	v[1] = rate_rows[_i].base;
+	v[2] = rate_rows[_i].quote;
+	v[3] = rate_rows[_i].rate;
+	v[4] = rate_rows[_i].as_of;
+	v[5] = rate_rows[_i].fetched_at;
+	ok = dg_db_rate_row_ok(v[0], v[1], v[2], v[3], v[4], v[5]);
+	ck_assert_int_eq(ok, rate_rows[_i].ok);
+	ck_assert_int_eq(dg_db_prepare(db,
+				       "INSERT INTO rates (provider, base, "
+				       "quote, rate, as_of, fetched_at) VALUES "
+				       "(?1, ?2, ?3, ?4, ?5, ?6)",
+				       &st),
+			 0);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(
+			sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC),
+			SQLITE_OK);
+	rc = sqlite3_step(st);
+	if (ok || rate_rows[_i].sql_ok)
+		ck_assert_int_eq(rc, SQLITE_DONE);
+	else
+		ck_assert_int_eq(sqlite3_extended_errcode(db),
+				 SQLITE_CONSTRAINT_CHECK);
+	sqlite3_finalize(st);
+	ck_assert(!dg_db_rate_row_ok(NULL, v[1], v[2], v[3], v[4], v[5]));
+	ck_assert(!dg_db_rate_row_ok(v[0], v[1], v[2], v[3], v[4], NULL));
+	dg_db_close(db);
+}
+END_TEST
+
+/* dg_rates_store inserts with SQLite's checks off and its own in C: a
+ * quote they refuse stops the store (70) with the checks on again, and
+ * a good document leaves them on too. */
+START_TEST(test_rates_store_checks)
+{
+	struct dg_quote v[2] = {{"EUR", "GBP", {0}, 0, "2026-06-09"},
+				{"EUR", "USD", {0}, 0, "2026-06-09"}};
+	struct dg_quotes q = {v, 2, 2};
+	struct dg_store_stats stats = {0};
+	sqlite3 *db = open_new();
+
+	ck_assert_int_eq(dg_rate_parse("0.85", &v[0].rate), 0);
+	ck_assert_int_eq(dg_rate_parse("1.1", &v[1].rate), 0);
+	ck_assert_int_eq(dg_parse_date("2026-06-09", &v[0].as_of), 0);
+	v[1].as_of = v[0].as_of;
+	memcpy(v[1].quote, "usd", 4); /* past the parsers: a bug */
+	ck_assert_int_eq(dg_db_begin(db), 0);
+	capture_stderr();
+	ck_assert_int_eq(dg_rates_store(db, "ecb", "f.xml", "f.xml", &q, NULL,
+					"2026-06-10T00:00:00Z", "2", &stats),
+			 DG_EXIT_SOFTWARE);
+	ck_assert_str_eq(captured(), "check_db: cannot store EUR/usd on "
+				     "2026-06-09: it fails the rates table's "
+				     "checks\n");
+	ck_assert_int_eq(query_int(db, "PRAGMA ignore_check_constraints"), 0);
+	dg_db_rollback(db);
+	dg_store_stats_free(&stats);
+	memcpy(v[1].quote, "USD", 4);
+	memset(&stats, 0, sizeof(stats));
+	ck_assert_int_eq(dg_db_begin(db), 0);
+	ck_assert_int_eq(dg_rates_store(db, "ecb", "f.xml", "f.xml", &q, NULL,
+					"2026-06-10T00:00:00Z", "2", &stats),
+			 0);
+	ck_assert_int_eq(dg_db_commit(db), 0);
+	ck_assert_int_eq(stats.fresh, 2);
+	ck_assert_int_eq(query_int(db, "PRAGMA ignore_check_constraints"), 0);
+	ck_assert_int_eq(query_int(db, "SELECT count(*) FROM rates"), 2);
+	ck_assert_int_eq(run(db, "INSERT INTO rates (provider, base, quote, "
+				 "rate, as_of, fetched_at) VALUES ('ecb', "
+				 "'EUR', 'EUR', '1', '2026-06-09', "
+				 "'2026-06-10T00:00:00Z')"),
+			 SQLITE_CONSTRAINT_CHECK);
+	dg_store_stats_free(&stats);
+	dg_db_close(db);
+}
+END_TEST
+
 START_TEST(test_checks)
 {
 	sqlite3 *db = open_with_data();
@@ -1513,6 +1674,9 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_transaction_misuse);
 	tcase_add_test(tc, test_begin_busy);
 	tcase_add_test(tc, test_synchronous);
+	tcase_add_test(tc, test_checks_switch);
+	tcase_add_test(tc, test_rates_store_checks);
+	tcase_add_loop_test(tc, test_rate_row_ok, 0, DG_NELEM(rate_rows));
 	tcase_add_loop_test(tc, test_fail_mapping, 0, DG_NELEM(fail_codes));
 	tcase_add_test(tc, test_fail_uses_connection_message);
 	tcase_add_test(tc, test_fail_file_size_limit);
