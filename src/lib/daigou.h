@@ -304,10 +304,11 @@ int dg_db_synchronous(sqlite3 *db, bool full);
  * prepared again when they next run. 0 or 74. */
 int dg_db_checks(sqlite3 *db, bool on);
 /* The CHECK constraints of schema 2's rates table, in C, as strict or
- * stricter: a row it accepts, SQL accepts (any NULL refused). */
-bool dg_db_rate_row_ok(const char *provider, const char *base,
-		       const char *quote, const char *rate, const char *as_of,
-		       const char *fetched_at);
+ * stricter: a row both accept, SQL accepts (any NULL refused). The
+ * columns a document's rows share, then those of each quote. */
+bool dg_db_rate_doc_ok(const char *provider, const char *fetched_at);
+bool dg_db_rate_quote_ok(const char *base, const char *quote,
+			 const char *rate, const char *as_of);
 int dg_db_commit(sqlite3 *db);
 void dg_db_rollback(sqlite3 *db);
 /* Prepare or die-with-message helpers: return 0 or 74 (message printed). */

@@ -243,7 +243,8 @@ static const char *const migrations[] = {
 
 	/* 1 -> 2: the same tables and guarantees, with checks SQLite
 	 * evaluates cheaply. order_items and refund_lines are unchanged.
-	 * rates' checks are also dg_db_rate_row_ok's: change both. */
+	 * rates' checks are also dg_db_rate_doc_ok's and
+	 * dg_db_rate_quote_ok's: change both. */
 	"CREATE TABLE new_rates (\n"
 	"\tid INTEGER PRIMARY KEY,\n"
 	"\tprovider TEXT NOT NULL CHECK (provider <> ''),\n"
@@ -1063,14 +1064,16 @@ static bool ccy2(const char *s)
 	       s[2] >= 'A' && s[2] <= 'Z' && s[3] == '\0';
 }
 
-bool dg_db_rate_row_ok(const char *provider, const char *base,
-		       const char *quote, const char *rate, const char *as_of,
-		       const char *fetched_at)
+bool dg_db_rate_doc_ok(const char *provider, const char *fetched_at)
 {
-	return provider && *provider && ccy2(base) && ccy2(quote) &&
-	       strcmp(base, quote) && rate && rate[0] >= '0' &&
-	       rate[0] <= '9' && ascii_digit_led(as_of, 10) &&
-	       ascii_digit_led(fetched_at, 20);
+	return provider && *provider && ascii_digit_led(fetched_at, 20);
+}
+
+bool dg_db_rate_quote_ok(const char *base, const char *quote, const char *rate,
+			 const char *as_of)
+{
+	return ccy2(base) && ccy2(quote) && strcmp(base, quote) && rate &&
+	       rate[0] >= '0' && rate[0] <= '9' && ascii_digit_led(as_of, 10);
 }
 
 int dg_db_begin_read(sqlite3 *db)

@@ -375,10 +375,16 @@ static int check_rows(const struct inserter *w, const struct dg_quote *const *v,
 {
 	size_t i;
 
+	if (!dg_db_rate_doc_ok(w->provider, w->fetched_at)) {
+		dg_error("cannot store quotes from %s fetched at %s: they fail "
+			 "the rates table's checks",
+			 dg_escaped(w->provider, DG_QUOTE_MAX),
+			 dg_escaped(w->fetched_at, DG_QUOTE_MAX));
+		return DG_EXIT_SOFTWARE;
+	}
 	for (i = 0; i < n; i++) {
-		if (dg_db_rate_row_ok(w->provider, v[i]->base, v[i]->quote,
-				      v[i]->rate.text, v[i]->as_of_text,
-				      w->fetched_at))
+		if (dg_db_rate_quote_ok(v[i]->base, v[i]->quote,
+					v[i]->rate.text, v[i]->as_of_text))
 			continue;
 		dg_error("cannot store %s/%s on %s: it fails the rates "
 			 "table's checks",

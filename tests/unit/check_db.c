@@ -1262,9 +1262,10 @@ START_TEST(test_checks_switch)
 }
 END_TEST
 
-/* dg_db_rate_row_ok against the rates table's CHECKs: what it accepts,
- * SQL accepts; what SQL refuses, it refuses. ok is its verdict, sql_ok
- * SQL's where the two differ (it is stricter). */
+/* dg_db_rate_doc_ok and dg_db_rate_quote_ok against the rates table's
+ * CHECKs: what they accept, SQL accepts; what SQL refuses, they refuse.
+ * ok is their verdict, sql_ok SQL's where the two differ (they are
+ * stricter). */
 static const struct {
 	const char *provider, *base, *quote, *rate, *as_of, *fetched_at;
 	bool ok, sql_ok;
@@ -1321,7 +1322,8 @@ START_TEST(test_rate_row_ok)
 	v[3] = rate_rows[_i].rate;
 	v[4] = rate_rows[_i].as_of;
 	v[5] = rate_rows[_i].fetched_at;
-	ok = dg_db_rate_row_ok(v[0], v[1], v[2], v[3], v[4], v[5]);
+	ok = dg_db_rate_doc_ok(v[0], v[5]) &&
+	     dg_db_rate_quote_ok(v[1], v[2], v[3], v[4]);
 	ck_assert_int_eq(ok, rate_rows[_i].ok);
 	ck_assert_int_eq(dg_db_prepare(db,
 				       "INSERT INTO rates (provider, base, "
@@ -1340,8 +1342,10 @@ START_TEST(test_rate_row_ok)
 		ck_assert_int_eq(sqlite3_extended_errcode(db),
 				 SQLITE_CONSTRAINT_CHECK);
 	sqlite3_finalize(st);
-	ck_assert(!dg_db_rate_row_ok(NULL, v[1], v[2], v[3], v[4], v[5]));
-	ck_assert(!dg_db_rate_row_ok(v[0], v[1], v[2], v[3], v[4], NULL));
+	ck_assert(!dg_db_rate_doc_ok(NULL, v[5]));
+	ck_assert(!dg_db_rate_doc_ok(v[0], NULL));
+	ck_assert(!dg_db_rate_quote_ok(NULL, v[2], v[3], v[4]));
+	ck_assert(!dg_db_rate_quote_ok(v[1], v[2], NULL, v[4]));
 	dg_db_close(db);
 }
 END_TEST
