@@ -636,8 +636,10 @@ void dg_store_stats_free(struct dg_store_stats *s);
 /* Store what of q is not stored yet under provider, inside the caller's
  * transaction: the quotes of the --symbols list (NULL: all), sorted into
  * the order of the rates index and inserted through one statement per
- * pair batch. A stored quote with another value refuses the document
- * (65, message naming name) before anything is written. Then the jump
+ * pair batch, tested against the rates table's checks in C and inserted
+ * with SQLite's off (dg_db_checks; 70 for a quote they refuse). A stored
+ * quote with another value refuses the document (65, message naming
+ * name) before anything is written. Then the jump
  * valve: each pair's newest new quote against the stored quote before
  * it, more than pct percent apart logs a rate_jump event and a message
  * in stats. 0 or an exit code. */
