@@ -67,7 +67,7 @@ if [[ -n $before ]]; then
 fi
 measure baseline pay-ingest "$wl" "python3 pay_replay.py" "$count" events \
     rate "$runs" "ratio>=2" "$(copy "$work/pinned.db" "$work/python.db")" \
-    "$(q "$py") $(q "$top/bench/pay_replay.py") $(q "$work/python.db") $ev"
+    "$(q "$py") $(q "$top/bench/pay_replay.py") $(q "$work/python.db") $ev >/dev/null"
 
 # rows DB: what both must have stored, in key order.
 rows() {
