@@ -62,6 +62,7 @@ struct dg_linepipe {
 	size_t head, next, tail; /* taken <= given to workers <= read */
 	size_t bytes;		 /* line text in the queue */
 	bool quit, read_all;
+	bool reader_waits, taker_waits; /* in pthread_cond_wait */
 	int wake[2]; /* written to by close: the reader stops waiting */
 	pthread_t reader, *workers;
 	unsigned nworkers;
@@ -186,9 +187,13 @@ static bool push(struct dg_linepipe *lp, const struct dg_lp_item *it,
 		memcpy(copy, text, len);
 	}
 	pthread_mutex_lock(&lp->mu);
-	while (!lp->quit && (lp->tail - lp->head == LP_ITEMS ||
-			     (copy && lp->bytes && lp->bytes + len > LP_BYTES)))
+	while (!lp->quit &&
+	       (lp->tail - lp->head == LP_ITEMS ||
+		(copy && lp->bytes && lp->bytes + len > LP_BYTES))) {
+		lp->reader_waits = true;
 		pthread_cond_wait(&lp->can_fill, &lp->mu);
+		lp->reader_waits = false;
+	}
 	if (lp->quit) {
 		pthread_mutex_unlock(&lp->mu);
 		free(copy);
@@ -203,11 +208,21 @@ static bool push(struct dg_linepipe *lp, const struct dg_lp_item *it,
 	if (copy) {
 		lp->bytes += len;
 		pthread_cond_signal(&lp->can_work);
-	} else {
+	} else if (lp->taker_waits) {
 		pthread_cond_signal(&lp->ready);
 	}
 	pthread_mutex_unlock(&lp->mu);
 	return true;
+}
+
+/* The queue has drained to half (or the reader waits for a line longer
+ * than half of LP_BYTES): the reader, when it waits, goes on. Waking it
+ * for every item taken would cost two context switches a line. */
+static void wake_reader(struct dg_linepipe *lp)
+{
+	if (lp->reader_waits && lp->tail - lp->head <= LP_ITEMS / 2 &&
+	    lp->bytes <= LP_BYTES / 2)
+		pthread_cond_signal(&lp->can_fill);
 }
 
 static bool blank(const char *s, size_t len)
@@ -304,8 +319,9 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&lp->mu);
 		s->done = true;
 		lp->bytes -= s->len;
-		pthread_cond_signal(&lp->ready);
-		pthread_cond_signal(&lp->can_fill);
+		if (lp->taker_waits && s == at(lp, lp->head))
+			pthread_cond_signal(&lp->ready);
+		wake_reader(lp);
 	}
 	pthread_mutex_unlock(&lp->mu);
 	if (lp->ops.finish)
@@ -361,12 +377,15 @@ void dg_linepipe_next(struct dg_linepipe *lp, struct dg_lp_item *it)
 	struct slot *s;
 
 	pthread_mutex_lock(&lp->mu);
-	while (lp->head == lp->tail || !at(lp, lp->head)->done)
+	while (lp->head == lp->tail || !at(lp, lp->head)->done) {
+		lp->taker_waits = true;
 		pthread_cond_wait(&lp->ready, &lp->mu);
+		lp->taker_waits = false;
+	}
 	s = at(lp, lp->head++);
 	*it = s->it;
 	s->it.result = NULL;
-	pthread_cond_signal(&lp->can_fill);
+	wake_reader(lp);
 	pthread_mutex_unlock(&lp->mu);
 }
 
