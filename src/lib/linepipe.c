@@ -302,6 +302,11 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&lp->mu);
 	for (;;) {
+		/* the taker may have passed items no worker looked at
+		 * (files' items, done when read): their slots may hold
+		 * newer lines by now */
+		if (lp->next < lp->head)
+			lp->next = lp->head;
 		while (lp->next < lp->tail && at(lp, lp->next)->done)
 			lp->next++; /* not a line */
 		if (lp->quit || (lp->next == lp->tail && lp->read_all))

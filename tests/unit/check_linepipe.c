@@ -27,7 +27,7 @@ static char *write_temp(const char *text, size_t len)
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long worked;
-static bool gate_open = true;
+static bool gate_open = true, slow_taken;
 
 /* The result: the line number, checked against the text "N ...". */
 static void *work_lineno(void *state, const struct dg_lp_item *it,
@@ -235,6 +235,74 @@ START_TEST(test_bounded_bytes)
 }
 END_TEST
 
+/* work_lineno, the first line worked slowly: the other workers go on
+ * meanwhile. */
+static void *work_first_slow(void *state, const struct dg_lp_item *it,
+			     const char *line, size_t len)
+{
+	bool first;
+
+	ck_assert_ptr_nonnull(line);
+	pthread_mutex_lock(&mu);
+	first = !slow_taken;
+	slow_taken = true;
+	pthread_mutex_unlock(&mu);
+	if (first)
+		usleep(300000);
+	return work_lineno(state, it, line, len);
+}
+
+static void *start_held(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+/* The workers start late, after the queue has filled behind the file's
+ * item, which the taker has already taken: its slot holds a newer line
+ * by then, which no worker may take out of turn. */
+START_TEST(test_workers_late)
+{
+	static const struct dg_lp_ops held = {
+		.start = start_held, .work = work_first_slow, .drop = drop};
+	unsigned long nlines, ln;
+	char *text = numbered(3000, &nlines);
+	char *path = write_temp(text, strlen(text));
+	char *files[] = {path};
+	struct dg_linepipe *lp;
+	struct dg_lp_item it;
+
+	gate_open = false;
+	worked = 0;
+	lp = dg_linepipe_open(files, 1, 1000, 2, &held);
+	dg_linepipe_next(lp, &it);
+	ck_assert_int_eq(it.kind, DG_LP_FILE);
+	usleep(200000); /* the reader fills the queue meanwhile */
+	pthread_mutex_lock(&mu);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&mu);
+	for (ln = 1; ln <= nlines; ln++) {
+		if (ln % 101 == 0)
+			continue;
+		dg_linepipe_next(lp, &it);
+		ck_assert_int_eq(it.kind, DG_LP_LINE);
+		ck_assert_uint_eq(it.lineno, ln);
+		ck_assert_uint_eq((uintptr_t)it.result, ln);
+	}
+	dg_linepipe_next(lp, &it);
+	ck_assert_int_eq(it.kind, DG_LP_END);
+	dg_linepipe_close(lp);
+	unlink(path);
+	free(path);
+	free(text);
+}
+END_TEST
+
 /* Closing with the input left open (a pipe nobody closes) returns. */
 START_TEST(test_close_open_input)
 {
@@ -269,6 +337,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_bounded_items);
 	tcase_add_test(tc, test_bounded_bytes);
+	tcase_add_test(tc, test_workers_late);
 	tcase_add_test(tc, test_close_open_input);
 	suite_add_tcase(s, tc);
 	return s;
