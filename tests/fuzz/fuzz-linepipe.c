@@ -21,19 +21,29 @@
 
 #include "daigou.h"
 
-static char path[] = "/tmp/fuzz-linepipe.XXXXXX";
+static char *path;
+
+static void remove_temp(void)
+{
+	unlink(path);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *dir;
 	int fd;
 
 	(void)argc;
 	(void)argv;
 	fuzz_init("fuzz-linepipe");
+	dir = getenv("TMPDIR");
+	path = dg_xasprintf("%s/fuzz-linepipe.XXXXXX",
+			    dir && *dir ? dir : "/tmp");
 	fd = mkstemp(path);
 	if (fd < 0)
 		fuzz_fail("cannot make a temporary file");
 	close(fd);
+	atexit(remove_temp);
 	return 0;
 }
 

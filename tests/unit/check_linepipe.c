@@ -15,7 +15,9 @@
 
 static char *write_temp(const char *text, size_t len)
 {
-	char *path = dg_xstrdup("/tmp/check_linepipe.XXXXXX");
+	const char *dir = getenv("TMPDIR");
+	char *path = dg_xasprintf("%s/check_linepipe.XXXXXX",
+				  dir && *dir ? dir : "/tmp");
 	int fd = mkstemp(path);
 
 	ck_assert_int_ge(fd, 0);
