@@ -8,9 +8,12 @@
 #   pay-ingest --jsonl --no-verify   the replay (500 events a transaction);
 #   python3                          bench/pay_replay.py, a plain script
 #                                    (json + hashlib + sqlite3) doing the
-#                                    same parse, key lookup, comparison,
-#                                    insert and order state, with the same
-#                                    SQL and transaction size.
+#                                    same checks (duplicate keys at every
+#                                    depth, depth, ids, currencies, Stripe
+#                                    units), key lookup, comparison, insert,
+#                                    flags and order state, with the same
+#                                    SQL and transaction size, and printing
+#                                    the same rows.
 # After the timing, the two databases must hold the same payments (every
 # column but the row id) and order states, or the bench fails. Reports
 # events per second, the ratio and peak memory. Goal: at least twice the
@@ -64,7 +67,7 @@ if [[ -n $before ]]; then
 fi
 measure baseline pay-ingest "$wl" "python3 pay_replay.py" "$count" events \
     rate "$runs" "ratio>=2" "$(copy "$work/pinned.db" "$work/python.db")" \
-    "$(q "$py") $(q "$top/bench/pay_replay.py") $(q "$work/python.db") $ev"
+    "$(q "$py") $(q "$top/bench/pay_replay.py") $(q "$work/python.db") $ev >/dev/null"
 
 # rows DB: what both must have stored, in key order.
 rows() {

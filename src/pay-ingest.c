@@ -31,7 +31,7 @@ static const char usage[] =
 	"                  [--max-body BYTES] [--strict] [FILE ...]\n"
 	"       pay-ingest [-hqv] [--db PATH] [--json] --gateway NAME "
 	"--jsonl --no-verify\n"
-	"                  [--batch N] [--strict] [FILE ...]\n"
+	"                  [--batch N] [--threads N] [--strict] [FILE ...]\n"
 	"       pay-ingest --cgi --gateway NAME [--db PATH] [--secret-file "
 	"FILE]\n"
 	"                  [--no-verify] [--tolerance SECONDS] "
@@ -52,7 +52,7 @@ struct options {
 	const char *webhook_id;
 	struct dg_paypal_headers pp; /* --paypal-header */
 	bool no_verify, jsonl, strict, cgi;
-	long tolerance, max_body, batch;
+	long tolerance, max_body, batch, threads;
 };
 
 enum {
@@ -69,6 +69,7 @@ enum {
 	OPT_BATCH,
 	OPT_STRICT,
 	OPT_CGI,
+	OPT_THREADS,
 };
 
 static const struct option longopts[] = {
@@ -86,6 +87,7 @@ static const struct option longopts[] = {
 	{"batch", 1, NULL, OPT_BATCH},
 	{"strict", 0, NULL, OPT_STRICT},
 	{"cgi", 0, NULL, OPT_CGI},
+	{"threads", 1, NULL, OPT_THREADS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -184,6 +186,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_CGI:
 			o->cgi = true;
 			break;
+		case OPT_THREADS:
+			o->threads = dg_number_arg(usage, "--threads", optarg,
+						   1, 64);
+			break;
 		default:
 			dg_usage_error(usage, "unknown option (see --help)");
 		}
@@ -198,6 +204,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dg_usage_error(usage, "--batch goes with --jsonl");
 	if (!o->batch)
 		o->batch = DEFAULT_BATCH;
+	if (o->threads && !o->jsonl)
+		dg_usage_error(usage, "--threads goes with --jsonl");
+	if (!o->threads)
+		o->threads = (long)dg_linepipe_cores();
 	if (o->cgi &&
 	    (o->jsonl || o->signature || o->pp.transmission_id ||
 	     o->pp.transmission_time || o->pp.transmission_sig ||
@@ -624,27 +634,57 @@ static int run_files(struct ctx *c, int nfiles, char **files)
 
 /* ------------------------------------------------------------- --jsonl */
 
+/*
+ * A replay: the lines are read and parsed by the threads of a line pipe
+ * (linepipe.c), --threads of them, and come back to this thread in input
+ * order, to be stored in batches by it alone. Parsing touches neither
+ * the database nor the output, so the rows, the messages and the
+ * transactions are those of a loop over the lines.
+ */
 struct batch {
 	struct ctx *c;
-	struct dg_json_arena *arena; /* each line's document */
 	struct payload *p;
 	size_t n, cap;
-	bool stop;
 };
 
-/* One line into the batch: parsed like a payload file, its digest that
- * of the line as exported. */
-static void take_line(struct batch *b, const char *name, unsigned long lineno,
-		      const char *text, size_t len)
+/* A parse thread's state. */
+struct parser {
+	const char *gateway;
+	struct dg_json_arena *arena; /* each line's document */
+};
+
+static void *parse_start(void *arg)
 {
-	struct payload *p = &b->p[b->n++];
+	const struct ctx *c = arg;
+	struct parser *ps = dg_xcalloc(1, sizeof(*ps));
+
+	ps->gateway = c->o->gateway;
+	ps->arena = dg_json_arena_new();
+	return ps;
+}
+
+static void parse_finish(void *state)
+{
+	struct parser *ps = state;
+
+	dg_json_arena_free(ps->arena);
+	free(ps);
+	dg_quote_release();
+}
+
+/* One line, in a parse thread: parsed like a payload file, its digest
+ * that of the line as exported. */
+static void *parse_line(void *state, const struct dg_lp_item *it,
+			const char *text, size_t len)
+{
+	struct parser *ps = state;
+	struct payload *p = dg_xcalloc(1, sizeof(*p));
 	char *err = NULL;
 
-	memset(p, 0, sizeof(*p));
-	p->where = dg_xasprintf("%s:%lu", dg_escaped(name, DG_QUOTE_PATH_MAX),
-				lineno);
+	p->where = dg_xasprintf(
+		"%s:%lu", dg_escaped(it->name, DG_QUOTE_PATH_MAX), it->lineno);
 	dg_sha256_hex(text, len, p->sha);
-	if (dg_pay_parse_arena(b->arena, b->c->o->gateway, text, len, &p->ev,
+	if (dg_pay_parse_arena(ps->arena, ps->gateway, text, len, &p->ev,
 			       &err)) {
 		p->error = dg_xasprintf("%s: %s", p->where, err);
 		free(err);
@@ -653,6 +693,14 @@ static void take_line(struct batch *b, const char *name, unsigned long lineno,
 	} else if (p->ev.ignored) {
 		p->result = DG_PAY_IGNORED;
 	}
+	return p;
+}
+
+static void parse_drop(void *arg, void *result)
+{
+	(void)arg;
+	payload_clear(result);
+	free(result);
 }
 
 /* A line that cannot be taken (over the cap): a rejected row in turn. */
@@ -733,170 +781,88 @@ out:
 	return worst;
 }
 
-/*
- * Lines of a JSON Lines file as dg_read_line gives them (the newline
- * kept, a line longer than cap bytes with it skipped whole: -2), but
- * read in large blocks and handed out in place: no copy, no call per
- * byte. A line stays valid until the next call.
- */
-struct lines {
-	FILE *fp;
-	char *buf;
-	size_t size, pos, end, cap;
-	bool eof;
-};
-
-#define LINES_BLOCK (256 * 1024)
-
-/* More input after buf[pos..end): moved to the front, the buffer grown
- * when full. 0, or -1 on a read error. */
-static int lines_fill(struct lines *l)
+/* The pending batch of a replay that stops without storing it. */
+static void drop_batch(struct batch *b)
 {
-	size_t n;
+	size_t k;
 
-	if (l->pos) {
-		memmove(l->buf, l->buf + l->pos, l->end - l->pos);
-		l->end -= l->pos;
-		l->pos = 0;
-	}
-	if (l->end == l->size) {
-		l->size = l->size ? l->size * 2 : LINES_BLOCK;
-		l->buf = dg_xrealloc(l->buf, l->size);
-	}
-	n = fread(l->buf + l->end, 1, l->size - l->end, l->fp);
-	l->end += n;
-	if (ferror(l->fp))
-		return -1;
-	if (n == 0)
-		l->eof = true;
-	return 0;
+	for (k = 0; k < b->n; k++)
+		payload_clear(&b->p[k]);
+	b->n = 0;
 }
 
-/* The next line: its length (> 0), 0 at the end, -1 a read error, -2 a
- * line over the cap (skipped). */
-static ssize_t lines_next(struct lines *l, const char **line)
+/* One item of the pipe, in turn; 0 or the worst status. */
+static int replay_item(struct batch *b, struct dg_lp_item *it, bool *stop)
 {
-	size_t scanned = 0, avail, len;
-	char *nl;
-
-	for (;;) {
-		avail = l->end - l->pos;
-		nl = avail > scanned ? memchr(l->buf + l->pos + scanned, '\n',
-					      avail - scanned)
-				     : NULL;
-		if (nl) {
-			len = (size_t)(nl - (l->buf + l->pos)) + 1;
-			break;
-		}
-		scanned = avail;
-		if (scanned > l->cap)
-			goto skip;
-		if (l->eof) {
-			if (!avail)
-				return 0;
-			len = avail;
-			break;
-		}
-		if (lines_fill(l)) /* the line moves to the front */
-			return -1;
-	}
-	if (len > l->cap) {
-		l->pos += len;
-		return -2;
-	}
-	*line = l->buf + l->pos;
-	l->pos += len;
-	return (ssize_t)len;
-skip: /* over the cap: dropped up to its newline */
-	for (;;) {
-		l->pos = l->end;
-		if (l->eof)
-			return -2;
-		if (lines_fill(l))
-			return -1;
-		if (l->end > l->pos &&
-		    (nl = memchr(l->buf + l->pos, '\n', l->end - l->pos))) {
-			l->pos = (size_t)(nl - l->buf) + 1;
-			return -2;
-		}
-	}
-}
-
-/* One JSON Lines file (or stdin) in batches; 0 or the worst status. */
-static int jsonl_file(struct batch *b, const char *path, bool *stop)
-{
-	bool in = !strcmp(path, "-");
-	const char *name = in ? "<stdin>" : path;
-	size_t cap = (size_t)b->c->o->max_body, k;
-	unsigned long lineno = 0;
-	FILE *fp = in ? stdin : fopen(path, "rb");
-	struct lines lr = {.fp = fp, .cap = cap};
+	const struct options *o = b->c->o;
+	struct payload *p;
 	int worst = 0;
-	const char *line = NULL;
-	ssize_t len;
 
-	if (!fp) {
-		dg_error("cannot open %s: %s", dg_quoted_path(path),
-			 strerror(errno));
-		*stop = b->c->o->strict;
-		return DG_EXIT_NOINPUT;
-	}
-	while (!*stop && (len = lines_next(&lr, &line)) != 0) {
-		lineno++;
-		if (len == -1) {
-			dg_error("cannot read %s: %s", dg_quoted_path(name),
-				 strerror(errno));
-			worst = DG_EXIT_IOERR;
-			*stop = true;
-			break;
+	switch (it->kind) {
+	case DG_LP_FILE: /* the rows before a file's message come first */
+		worst = run_batch(b, stop);
+		if (!*stop && it->err) {
+			dg_error("cannot open %s: %s", dg_quoted_path(it->path),
+				 strerror(it->err));
+			*stop = o->strict;
+			worst = dg_exit_worst(worst, DG_EXIT_NOINPUT);
 		}
-		if (len == -2) {
-			bad_line(b, dg_xasprintf(
-					    "%s:%lu: line over the cap of "
-					    "%zu bytes (--max-body)",
-					    dg_escaped(name, DG_QUOTE_PATH_MAX),
-					    lineno, cap));
-		} else {
-			for (k = 0; k < (size_t)len &&
-				    (line[k] == ' ' || line[k] == '\t' ||
-				     line[k] == '\r' || line[k] == '\n');
-			     k++)
-				;
-			if (k == (size_t)len)
-				continue; /* a blank line */
-			take_line(b, name, lineno, line, (size_t)len);
-		}
-		if (b->n == b->cap ||
-		    (b->c->o->strict && b->p[b->n - 1].status &&
-		     b->p[b->n - 1].status != DG_EXIT_FINDING))
-			worst = dg_exit_worst(worst, run_batch(b, stop));
+		return worst;
+	case DG_LP_READ_ERROR:
+		dg_error("cannot read %s: %s", dg_quoted_path(it->name),
+			 strerror(it->err));
+		drop_batch(b);
+		*stop = true;
+		return DG_EXIT_IOERR;
+	case DG_LP_END:
+		*stop = true;
+		return run_batch(b, stop);
+	case DG_LP_LONG:
+		bad_line(b,
+			 dg_xasprintf("%s:%lu: line over the cap of %zu bytes "
+				      "(--max-body)",
+				      dg_escaped(it->name, DG_QUOTE_PATH_MAX),
+				      it->lineno, (size_t)o->max_body));
+		break;
+	case DG_LP_LINE:
+		p = it->result;
+		b->p[b->n++] = *p;
+		free(p);
+		break;
 	}
-	free(lr.buf);
-	if (!in)
-		fclose(fp);
+	p = &b->p[b->n - 1];
+	if (b->n == b->cap ||
+	    (o->strict && p->status && p->status != DG_EXIT_FINDING))
+		worst = run_batch(b, stop);
 	return worst;
 }
 
 static int run_jsonl(struct ctx *c, int nfiles, char **files)
 {
+	static char stdin_name[] = "-";
+	char *only_stdin[] = {stdin_name};
 	struct batch b = {.c = c, .cap = (size_t)c->o->batch};
+	struct dg_lp_ops ops = {.start = parse_start,
+				.work = parse_line,
+				.finish = parse_finish,
+				.drop = parse_drop,
+				.arg = c};
+	struct dg_linepipe *lp;
+	struct dg_lp_item it;
 	bool stop = false;
-	int worst = 0, i;
+	int worst = 0;
 
 	b.p = dg_xcalloc(b.cap, sizeof(*b.p));
-	b.arena = dg_json_arena_new();
-	for (i = 0; i < (nfiles ? nfiles : 1) && !stop; i++) {
-		/* the rows before a file's message come first */
-		worst = dg_exit_worst(worst, run_batch(&b, &stop));
-		if (!stop)
-			worst = dg_exit_worst(
-				worst,
-				jsonl_file(&b, nfiles ? files[i] : "-", &stop));
+	lp = dg_linepipe_open(nfiles ? files : only_stdin, nfiles ? nfiles : 1,
+			      (size_t)c->o->max_body, (unsigned)c->o->threads,
+			      &ops);
+	while (!stop) {
+		dg_linepipe_next(lp, &it);
+		worst = dg_exit_worst(worst, replay_item(&b, &it, &stop));
 	}
-	if (!stop)
-		worst = dg_exit_worst(worst, run_batch(&b, &stop));
+	dg_linepipe_close(lp);
+	drop_batch(&b);
 	free(b.p);
-	dg_json_arena_free(b.arena);
 	return worst;
 }
 

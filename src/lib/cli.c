@@ -180,17 +180,29 @@ char *dg_xstrndup(const char *s, size_t n)
 /*
  * Untrusted text in messages. Eight rotating slots, so that one message
  * can quote several texts; each is allocated to fit, and bounded because
- * the text is cut at a maximum whatever its length.
+ * the text is cut at a maximum whatever its length. Each thread has its
+ * own slots (a parse thread quotes while another prints).
  */
 #define QUOTE_SLOTS 8
 
+static _Thread_local char *slots[QUOTE_SLOTS];
+static _Thread_local unsigned next_slot;
+
+void dg_quote_release(void)
+{
+	unsigned i;
+
+	for (i = 0; i < QUOTE_SLOTS; i++) {
+		free(slots[i]);
+		slots[i] = NULL;
+	}
+}
+
 static const char *quote_cut(const char *s, size_t len, size_t max, bool quote)
 {
-	static char *slots[QUOTE_SLOTS];
-	static unsigned next;
 	static const char hex[] = "0123456789abcdef";
 	size_t i, n = len > max ? max : len, size = n * 4 + 48;
-	char **slot = &slots[next++ % QUOTE_SLOTS], *p;
+	char **slot = &slots[next_slot++ % QUOTE_SLOTS], *p;
 
 	if (!s)
 		return "(none)";

@@ -92,6 +92,9 @@ const char *dg_quoted_path(const char *path);
  * such as the file name of a "FILE:LINE: " prefix (DG_QUOTE_PATH_MAX)
  * or a provider's own error message. */
 const char *dg_escaped(const char *s, size_t max);
+/* Frees the calling thread's quoting slots: a thread that quoted calls
+ * it before it ends. */
+void dg_quote_release(void);
 /* snprintf that dies (70) on truncation. */
 void dg_xsnprintf(char *buf, size_t len, const char *fmt, ...) DG_PRINTF(3, 4);
 
@@ -1144,6 +1147,56 @@ bool dg_recon_over(const struct dg_recon_total *t, int64_t threshold);
 #define DG_PERCENT_SIZE 48
 void dg_recon_percent(const struct dg_recon_total *t,
 		      char buf[DG_PERCENT_SIZE]);
+
+/* ------------------------------------------------------------------ */
+/* linepipe.c: lines parsed by several threads, taken back in order    */
+
+/* What the pipe gives, in input order: for each file a DG_LP_FILE (err:
+ * it could not be opened, errno), then its lines that are not blank
+ * (DG_LP_LINE, with work's result) and those over the cap (DG_LP_LONG);
+ * DG_LP_READ_ERROR (errno in err) ends the input; DG_LP_END follows the
+ * last file. Nothing follows DG_LP_READ_ERROR or DG_LP_END: call
+ * dg_linepipe_next no more. */
+enum dg_lp_kind {
+	DG_LP_FILE,
+	DG_LP_LINE,
+	DG_LP_LONG,
+	DG_LP_READ_ERROR,
+	DG_LP_END,
+};
+struct dg_lp_item {
+	enum dg_lp_kind kind;
+	const char *path; /* as given: "-" is stdin */
+	const char *name; /* as shown: "<stdin>" for "-" */
+	unsigned long lineno;
+	int err;
+	void *result; /* DG_LP_LINE: work's, now the caller's */
+};
+/* Run in each worker thread: start gives the thread's state, work turns
+ * one line (len bytes, its newline kept, not NUL-terminated) into a
+ * result, finish ends the thread. drop frees a result never taken. work
+ * may use only what is safe in several threads at once. */
+struct dg_lp_ops {
+	void *(*start)(void *arg);
+	void *(*work)(void *state, const struct dg_lp_item *it,
+		      const char *line, size_t len);
+	void (*finish)(void *state);
+	void (*drop)(void *arg, void *result);
+	void *arg;
+};
+struct dg_linepipe;
+/* Starts reading files[0..nfiles) ("-" stdin) with threads workers
+ * (1..64); lines longer than cap bytes are DG_LP_LONG. */
+struct dg_linepipe *dg_linepipe_open(char **files, int nfiles, size_t cap,
+				     unsigned threads,
+				     const struct dg_lp_ops *ops);
+/* The next item in input order, waiting for it. */
+void dg_linepipe_next(struct dg_linepipe *lp, struct dg_lp_item *it);
+/* Stops the threads (without waiting for more input) and frees what was
+ * not taken. */
+void dg_linepipe_close(struct dg_linepipe *lp);
+/* The online processors, 1 to 64. */
+unsigned dg_linepipe_cores(void);
 
 /* Last, after every system header: see banned.h. */
 #include "banned.h"

@@ -5,6 +5,7 @@
  * integer count of minor units where a gateway sends those.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,15 +271,20 @@ static void arena_free(void *p)
 	free(p);
 }
 
+/* Once, whichever thread makes the first arena; the hashtable seed too,
+ * before parse threads make objects at once. */
+static void arena_install(void)
+{
+	json_object_seed(0);
+	json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
 struct dg_json_arena *dg_json_arena_new(void)
 {
-	static bool installed;
+	static pthread_once_t installed = PTHREAD_ONCE_INIT;
 	struct dg_json_arena *a = dg_xcalloc(1, sizeof(*a));
 
-	if (!installed) {
-		json_set_alloc_funcs(arena_malloc, arena_free);
-		installed = true;
-	}
+	pthread_once(&installed, arena_install);
 	a->first = a->cur = arena_block_new(ARENA_BLOCK);
 	return a;
 }
