@@ -1239,6 +1239,7 @@ static void scgi_batch(void *arg, struct dg_scgi_req **reqs, size_t n)
 	char *s;
 	int ret;
 
+	dg_debug("a batch of %zu requests", n);
 	if ((ret = tick(c))) {
 		for (i = 0; i < n; i++)
 			scgi_refuse(reqs[i], 500, "server error");
@@ -1257,7 +1258,7 @@ static void scgi_batch(void *arg, struct dg_scgi_req **reqs, size_t n)
 		}
 		payload_clear(&ps[i]);
 	}
-	dg_debug("a batch of %zu requests, %zu recorded together", n, nrec);
+	dg_debug("the batch answered: %zu of %zu in one transaction", nrec, n);
 out:
 	free(rec);
 	free(ps);
