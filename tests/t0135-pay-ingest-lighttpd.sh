@@ -244,7 +244,7 @@ test_expect_success 'the secret is passed as a 0600 file and never in argv' '
     else
         cmdline=$W/www/webhook/stripe
     fi &&
-    grep -q -- "--secret-file $SECRET" "$cmdline" &&
+    grep -qF "$SECRET" "$cmdline" &&
     ! grep -q whsec_test "$cmdline"
 '
 
