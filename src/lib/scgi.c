@@ -306,6 +306,13 @@ static void conn_advance(struct server *sv, struct conn *c)
 		c->state = C_BODY;
 	}
 	if (c->state == C_BODY && c->len >= c->need) {
+		/* the buffer may have moved since: the head points into
+		 * it again (it parsed before, it parses the same now) */
+		dg_scgi_head_free(&r->head);
+		if (dg_scgi_parse_head(c->buf, c->len, s->max_head, &r->head,
+				       &r->why))
+			dg_die(DG_EXIT_SOFTWARE, "an SCGI head parsed twice "
+						 "differently");
 		r->body = c->buf + r->head.body_off;
 		r->body_len = r->head.content_length;
 		c->buf[c->need] = '\0'; /* bytes past the body are not its */
