@@ -6,8 +6,10 @@
 # closed at --client-timeout; a body over the cap is 413 unread; the
 # requests complete at one moment are recorded in one transaction; SIGHUP
 # reads the secret again; SIGTERM in the middle of a batch finishes and
-# answers it, then exits 0; the socket on descriptor 3 (LISTEN_FDS) and a
-# TCP address serve too. Last, t0136's storm through lighttpd's mod_scgi.
+# answers it, then exits 0; a request whose recording fails is answered
+# alone and the others of its batch are committed; the socket on
+# descriptor 3 (LISTEN_FDS) and a TCP address serve too. Last, t0136's
+# storm through lighttpd's mod_scgi.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -256,6 +258,39 @@ EOF
     count_payments 9
 '
 
+test_expect_success 'one request of a batch fails: answered alone, the others committed' '
+    test_sql "$DB" "CREATE TRIGGER planted BEFORE INSERT ON payments WHEN NEW.gateway_txn_id = ${SQ}f_bad${SQ} BEGIN SELECT RAISE(ABORT, ${SQ}planted failure${SQ}); END" &&
+    "$PYTHON3" "$CLIENT" hold "$DB" held release &
+    holder=$!
+    wait_for held || return 1
+    : >"$TRASH/server.log"
+    post f_0 &
+    first=$!
+    wait_for "$TRASH/server.log" "a batch of 1 requests" || return 1
+    for i in 1 bad 2; do
+        charge "f_$i" >"f_$i.json" || return 1
+        SCGI_SENT=sent.$i "$PYTHON3" "$CLIENT" request "$SOCK" POST \
+            "f_$i.json" \
+            "HTTP_STRIPE_SIGNATURE=$(sign "f_$i.json")" >"answer.$i" &
+    done
+    for i in 1 bad 2; do wait_for "sent.$i" || return 1; done &&
+    : >release &&
+    wait "$holder" &&
+    wait "$first" &&
+    wait &&
+    recorded f_1 >expect && test_cmp expect answer.1 &&
+    recorded f_2 >expect && test_cmp expect answer.2 &&
+    printf "Status: 500 Internal Server Error\nContent-Type: application/json\n\n{\"status\":500,\"result\":\"error\",\"reason\":\"database unavailable\"}\n" >expect &&
+    test_cmp expect answer.bad &&
+    grep "a batch of 3 requests" "$TRASH/server.log" &&
+    grep "planted failure" "$TRASH/server.log" &&
+    test_sql "$DB" "DROP TRIGGER planted" &&
+    test_sql "$DB" "SELECT gateway_txn_id FROM payments WHERE gateway_txn_id LIKE ${SQ}f\_%${SQ} ESCAPE ${SQ}\\${SQ} ORDER BY 1" >actual &&
+    printf "f_0\nf_1\nf_2\n" >expect &&
+    test_cmp expect actual &&
+    count_payments 12
+'
+
 test_expect_success 'SIGTERM in the middle of a batch: answered, then exit 0' '
     serve log --listen "$PWD/t.sock" || return 1
     "$PYTHON3" "$CLIENT" hold "$DB" held release &
@@ -279,7 +314,7 @@ test_expect_success 'SIGTERM in the middle of a batch: answered, then exit 0' '
     echo "(closed, no answer)" >expect &&
     test_cmp expect stall.out &&
     test ! -e t.sock &&
-    count_payments 10
+    count_payments 13
 '
 
 test_expect_success 'a request that does not come whole in time: closed unanswered' '
@@ -292,7 +327,7 @@ test_expect_success 'a request that does not come whole in time: closed unanswer
     kill -TERM "$SERVER" &&
     wait "$SERVER" &&
     SERVER= &&
-    count_payments 10
+    count_payments 13
 '
 
 test_expect_success 'HOST:PORT, and the socket of a supervisor on descriptor 3' '
@@ -317,7 +352,7 @@ s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
     kill -TERM "$SERVER" &&
     wait "$SERVER" &&
     SERVER= &&
-    count_payments 12
+    count_payments 15
 '
 
 test_expect_success 'usage: --scgi with a FILE, --listen alone, both endpoints, no socket' '
