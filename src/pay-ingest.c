@@ -306,6 +306,7 @@ struct ctx {
 	char now[DG_RFC3339_SIZE];
 	struct dg_out *out;
 	unsigned long recorded, duplicate, conflict, rejected, ignored;
+	bool batched; /* --scgi: a rejection's event goes in the batch */
 };
 
 /* What one payload gave. */
@@ -318,6 +319,7 @@ struct payload {
 	int http;		     /* the CGI answer */
 	char *where;		     /* for messages: the file, FILE:LINE */
 	char sha[65];
+	char *reject_event; /* batched: the payment_rejected detail */
 };
 
 /* The outcomes of a payload whose transaction was rolled back: no
@@ -339,6 +341,7 @@ static void payload_clear(struct payload *p)
 	dg_pay_event_free(&p->ev);
 	free(p->error);
 	free(p->where);
+	free(p->reject_event);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -427,6 +430,14 @@ static enum dg_sig verify(struct ctx *c, const struct dg_paypal_headers *pp,
 	return r;
 }
 
+/* The payment_rejected event of a rejected payload, in the open
+ * transaction. */
+static int reject_event(struct ctx *c, const char *detail)
+{
+	return dg_paystore_event(c->store, c->now, "payment_rejected",
+				 c->o->gateway, detail);
+}
+
 /* A rejected payload: a payment_rejected event, nothing else. */
 static int reject(struct ctx *c, const char *name, const char *why)
 {
@@ -434,8 +445,7 @@ static int reject(struct ctx *c, const char *name, const char *why)
 	int ret;
 
 	if (!(ret = dg_db_begin(c->db))) {
-		ret = dg_paystore_event(c->store, c->now, "payment_rejected",
-					c->o->gateway, detail);
+		ret = reject_event(c, detail);
 		ret = ret ? ret : dg_db_commit(c->db);
 		if (ret)
 			dg_db_rollback(c->db);
@@ -515,6 +525,12 @@ static bool prepare(struct ctx *c, const char *name, const char *body,
 			p->result = DG_PAY_REJECTED;
 			p->status = DG_EXIT_DATAERR;
 			p->http = 401;
+			if (c->batched) { /* its event with the batch's facts */
+				p->reject_event =
+					dg_xasprintf("%s %s: %s", c->o->gateway,
+						     name, p->error);
+				return false;
+			}
 			if ((ret = reject(c, name, p->error))) {
 				p->status = ret;
 				p->http = db_http(ret);
@@ -1193,9 +1209,22 @@ static bool scgi_prepare(struct ctx *c, struct dg_scgi_req *r,
 	return prepare(c, p->where, r->body, r->body_len, sig, &pp, p);
 }
 
-/* The facts of the payloads marked rec in one transaction, each under a
- * savepoint: one that fails is answered on its own and the others are
- * committed; a failed BEGIN or COMMIT fails them all. */
+/* A part of the batch the database did not take: a rejection keeps its
+ * reason (as reject() does), facts get no answer. */
+static void part_failed(struct payload *p, int ret)
+{
+	if (p->reject_event) {
+		p->status = ret;
+		p->http = db_http(ret);
+	} else {
+		db_failed(p, ret);
+	}
+}
+
+/* The facts of the payloads marked rec, and the events of the rejected
+ * ones, in one transaction, each under a savepoint: one that fails is
+ * answered on its own and the others are committed; a failed BEGIN or
+ * COMMIT fails them all. */
 static void record_batch(struct ctx *c, struct payload *ps, const bool *rec,
 			 size_t n)
 {
@@ -1211,10 +1240,11 @@ static void record_batch(struct ctx *c, struct payload *ps, const bool *rec,
 			dg_db_rollback(c->db);
 			goto fail;
 		}
-		if (!(ret = record_facts(c, &ps[i])) &&
-		    !(ret = dg_db_release(c->db)))
+		ret = ps[i].reject_event ? reject_event(c, ps[i].reject_event)
+					 : record_facts(c, &ps[i]);
+		if (!ret && !(ret = dg_db_release(c->db)))
 			continue;
-		db_failed(&ps[i], ret);
+		part_failed(&ps[i], ret);
 		if ((ret = dg_db_rollback_part(c->db))) {
 			dg_db_rollback(c->db);
 			goto fail; /* the transaction is gone, and the rest */
@@ -1225,7 +1255,7 @@ static void record_batch(struct ctx *c, struct payload *ps, const bool *rec,
 fail:
 	for (k = 0; k < n; k++)
 		if (rec[k] && ps[k].http != 500 && ps[k].http != 503)
-			db_failed(&ps[k], ret);
+			part_failed(&ps[k], ret);
 }
 
 /* The requests complete at one moment: checked and verified one by one,
@@ -1246,7 +1276,8 @@ static void scgi_batch(void *arg, struct dg_scgi_req **reqs, size_t n)
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if ((rec[i] = scgi_prepare(c, reqs[i], &ps[i])))
+		if ((rec[i] = scgi_prepare(c, reqs[i], &ps[i]) ||
+			      ps[i].reject_event))
 			nrec++;
 	if (nrec)
 		record_batch(c, ps, rec, n);
@@ -1311,6 +1342,7 @@ static int run_scgi(struct ctx *c)
 	};
 	int ret;
 
+	c->batched = true;
 	ret = c->o->listen ? dg_scgi_listen(c->o->listen, &sv.listen_fd)
 			   : dg_scgi_inherited(&sv.listen_fd);
 	if (ret)

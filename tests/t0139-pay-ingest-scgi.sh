@@ -220,6 +220,9 @@ test_expect_success 'SIGHUP: the secret read again' '
     head -n 1 answer >actual &&
     echo "Status: 401 Unauthorized" >expect &&
     test_cmp expect actual &&
+    test_sql "$DB" "SELECT detail FROM events WHERE kind = ${SQ}payment_rejected${SQ}" >actual &&
+    echo "stripe request: signature mismatch: Stripe-Signature: no v1 signature matches the body" >expect &&
+    test_cmp expect actual &&
     printf "whsec_test\n" >"$SECRET" &&
     kill -HUP "$SERVER" &&
     count_payments 4
