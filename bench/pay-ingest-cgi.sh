@@ -10,16 +10,23 @@
 # same client (curl --parallel --parallel-max 8 -K: C, keep-alive, one
 # write-out line per transfer with its status and time_total):
 #   lighttpd + pay-ingest --cgi      a process per request, as CGI does;
+#   lighttpd + pay-ingest --scgi     persistent processes behind mod_scgi
+#                                    (share/webhook/lighttpd-scgi.conf:
+#                                    one, DG_BENCH_SCGI_PROCS to change),
+#                                    recording the requests complete at
+#                                    one moment in one transaction; a
+#                                    lighttpd of its own, started afresh
+#                                    on each run's fresh database;
 #   python3                          bench/pay_server.py, a
 #                                    ThreadingHTTPServer + sqlite3 handler
 #                                    doing the same verification and insert
 #                                    (bench/pay_replay.py's SQL).
 # Reports requests per second (10,000 over the wall time of the client),
 # p50 and p99 latency (of the last run's transfers) and the server's peak
-# memory: the largest pay-ingest process of a request / the python3
-# server's. Before the figures count, every transfer must be answered
-# 200 and both databases must hold the same payments and order states,
-# or the bench fails. Goals: 1,000 requests/s, p99 under 50 ms. --quick:
+# memory: the largest pay-ingest process of a request, the largest
+# pay-ingest --scgi process / the python3 server's. Before the figures
+# count, every transfer must be answered 200 and the databases must hold
+# the same payments and order states, or the bench fails. Goals: 1,000 requests/s, p99 under 50 ms. --quick:
 # 2,000 callbacks over 1,000 orders. A benchmark, never a test: it never
 # fails on a timing.
 #
@@ -48,6 +55,8 @@ cleanup() {
         kill "$p" 2>/dev/null || true
         wait "$p" 2>/dev/null || true
     done
+    [[ ! -s ${sweb:-/nonexistent}/lighttpd.pid ]] ||
+        kill "$(cat "$sweb/lighttpd.pid")" 2>/dev/null || true
     [[ -z ${work_tmp:-} ]] || rm -rf "$work"
 }
 [[ -z $(trap -p EXIT) ]] || work_tmp=yes
@@ -107,6 +116,7 @@ pyport=$(cat "$work/python.port")
 "$py" "$top/tests/gen-pay-events.py" --pins "$work/pinned.db.pins" \
     --seed 2 --out "$work/ev" --bodies --url URL \
     --secret-file "$work/secret" --now "$now_epoch" --copies 1 --procs 1
+copy() { echo "rm -f $(q "$2") $(q "$2-wal") $(q "$2-shm") && cp $(q "$1") $(q "$2")"; }
 # config URL FILE: the transfers to URL, answers thrown away.
 config() {
     sed -e "s|^url = \"URL|url = \"$1|" \
@@ -118,6 +128,58 @@ config "http://127.0.0.1:$port/webhook/stripe" "$work/this.cfg"
 [[ -z $before ]] ||
     config "http://127.0.0.1:$port/webhook/before" "$work/before.cfg"
 config "http://127.0.0.1:$pyport/webhook/stripe" "$work/python.cfg"
+
+# The SCGI endpoint: a lighttpd of its own (daemonized, its pid in a
+# file), restarted before each run so that its processes open the fresh
+# copy of the database; each process's pid kept for its memory.
+scgi_procs=${DG_BENCH_SCGI_PROCS:-1}
+sweb=$work/sweb
+mkdir -p "$sweb/www/webhook"
+sport=$("$py" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '#!/bin/sh\necho $$ >>%s\nexec %s --scgi --gateway stripe --db %s --secret-file %s\n' \
+    "$(q "$sweb/pids")" "$(q "$build/pay-ingest")" "$(q "$work/scgi.db")" \
+    "$(q "$work/secret")" >"$sweb/stripe-scgi"
+chmod 755 "$sweb/stripe-scgi"
+cat >"$sweb/local.conf" <<EOF
+server.pid-file = "$sweb/lighttpd.pid"
+server.modules += ("mod_scgi")
+scgi.server = ("/webhook/stripe" => ((
+	"socket" => "$sweb/scgi.sock",
+	"bin-path" => "$sweb/stripe-scgi",
+	"max-procs" => $scgi_procs,
+	"check-local" => "disable",
+	"bin-environment" => ("DAIGOU_NOW" => "$DAIGOU_NOW"),
+)))
+EOF
+sed -e "s|@DIR@|$sweb|g" -e "s|@PORT@|$sport|g" \
+    "$top/tests/lighttpd.conf.in" >"$sweb/lighttpd.conf"
+cat >"$sweb/restart" <<EOF
+#!/usr/bin/env bash
+# stop the last run's server and its processes, then start afresh
+set -eu
+if [[ -s $(q "$sweb/lighttpd.pid") ]]; then
+    p=\$(cat $(q "$sweb/lighttpd.pid"))
+    kill "\$p" 2>/dev/null || true
+    while kill -0 "\$p" 2>/dev/null; do sleep 0.05; done
+fi
+if [[ -s $(q "$sweb/pids") ]]; then
+    for p in \$(cat $(q "$sweb/pids")); do
+        while kill -0 "\$p" 2>/dev/null; do sleep 0.05; done
+    done
+fi
+: >$(q "$sweb/pids")
+$(copy "$work/pinned.db" "$work/scgi.db")
+$(q "$lighttpd") -f $(q "$sweb/lighttpd.conf")
+for i in \$(seq 200); do
+    [[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$sport/webhook/stripe) != 405 ]] || exit 0
+    sleep 0.05
+done
+echo "the SCGI endpoint did not start" >&2
+exit 1
+EOF
+chmod 755 "$sweb/restart"
+config "http://127.0.0.1:$sport/webhook/stripe" "$work/scgi.cfg"
 n=$(grep -c '^url = ' "$work/this.cfg")
 [[ $n -eq $count ]] || {
     say "$n callbacks generated, not $count"
@@ -126,7 +188,6 @@ n=$(grep -c '^url = ' "$work/this.cfg")
 say "callbacks: $(commas "$n"), $(($(cat "$work"/ev/bodies/* | wc -c) / n))" \
     "bytes each on average"
 
-copy() { echo "rm -f $(q "$2") $(q "$2-wal") $(q "$2-shm") && cp $(q "$1") $(q "$2")"; }
 client() { # CFG OUT
     echo "curl --no-progress-meter --parallel --parallel-max 8 -K $(q "$1") >$(q "$2")"
 }
@@ -147,9 +208,14 @@ run this "lighttpd + pay-ingest --cgi" "rate>=1000" "$work/pinned.db" \
     "$work/pinned-before.db" "$work/before.db" "$work/before.cfg"
 run baseline "python3 pay_server.py" "" "$work/pinned.db" \
     "$work/python.db" "$work/python.cfg"
+wls="$wl, persistent"
+scgi_line=$(measure this pay-ingest "$wls" \
+    "lighttpd + pay-ingest --scgi ($scgi_procs)" "$count" requests rate \
+    "$runs" "rate>=1000" "$(q "$sweb/restart")" \
+    "$(client "$work/scgi.cfg" "$work/scgi.db.lat")") || exit $?
 
 # Every transfer of the last runs answered 200.
-for db in tool python ${before:+before}; do
+for db in tool scgi python ${before:+before}; do
     bad=$(grep -vc '^200 ' "$work/$db.db.lat" || true)
     got=$(grep -c '' "$work/$db.db.lat")
     if [[ $bad -ne 0 || $got -ne $count ]]; then
@@ -169,10 +235,17 @@ rows() {
 }
 rows "$work/tool.db" >"$work/tool.rows"
 rows "$work/python.db" >"$work/python.rows"
+rows "$work/scgi.db" >"$work/scgi.rows"
 if ! cmp -s "$work/tool.rows" "$work/python.rows"; then
     diff -u "$work/tool.rows" "$work/python.rows" | head -n 40 >&2 || true
     say "pay-ingest --cgi and the python3 server stored other rows" \
         "(- pay-ingest, + python3)"
+    exit 1
+fi
+if ! cmp -s "$work/scgi.rows" "$work/python.rows"; then
+    diff -u "$work/scgi.rows" "$work/python.rows" | head -n 40 >&2 || true
+    say "pay-ingest --scgi and the python3 server stored other rows" \
+        "(- pay-ingest --scgi, + python3)"
     exit 1
 fi
 expected=$(wc -l <"$work/ev/payments.expect")
@@ -181,7 +254,8 @@ stored=$(sqlite3 "$work/tool.db" "SELECT count(*) FROM payments")
     say "$stored payments stored, $expected expected"
     exit 1
 }
-say "pay-ingest --cgi and python3 stored the same $(commas "$stored") payments"
+say "pay-ingest --cgi, --scgi and python3 stored the same" \
+    "$(commas "$stored") payments"
 
 # The servers' peak memory: a pay-ingest process of one request (the
 # wrapper run under /usr/bin/time for 200 more callbacks), and the
@@ -196,6 +270,10 @@ awk '/^next$/ && ++n == 200 { exit } { print }' "$work/this.cfg" >"$work/rss.cfg
 curl --no-progress-meter --parallel --parallel-max 8 -K "$work/rss.cfg" >/dev/null
 cgi_rss=$(sort -n "$work/cgi.rss" | tail -n 1)
 py_rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$python_pid/status")
+# the largest of the last run's pay-ingest --scgi processes, still up
+scgi_rss=$(for p in $(cat "$sweb/pids"); do
+    sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$p/status"
+done | sort -n | tail -n 1)
 
 # latency NAME: p50 and p99 of the last run's transfers, in seconds.
 latency() {
@@ -207,6 +285,7 @@ latency() {
 }
 read -r this50 this99 < <(latency tool)
 read -r py50 py99 < <(latency python)
+read -r scgi50 scgi99 < <(latency scgi)
 # The rate lines, with the server's memory in place of the client's.
 for line in "${results[@]}"; do
     case $line in
@@ -217,6 +296,15 @@ for line in "${results[@]}"; do
     awk -F'\t' -v OFS='\t' -v rss="$rss" '{ if (rss != "") $12 = rss; print }' \
         <<<"$line"
 done
+# The SCGI row, and the python3 server's figure again as its baseline.
+awk -F'\t' -v OFS='\t' -v rss="$scgi_rss" '{ $12 = rss; print }' <<<"$scgi_line"
+for line in "${results[@]}"; do
+    case $line in
+    *$'\tbaseline\t'*)
+        awk -F'\t' -v OFS='\t' -v wl="$wls" -v rss="$py_rss" \
+            '{ $3 = wl; $12 = rss; print }' <<<"$line" ;;
+    esac
+done
 # lat SUBJECT-VARIANT WORKLOAD SECONDS GOAL RSS: a latency as a time line.
 lat() {
     printf 'result\tpay-ingest\t%s\t%s\t%s\t1\trequest\ttime\t%s\t0\t1\t%s\t%s\t%s\n' \
@@ -226,6 +314,11 @@ lat this "lighttpd + pay-ingest --cgi" "$wl, p50 latency" "$this50" "" "$cgi_rss
 lat baseline "python3 pay_server.py" "$wl, p50 latency" "$py50" "" "$py_rss"
 lat this "lighttpd + pay-ingest --cgi" "$wl, p99 latency" "$this99" "time<=0.05" "$cgi_rss"
 lat baseline "python3 pay_server.py" "$wl, p99 latency" "$py99" "" "$py_rss"
+lat this "lighttpd + pay-ingest --scgi ($scgi_procs)" "$wls, p50 latency" "$scgi50" "" "$scgi_rss"
+lat baseline "python3 pay_server.py" "$wls, p50 latency" "$py50" "" "$py_rss"
+lat this "lighttpd + pay-ingest --scgi ($scgi_procs)" "$wls, p99 latency" "$scgi99" "time<=0.05" "$scgi_rss"
+lat baseline "python3 pay_server.py" "$wls, p99 latency" "$py99" "" "$py_rss"
 say "latency p50/p99: pay-ingest --cgi ${this50}/${this99} s," \
-    "python3 ${py50}/${py99} s; peak RSS: pay-ingest ${cgi_rss} KiB a" \
-    "request, python3 server ${py_rss} KiB"
+    "--scgi ${scgi50}/${scgi99} s, python3 ${py50}/${py99} s; peak RSS:" \
+    "pay-ingest ${cgi_rss} KiB a request, --scgi ${scgi_rss} KiB a" \
+    "process ($scgi_procs), python3 server ${py_rss} KiB"

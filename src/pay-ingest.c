@@ -7,7 +7,9 @@
  * store (paystore.c), which answers recorded, duplicate or conflict per
  * fact. The same program is the webhook endpoint under a web server
  * (--cgi): the request from the CGI environment, the answer as an HTTP
- * status and a one-line JSON body.
+ * status and a one-line JSON body; or a persistent one (--scgi), which
+ * answers each request the same way but records the requests that are
+ * complete at one moment in one transaction (group commit).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -37,6 +40,12 @@ static const char usage[] =
 	"                  [--no-verify] [--tolerance SECONDS] "
 	"[--paypal-cert FILE]\n"
 	"                  [--paypal-webhook-id ID] [--max-body BYTES]\n"
+	"       pay-ingest --scgi [--listen ADDR] --gateway NAME [--db PATH]\n"
+	"                  [--secret-file FILE] [--no-verify] [--tolerance "
+	"SECONDS]\n"
+	"                  [--paypal-cert FILE] [--paypal-webhook-id ID]\n"
+	"                  [--max-body BYTES] [--batch N] [--max-conns N]\n"
+	"                  [--client-timeout SECONDS]\n"
 	"       pay-ingest --version\n";
 
 #define DEFAULT_MAX_BODY  (1024 * 1024)
@@ -45,14 +54,19 @@ static const char usage[] =
 #define DEFAULT_BATCH	  500
 #define MAX_CERT	  (64 * 1024)
 #define RETRY_AFTER_S	  5
+#define SCGI_BATCH	  64
+#define SCGI_MAX_CONNS	  256
+#define SCGI_MAX_HEAD	  (64 * 1024)
+#define SCGI_TIMEOUT_S	  10
 
 struct options {
 	struct dg_common common;
 	const char *gateway, *signature, *secret_file, *paypal_cert;
 	const char *webhook_id;
 	struct dg_paypal_headers pp; /* --paypal-header */
-	bool no_verify, jsonl, strict, cgi;
-	long tolerance, max_body, batch, threads;
+	bool no_verify, jsonl, strict, cgi, scgi;
+	const char *listen; /* --listen */
+	long tolerance, max_body, batch, threads, max_conns, client_timeout;
 };
 
 enum {
@@ -70,6 +84,10 @@ enum {
 	OPT_STRICT,
 	OPT_CGI,
 	OPT_THREADS,
+	OPT_SCGI,
+	OPT_LISTEN,
+	OPT_MAX_CONNS,
+	OPT_CLIENT_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -88,6 +106,10 @@ static const struct option longopts[] = {
 	{"strict", 0, NULL, OPT_STRICT},
 	{"cgi", 0, NULL, OPT_CGI},
 	{"threads", 1, NULL, OPT_THREADS},
+	{"scgi", 0, NULL, OPT_SCGI},
+	{"listen", 1, NULL, OPT_LISTEN},
+	{"max-conns", 1, NULL, OPT_MAX_CONNS},
+	{"client-timeout", 1, NULL, OPT_CLIENT_TIMEOUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -128,6 +150,29 @@ static void paypal_header_arg(struct options *o, const char *arg)
 	*slot = eq + 1;
 }
 
+/* --scgi takes what --cgi takes, and its own options only with it. */
+static void scgi_options(int argc, struct options *o)
+{
+	if (o->cgi && o->scgi)
+		dg_usage_error(usage, "--cgi and --scgi are two endpoints: "
+				      "give one");
+	if (!o->scgi && (o->listen || o->max_conns != SCGI_MAX_CONNS ||
+			 o->client_timeout != SCGI_TIMEOUT_S))
+		dg_usage_error(usage, "--listen, --max-conns and "
+				      "--client-timeout go with --scgi");
+	if (o->scgi &&
+	    (o->jsonl || o->signature || o->pp.transmission_id ||
+	     o->pp.transmission_time || o->pp.transmission_sig ||
+	     o->pp.cert_url || o->pp.auth_algo || o->strict || optind != argc))
+		dg_usage_error(usage, "--scgi reads each request from its "
+				      "connection: no FILE, --jsonl, "
+				      "--signature, --paypal-header or "
+				      "--strict");
+	if (o->scgi && o->common.json)
+		dg_usage_error(usage, "--scgi always answers in JSON: no "
+				      "--json");
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
@@ -135,6 +180,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->tolerance = DEFAULT_TOLERANCE;
 	o->max_body = DEFAULT_MAX_BODY;
 	o->batch = 0;
+	o->max_conns = SCGI_MAX_CONNS;
+	o->client_timeout = SCGI_TIMEOUT_S;
 	while ((c = dg_getopt(argc, argv, "hqv", longopts, usage)) != -1) {
 		if (dg_common_option(&o->common, c, optarg, usage))
 			continue;
@@ -190,6 +237,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->threads = dg_number_arg(usage, "--threads", optarg,
 						   1, 64);
 			break;
+		case OPT_SCGI:
+			o->scgi = true;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_MAX_CONNS:
+			o->max_conns = dg_number_arg(usage, "--max-conns",
+						     optarg, 1, 4096);
+			break;
+		case OPT_CLIENT_TIMEOUT:
+			o->client_timeout = dg_number_arg(
+				usage, "--client-timeout", optarg, 1, 3600);
+			break;
 		default:
 			dg_usage_error(usage, "unknown option (see --help)");
 		}
@@ -200,10 +261,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (o->jsonl && !o->no_verify)
 		dg_usage_error(usage, "--jsonl needs --no-verify: exported "
 				      "events carry no signature");
-	if (o->batch && !o->jsonl)
-		dg_usage_error(usage, "--batch goes with --jsonl");
+	scgi_options(argc, o);
+	if (o->batch && !o->jsonl && !o->scgi)
+		dg_usage_error(usage, "--batch goes with --jsonl or --scgi");
 	if (!o->batch)
-		o->batch = DEFAULT_BATCH;
+		o->batch = o->scgi ? SCGI_BATCH : DEFAULT_BATCH;
 	if (o->threads && !o->jsonl)
 		dg_usage_error(usage, "--threads goes with --jsonl");
 	if (!o->threads)
@@ -254,6 +316,7 @@ struct ctx {
 	char now[DG_RFC3339_SIZE];
 	struct dg_out *out;
 	unsigned long recorded, duplicate, conflict, rejected, ignored;
+	bool batched; /* --scgi: a rejection's event goes in the batch */
 };
 
 /* What one payload gave. */
@@ -266,6 +329,7 @@ struct payload {
 	int http;		     /* the CGI answer */
 	char *where;		     /* for messages: the file, FILE:LINE */
 	char sha[65];
+	char *reject_event; /* batched: the payment_rejected detail */
 };
 
 /* The outcomes of a payload whose transaction was rolled back: no
@@ -287,6 +351,7 @@ static void payload_clear(struct payload *p)
 	dg_pay_event_free(&p->ev);
 	free(p->error);
 	free(p->where);
+	free(p->reject_event);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -375,6 +440,14 @@ static enum dg_sig verify(struct ctx *c, const struct dg_paypal_headers *pp,
 	return r;
 }
 
+/* The payment_rejected event of a rejected payload, in the open
+ * transaction. */
+static int reject_event(struct ctx *c, const char *detail)
+{
+	return dg_paystore_event(c->store, c->now, "payment_rejected",
+				 c->o->gateway, detail);
+}
+
 /* A rejected payload: a payment_rejected event, nothing else. */
 static int reject(struct ctx *c, const char *name, const char *why)
 {
@@ -382,8 +455,7 @@ static int reject(struct ctx *c, const char *name, const char *why)
 	int ret;
 
 	if (!(ret = dg_db_begin(c->db))) {
-		ret = dg_paystore_event(c->store, c->now, "payment_rejected",
-					c->o->gateway, detail);
+		ret = reject_event(c, detail);
 		ret = ret ? ret : dg_db_commit(c->db);
 		if (ret)
 			dg_db_rollback(c->db);
@@ -419,10 +491,23 @@ static int record_facts(struct ctx *c, struct payload *p)
 	return 0;
 }
 
-/* One raw payload, verified, parsed and recorded in its own transaction. */
-static void ingest(struct ctx *c, const char *name, const char *body,
-		   size_t len, const char *sig,
-		   const struct dg_paypal_headers *pp, struct payload *p)
+/* A payload whose facts the database could not take: no answer about
+ * them (the gateway retries). */
+static void db_failed(struct payload *p, int ret)
+{
+	p->status = ret;
+	p->http = db_http(ret);
+	free(p->error);
+	p->error = dg_xstrdup("database unavailable");
+	outs_free(p);
+}
+
+/* One raw payload verified and parsed: true when its facts are to be
+ * recorded, false when it is answered already (rejected, malformed,
+ * ignored, or the check could not be made). */
+static bool prepare(struct ctx *c, const char *name, const char *body,
+		    size_t len, const char *sig,
+		    const struct dg_paypal_headers *pp, struct payload *p)
 {
 	enum dg_sig r;
 	char *err = NULL;
@@ -438,7 +523,7 @@ static void ingest(struct ctx *c, const char *name, const char *body,
 			p->status = ret;
 			p->http = ret == DG_EXIT_TEMPFAIL ? 503 : 500;
 			p->error = err;
-			return;
+			return false;
 		}
 		if (r != DG_SIG_OK) {
 			p->error =
@@ -450,11 +535,17 @@ static void ingest(struct ctx *c, const char *name, const char *body,
 			p->result = DG_PAY_REJECTED;
 			p->status = DG_EXIT_DATAERR;
 			p->http = 401;
+			if (c->batched) { /* its event with the batch's facts */
+				p->reject_event =
+					dg_xasprintf("%s %s: %s", c->o->gateway,
+						     name, p->error);
+				return false;
+			}
 			if ((ret = reject(c, name, p->error))) {
 				p->status = ret;
 				p->http = db_http(ret);
 			}
-			return;
+			return false;
 		}
 	}
 	if (dg_pay_parse(c->o->gateway, body, len, &p->ev, &err)) {
@@ -463,20 +554,29 @@ static void ingest(struct ctx *c, const char *name, const char *body,
 		p->result = DG_PAY_REJECTED;
 		p->status = DG_EXIT_DATAERR;
 		p->http = 400;
-		return;
+		return false;
 	}
 	if (p->ev.ignored) {
 		p->result = DG_PAY_IGNORED;
 		p->http = 200;
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* One raw payload, verified, parsed and recorded in its own transaction. */
+static void ingest(struct ctx *c, const char *name, const char *body,
+		   size_t len, const char *sig,
+		   const struct dg_paypal_headers *pp, struct payload *p)
+{
+	int ret;
+
+	if (!prepare(c, name, body, len, sig, pp, p))
+		return;
 	if ((ret = dg_db_begin(c->db)) || (ret = record_facts(c, p)) ||
 	    (ret = dg_db_commit(c->db))) {
 		dg_db_rollback(c->db);
-		p->status = ret;
-		p->http = db_http(ret);
-		p->error = dg_xstrdup("database unavailable");
-		outs_free(p);
+		db_failed(p, ret);
 	}
 }
 
@@ -923,30 +1023,67 @@ static char *cgi_body(const struct ctx *c, const struct payload *p)
 	return s;
 }
 
-static int cgi_answer(int http, long retry_after, const char *json_line)
+/* The answer (Status line, headers, the JSON line) to out. */
+static int cgi_answer(FILE *out, int http, const char *json_line)
 {
-	if (dg_cgi_reply(stdout, http, retry_after, json_line) ||
-	    fflush(stdout)) {
+	if (dg_cgi_reply(out, http, http == 503 ? RETRY_AFTER_S : -1,
+			 json_line) ||
+	    fflush(out)) {
 		dg_error("cannot write the reply: %s", strerror(errno));
 		return DG_EXIT_IOERR;
 	}
 	return 0;
 }
 
-static int cgi_error(int http, const char *why)
+/* The JSON line of a request answered without a payload. */
+static char *error_body(int http, const char *why)
 {
 	json_t *o = json_pack("{s:i, s:s, s:s}", "status", http, "result",
 			      http == 401 ? "rejected" : "error", "reason",
 			      why ? why : "");
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	int ret;
 
 	if (!s)
 		dg_die(DG_EXIT_SOFTWARE, "out of memory");
-	ret = cgi_answer(http, http == 503 ? RETRY_AFTER_S : -1, s);
-	free(s);
 	json_decref(o);
+	return s;
+}
+
+static int cgi_error(int http, const char *why)
+{
+	char *s = error_body(http, why);
+	int ret = cgi_answer(stdout, http, s);
+
+	free(s);
 	return ret;
+}
+
+/* The request's signature header for the gateway (its value, or NULL)
+ * and PayPal's transmission headers, from the CGI environment (h NULL)
+ * or an SCGI head: the same names either way. */
+static const char *req_header(const struct dg_scgi_head *h, const char *name)
+{
+	char *var = dg_cgi_var_name(name);
+	const char *v = NULL;
+
+	if (var)
+		v = h ? dg_scgi_get(h, var) : getenv(var);
+	free(var);
+	return v;
+}
+
+static const char *req_headers(const struct ctx *c,
+			       const struct dg_scgi_head *h,
+			       struct dg_paypal_headers *pp)
+{
+	pp->transmission_id = req_header(h, "PAYPAL-TRANSMISSION-ID");
+	pp->transmission_time = req_header(h, "PAYPAL-TRANSMISSION-TIME");
+	pp->transmission_sig = req_header(h, "PAYPAL-TRANSMISSION-SIG");
+	pp->cert_url = req_header(h, "PAYPAL-CERT-URL");
+	pp->auth_algo = req_header(h, "PAYPAL-AUTH-ALGO");
+	return req_header(h, strcmp(c->o->gateway, "stripe")
+				     ? "X-Signature"
+				     : "Stripe-Signature");
 }
 
 /* The setup failed before a request was read: still an HTTP answer. */
@@ -960,16 +1097,8 @@ static int cgi_fail(int status)
 
 static int run_cgi(struct ctx *c)
 {
-	struct dg_paypal_headers pp = {
-		.transmission_id = dg_cgi_header("PAYPAL-TRANSMISSION-ID"),
-		.transmission_time = dg_cgi_header("PAYPAL-TRANSMISSION-TIME"),
-		.transmission_sig = dg_cgi_header("PAYPAL-TRANSMISSION-SIG"),
-		.cert_url = dg_cgi_header("PAYPAL-CERT-URL"),
-		.auth_algo = dg_cgi_header("PAYPAL-AUTH-ALGO"),
-	};
-	const char *sig = dg_cgi_header(strcmp(c->o->gateway, "stripe")
-						? "X-Signature"
-						: "Stripe-Signature");
+	struct dg_paypal_headers pp = {0};
+	const char *sig = req_headers(c, NULL, &pp);
 	struct dg_cgi_req req = {0};
 	struct payload p = {0};
 	char *why = NULL, *s;
@@ -986,10 +1115,209 @@ static int run_cgi(struct ctx *c)
 	ingest(c, p.where, req.body, req.len, sig, &pp, &p);
 	dg_cgi_req_free(&req);
 	s = cgi_body(c, &p);
-	ret = cgi_answer(p.http, p.http == 503 ? RETRY_AFTER_S : -1, s);
+	ret = cgi_answer(stdout, p.http, s);
 	free(s);
 	ret = dg_exit_worst(p.status, ret);
 	payload_clear(&p);
+	return ret;
+}
+
+/* -------------------------------------------------------------- --scgi */
+
+/* The whole answer to an SCGI request, as --cgi writes it to stdout. */
+static void scgi_reply(struct dg_scgi_req *r, int http, const char *json_line)
+{
+	FILE *fp = open_memstream(&r->reply, &r->reply_len);
+
+	if (!fp)
+		dg_die(DG_EXIT_SOFTWARE, "out of memory");
+	cgi_answer(fp, http, json_line);
+	if (fclose(fp))
+		dg_die(DG_EXIT_SOFTWARE, "out of memory");
+}
+
+static void scgi_refuse(struct dg_scgi_req *r, int http, const char *why)
+{
+	char *s = error_body(http, why);
+
+	dg_error("request refused (%d): %s", http, why);
+	scgi_reply(r, http, s);
+	free(s);
+}
+
+/* One request checked as --cgi checks it, then verified and parsed:
+ * true when its facts are to be recorded (else it is answered). */
+static bool scgi_prepare(struct ctx *c, struct dg_scgi_req *r,
+			 struct payload *p)
+{
+	const struct dg_scgi_head *h = &r->head;
+	struct dg_paypal_headers pp = {0};
+	const char *sig;
+	char *why = NULL;
+	size_t len;
+	int http;
+
+	if (r->error) {
+		scgi_refuse(r, r->error, r->why);
+		return false;
+	}
+	http = dg_cgi_check(dg_scgi_get(h, "REQUEST_METHOD"), h->h[0].value,
+			    (size_t)c->o->max_body, &len, &why);
+	if (http) {
+		scgi_refuse(r, http, why);
+		free(why);
+		return false;
+	}
+	if (!r->body_read) /* the server reads up to the same cap */
+		dg_die(DG_EXIT_SOFTWARE, "an SCGI body was not read");
+	sig = req_headers(c, h, &pp);
+	p->where = dg_xstrdup("request");
+	return prepare(c, p->where, r->body, r->body_len, sig, &pp, p);
+}
+
+/* A part of the batch the database did not take: a rejection keeps its
+ * reason (as reject() does), facts get no answer. */
+static void part_failed(struct payload *p, int ret)
+{
+	if (p->reject_event) {
+		p->status = ret;
+		p->http = db_http(ret);
+	} else {
+		db_failed(p, ret);
+	}
+}
+
+/* The facts of the payloads marked rec, and the events of the rejected
+ * ones, in one transaction, each under a savepoint: one that fails is
+ * answered on its own and the others are committed; a failed BEGIN or
+ * COMMIT fails them all. */
+static void record_batch(struct ctx *c, struct payload *ps, const bool *rec,
+			 size_t n)
+{
+	size_t i, k;
+	int ret;
+
+	if ((ret = dg_db_begin(c->db)))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (!rec[i])
+			continue;
+		if ((ret = dg_db_savepoint(c->db))) {
+			dg_db_rollback(c->db);
+			goto fail;
+		}
+		ret = ps[i].reject_event ? reject_event(c, ps[i].reject_event)
+					 : record_facts(c, &ps[i]);
+		if (!ret && !(ret = dg_db_release(c->db)))
+			continue;
+		part_failed(&ps[i], ret);
+		if ((ret = dg_db_rollback_part(c->db))) {
+			dg_db_rollback(c->db);
+			goto fail; /* the transaction is gone, and the rest */
+		}
+	}
+	if (!(ret = dg_db_commit(c->db)))
+		return;
+fail:
+	for (k = 0; k < n; k++)
+		if (rec[k] && ps[k].http != 500 && ps[k].http != 503)
+			part_failed(&ps[k], ret);
+}
+
+/* The requests complete at one moment: checked and verified one by one,
+ * recorded together, the answers written only after the commit. */
+static void scgi_batch(void *arg, struct dg_scgi_req **reqs, size_t n)
+{
+	struct ctx *c = arg;
+	struct payload *ps = dg_xcalloc(n, sizeof(*ps));
+	bool *rec = dg_xcalloc(n, sizeof(*rec));
+	size_t i, nrec = 0;
+	char *s;
+	int ret;
+
+	dg_debug("a batch of %zu requests", n);
+	if ((ret = tick(c))) {
+		for (i = 0; i < n; i++)
+			scgi_refuse(reqs[i], 500, "server error");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((rec[i] = scgi_prepare(c, reqs[i], &ps[i]) ||
+			      ps[i].reject_event))
+			nrec++;
+	if (nrec)
+		record_batch(c, ps, rec, n);
+	for (i = 0; i < n; i++) {
+		if (!reqs[i]->reply) {
+			s = cgi_body(c, &ps[i]);
+			scgi_reply(reqs[i], ps[i].http, s);
+			free(s);
+		}
+		payload_clear(&ps[i]);
+	}
+	dg_debug("the batch answered: %zu of %zu in one transaction", nrec, n);
+out:
+	free(rec);
+	free(ps);
+}
+
+static int read_cert(struct ctx *c, const char *path);
+
+/* SIGHUP: the secret (or PayPal certificate) file read again; the old
+ * one kept when the new one cannot be read. */
+static void scgi_reload(void *arg)
+{
+	struct ctx *c = arg;
+	unsigned char *secret = NULL;
+	size_t len = 0;
+	char *cert = c->cert;
+	size_t cert_len = c->cert_len;
+
+	if (c->o->secret_file &&
+	    !dg_secret_load(c->o->secret_file, &secret, &len) && secret) {
+		OPENSSL_cleanse(c->secret, c->secret_len);
+		free(c->secret);
+		c->secret = secret;
+		c->secret_len = len;
+		dg_info("SIGHUP: the secret read again from %s",
+			dg_quoted_path(c->o->secret_file));
+	}
+	if (c->o->paypal_cert) {
+		if (!read_cert(c, c->o->paypal_cert)) {
+			free(cert);
+			dg_info("SIGHUP: the certificate read again from %s",
+				dg_quoted_path(c->o->paypal_cert));
+		} else {
+			c->cert = cert;
+			c->cert_len = cert_len;
+		}
+	}
+}
+
+static int run_scgi(struct ctx *c)
+{
+	struct dg_scgi_server sv = {
+		.max_conns = (size_t)c->o->max_conns,
+		.max_batch = (size_t)c->o->batch,
+		.max_head = SCGI_MAX_HEAD,
+		.max_body = (size_t)c->o->max_body,
+		.timeout_ms = (int)c->o->client_timeout * 1000,
+		.batch = scgi_batch,
+		.reload = scgi_reload,
+		.arg = c,
+	};
+	int ret;
+
+	c->batched = true;
+	ret = c->o->listen ? dg_scgi_listen(c->o->listen, &sv.listen_fd)
+			   : dg_scgi_inherited(&sv.listen_fd);
+	if (ret)
+		return ret;
+	dg_debug("serving SCGI");
+	ret = dg_scgi_serve(&sv);
+	close(sv.listen_fd);
+	if (c->o->listen && strchr(c->o->listen, '/'))
+		unlink(c->o->listen);
 	return ret;
 }
 
@@ -1004,7 +1332,7 @@ static int read_cert(struct ctx *c, const char *path)
 
 static void summary(const struct ctx *c)
 {
-	if (c->o->cgi || dg_verbosity() < 0)
+	if (c->o->cgi || c->o->scgi || dg_verbosity() < 0)
 		return;
 	if (c->recorded + c->duplicate + c->conflict + c->rejected +
 		    c->ignored <=
@@ -1049,6 +1377,10 @@ int main(int argc, char **argv)
 	}
 	if (o.cgi) {
 		worst = run_cgi(&c);
+		goto done;
+	}
+	if (o.scgi) {
+		worst = run_scgi(&c);
 		goto done;
 	}
 	c.out = dg_out_new(stdout, o.common.json, out_cols, NCOLS);

@@ -52,7 +52,7 @@ test_expect_success 'usage: --jsonl needs --no-verify, --batch needs --jsonl' '
     test_cmp expect actual &&
     test_expect_code 64 pay-ingest --gateway stripe --no-verify --batch 5 x.json 2>err &&
     head -n 1 err >actual &&
-    echo "pay-ingest: --batch goes with --jsonl" >expect &&
+    echo "pay-ingest: --batch goes with --jsonl or --scgi" >expect &&
     test_cmp expect actual
 '
 

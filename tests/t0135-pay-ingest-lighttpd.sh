@@ -6,6 +6,8 @@
 # a body over --max-body 413, malformed JSON 400, other facts under a
 # stored key 409, and a database held past the busy timeout 503 with
 # Retry-After; every status line and body exactly as the gateway sees it.
+# With ENDPOINT=scgi (t0138) the same requests go to pay-ingest --scgi,
+# spawned by lighttpd's mod_scgi, and must be answered the same.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -23,6 +25,7 @@ SECRET=$W/secret
 # shellcheck disable=SC2034 # used inside the test bodies
 NOW=2026-04-15T09:00:00Z
 T=1776243600
+ENDPOINT=${ENDPOINT:-cgi}
 mkdir -p "$W/www/webhook"
 
 # sign FILE [T [SECRET]]: the Stripe-Signature value of a body.
@@ -102,17 +105,25 @@ test_expect_success 'setup: an order of 102.30 EUR, the secret, the endpoint' '
     DAIGOU_NOW=2026-04-13T18:00:00Z order-rate-pin -q --db "$DB" \
         --to EUR A1 16500 JPY >/dev/null &&
     (umask 077 && printf "whsec_test\n" >"$SECRET") &&
-    cat >"$W/www/webhook/stripe" <<EOF &&
+    if [ "$ENDPOINT" = scgi ]; then
+        : >"$W/local.conf" &&
+        test_lighttpd_scgi "$W" /webhook/stripe 1 \
+            "$top_builddir/pay-ingest --scgi --gateway stripe --db $DB --secret-file $SECRET --max-body 4096" \
+            DAIGOU_NOW=$NOW DAIGOU_BUSY_TIMEOUT_MS=200 &&
+        grep -q -- "--scgi" "$W/local.conf"
+    else
+        cat >"$W/www/webhook/stripe" <<EOF &&
 #!/bin/sh
 exec "$top_builddir/pay-ingest" --cgi --gateway stripe --db "$DB" --secret-file "$SECRET" --max-body 4096
 EOF
-    chmod 755 "$W/www/webhook/stripe" &&
-    cat >"$W/local.conf" <<EOF
+        chmod 755 "$W/www/webhook/stripe" &&
+        cat >"$W/local.conf" <<EOF
 setenv.add-environment = (
 	"DAIGOU_NOW" => "$NOW",
 	"DAIGOU_BUSY_TIMEOUT_MS" => "200",
 )
 EOF
+    fi
 '
 
 if ! test_lighttpd_start "$W"; then
@@ -228,7 +239,13 @@ test_expect_success 'the secret is passed as a 0600 file and never in argv' '
     ls -l "$SECRET" | cut -c1-10 >actual &&
     echo "-rw-------" >expect &&
     test_cmp expect actual &&
-    ! grep -q whsec_test "$W/www/webhook/stripe"
+    if [ "$ENDPOINT" = scgi ]; then
+        cmdline=$W/local.conf
+    else
+        cmdline=$W/www/webhook/stripe
+    fi &&
+    grep -qF "$SECRET" "$cmdline" &&
+    ! grep -q whsec_test "$cmdline"
 '
 
 test_lighttpd_stop

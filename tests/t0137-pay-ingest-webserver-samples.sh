@@ -4,9 +4,13 @@
 # wrapper pay-ingest-stripe under lighttpd (lighttpd.conf) and under nginx
 # with fcgiwrap (nginx.conf) records a signed Stripe charge (200), answers
 # a duplicate (200) and refuses a bad signature (401); nginx refuses a
-# body over client_max_body_size itself (413). The signatures are made
-# at the real clock: the endpoint runs without DAIGOU_NOW, as in
-# production.
+# body over client_max_body_size itself (413). The persistent endpoint
+# the same way: pay-ingest-stripe-scgi spawned by lighttpd
+# (lighttpd-scgi.conf), and pay-ingest --scgi as the systemd units start
+# it (the socket of daigou-webhook-stripe.socket passed as LISTEN_FDS,
+# the command line of daigou-webhook-stripe.service) behind nginx
+# (nginx-scgi.conf). The signatures are made at the real clock: the
+# endpoint runs without DAIGOU_NOW, as in production.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -24,12 +28,17 @@ NGINX=$(command -v nginx 2>/dev/null ||
 FCGIWRAP=$(command -v fcgiwrap 2>/dev/null ||
     { [ -x /usr/sbin/fcgiwrap ] && echo /usr/sbin/fcgiwrap; })
 
-# wrapper DIR: the sample wrapper with this test's paths, as DIR/stripe.
-wrapper() {
+# paths: the samples' paths made this test's.
+paths() {
     sed -e "s|/usr/local/bin/pay-ingest|$top_builddir/pay-ingest|" \
         -e "s|/var/lib/daigou/daigou.db|$DB|" \
-        -e "s|/etc/daigou/stripe-webhook-secret|$TRASH/secret|" \
-        "$S/pay-ingest-stripe" >"$1/stripe" &&
+        -e "s|/etc/daigou/stripe-webhook-secret|$TRASH/secret|" "$@"
+}
+
+# wrapper DIR [SAMPLE]: the sample wrapper (pay-ingest-stripe) with this
+# test's paths, as DIR/stripe.
+wrapper() {
+    paths "$S/${2:-pay-ingest-stripe}" >"$1/stripe" &&
     chmod 755 "$1/stripe"
 }
 
@@ -97,6 +106,24 @@ else
     test_expect_success 'lighttpd.conf: lighttpd starts with the sample' 'false'
 fi
 
+# lighttpd-scgi.conf: the same with the persistent endpoint.
+L2=$TRASH/lighttpd-scgi
+mkdir -p "$L2/www"
+wrapper "$L2" pay-ingest-stripe-scgi
+sed -e "s|/usr/local/lib/daigou/webhook/pay-ingest-stripe-scgi|$L2/stripe|" \
+    -e "s|/run/lighttpd/daigou-stripe.sock|$L2/stripe.sock|" \
+    "$S/lighttpd-scgi.conf" >"$L2/local.conf"
+if test_lighttpd_start "$L2"; then
+    test_expect_success 'lighttpd-scgi.conf: recorded, duplicate, bad signature' '
+        grep -q -- "--scgi" "$L2/stripe" &&
+        checks "$LIGHTTPD_URL/webhook/stripe" lighttpd-scgi ||
+        { test_lighttpd_log; false; }
+    '
+    test_lighttpd_stop
+else
+    test_expect_success 'lighttpd-scgi.conf: lighttpd starts with the sample' 'false'
+fi
+
 if [ -z "$NGINX" ] || [ -z "$FCGIWRAP" ]; then
     if [ "${CI:-}" = true ]; then
         test_expect_success 'nginx and fcgiwrap are installed' 'false'
@@ -158,6 +185,67 @@ test_expect_success 'nginx.conf: a body over client_max_body_size is 413' '
     head -c 1100000 /dev/zero | tr "\0" " " >big &&
     curl -sS --max-time 30 -o /dev/null -w "%{http_code}\n" \
         --data-binary @big "http://127.0.0.1:$PORT/webhook/stripe" >actual &&
+    echo 413 >expect &&
+    test_cmp expect actual
+'
+
+# nginx-scgi.conf and the systemd units: the socket the .socket unit
+# names, passed as systemd passes it, to the .service's command line.
+N2=$TRASH/nginx-scgi
+mkdir -p "$N2/logs" "$N2/tmp"
+SOCK=$(sed -n "s|^ListenStream=/run/daigou/|$N2/|p" \
+    "$S/daigou-webhook-stripe.socket")
+paths "$S/daigou-webhook-stripe.service" |
+    sed -n "s|^ExecStart=||p" >"$N2/execstart"
+# shellcheck disable=SC2046 # the unit's command line, split as systemd does
+"$PYTHON3" "$top_srcdir/tests/scgi-client.py" inherit "$SOCK" -- \
+    $(cat "$N2/execstart") >"$N2/logs/pay-ingest.out" 2>&1 &
+SCGI_PID=$!
+PORT2=$("$PYTHON3" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+')
+{
+    echo "daemon off; master_process off; pid $N2/nginx.pid;"
+    echo "error_log $N2/logs/error.log;"
+    echo "events { worker_connections 64; }"
+    echo "http {"
+    echo "access_log off;"
+    for t in client_body proxy fastcgi uwsgi scgi; do
+        echo "${t}_temp_path $N2/tmp/$t;"
+    done
+    sed -e "s|listen 80;|listen 127.0.0.1:$PORT2;|" \
+        -e "s|unix:/run/daigou/stripe.sock|unix:$SOCK|" \
+        -e "s|include scgi_params;|include /etc/nginx/scgi_params;|" \
+        "$S/nginx-scgi.conf"
+    echo "}"
+} >"$N2/nginx.conf"
+"$NGINX" -p "$N2" -c "$N2/nginx.conf" >"$N2/logs/nginx.out" 2>&1 &
+NGINX2_PID=$!
+trap 'test_lighttpd_stop
+[ -z "$NGINX_PID" ] || kill "$NGINX_PID" 2>/dev/null
+[ -z "$NGINX2_PID" ] || kill "$NGINX2_PID" 2>/dev/null
+[ -z "$SCGI_PID" ] || kill "$SCGI_PID" 2>/dev/null
+[ -z "$FCGI_PID" ] || kill -- "-$FCGI_PID" 2>/dev/null
+rm -rf "$TRASH"' EXIT
+i=0
+while [ $i -lt 100 ] && ! curl -s -o /dev/null "http://127.0.0.1:$PORT2/"; do
+    i=$((i + 1))
+    sleep 0.1
+done
+
+test_expect_success 'nginx-scgi.conf + the systemd units: recorded, duplicate, bad signature' '
+    grep -q -- "--scgi" "$N2/execstart" &&
+    checks "http://127.0.0.1:$PORT2/webhook/stripe" nginx-scgi ||
+    { cat "$N2"/logs/*; false; }
+'
+
+test_expect_success 'nginx-scgi.conf: a body over client_max_body_size is 413' '
+    head -c 1100000 /dev/zero | tr "\0" " " >big &&
+    curl -sS --max-time 30 -o /dev/null -w "%{http_code}\n" \
+        --data-binary @big "http://127.0.0.1:$PORT2/webhook/stripe" >actual &&
     echo 413 >expect &&
     test_cmp expect actual
 '

@@ -392,3 +392,28 @@ test_lighttpd_log() {
     cat "$LIGHTTPD_DIR/error.log" >&2 2>/dev/null
     return 0
 }
+
+# test_lighttpd_scgi DIR PATH PROCS COMMAND [NAME=VALUE ...]: add to
+# DIR/local.conf (before test_lighttpd_start) a mod_scgi route from the
+# URL path PATH to COMMAND, a pay-ingest --scgi command line without
+# quotes, which lighttpd spawns PROCS times (bin-path) with the
+# listening socket DIR/scgi.sock on descriptor 0 and NAME=VALUE in the
+# environment.
+test_lighttpd_scgi() {
+    tsc_dir=$1 tsc_path=$2 tsc_procs=$3 tsc_cmd=$4
+    shift 4
+    {
+        echo 'server.modules += ("mod_scgi")'
+        echo "scgi.server = (\"$tsc_path\" => (("
+        echo "	\"socket\" => \"$tsc_dir/scgi.sock\","
+        echo "	\"bin-path\" => \"$tsc_cmd\","
+        echo "	\"max-procs\" => $tsc_procs,"
+        echo '	"check-local" => "disable",'
+        printf '	"bin-environment" => ('
+        for tsc_kv; do
+            printf '"%s" => "%s", ' "${tsc_kv%%=*}" "${tsc_kv#*=}"
+        done
+        echo '),'
+        echo ')))'
+    } >>"$tsc_dir/local.conf"
+}

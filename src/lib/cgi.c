@@ -57,16 +57,9 @@ static ssize_t read_all(char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int dg_cgi_read(size_t max_body, struct dg_cgi_req *r, char **why)
+int dg_cgi_check(const char *method, const char *cl, size_t max_body,
+		 size_t *len, char **why)
 {
-	const char *method = getenv("REQUEST_METHOD");
-	const char *cl = getenv("CONTENT_LENGTH");
-	size_t len;
-	ssize_t got;
-	char *buf;
-
-	r->body = NULL;
-	r->len = 0;
 	*why = NULL;
 	if (!method || strcmp(method, "POST") != 0) {
 		*why = method ? dg_xasprintf("method %s not allowed: POST only",
@@ -80,18 +73,34 @@ int dg_cgi_read(size_t max_body, struct dg_cgi_req *r, char **why)
 		*why = dg_xstrdup("no CONTENT_LENGTH: a length is required");
 		return 411;
 	}
-	if (parse_length(cl, &len)) {
+	if (parse_length(cl, len)) {
 		*why = dg_xasprintf("malformed CONTENT_LENGTH %s: want a "
 				    "count of bytes",
 				    dg_quoted(cl));
 		return 400;
 	}
-	if (len > max_body) {
+	if (*len > max_body) {
 		*why = dg_xasprintf("body of %zu bytes is over the limit of "
 				    "%zu bytes",
-				    len, max_body);
+				    *len, max_body);
 		return 413;
 	}
+	return 0;
+}
+
+int dg_cgi_read(size_t max_body, struct dg_cgi_req *r, char **why)
+{
+	size_t len;
+	ssize_t got;
+	char *buf;
+	int http;
+
+	r->body = NULL;
+	r->len = 0;
+	http = dg_cgi_check(getenv("REQUEST_METHOD"), getenv("CONTENT_LENGTH"),
+			    max_body, &len, why);
+	if (http)
+		return http;
 	buf = dg_xmalloc(len + 1);
 	got = read_all(buf, len);
 	if (got < 0) {
@@ -119,9 +128,8 @@ void dg_cgi_req_free(struct dg_cgi_req *r)
 	r->len = 0;
 }
 
-const char *dg_cgi_header(const char *name)
+char *dg_cgi_var_name(const char *name)
 {
-	const char *v;
 	size_t n, i;
 	char *var;
 
@@ -130,9 +138,9 @@ const char *dg_cgi_header(const char *name)
 		return NULL;
 	/* The two headers the server passes without the HTTP_ prefix. */
 	if (strcasecmp(name, "Content-Type") == 0)
-		return getenv("CONTENT_TYPE");
+		return dg_xstrdup("CONTENT_TYPE");
 	if (strcasecmp(name, "Content-Length") == 0)
-		return getenv("CONTENT_LENGTH");
+		return dg_xstrdup("CONTENT_LENGTH");
 	var = dg_xmalloc(n + 6);
 	memcpy(var, "HTTP_", 5);
 	for (i = 0; i < n; i++) {
@@ -149,7 +157,14 @@ const char *dg_cgi_header(const char *name)
 		var[5 + i] = c;
 	}
 	var[5 + n] = '\0';
-	v = getenv(var);
+	return var;
+}
+
+const char *dg_cgi_header(const char *name)
+{
+	char *var = dg_cgi_var_name(name);
+	const char *v = var ? getenv(var) : NULL;
+
 	free(var);
 	return v;
 }

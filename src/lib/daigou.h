@@ -314,6 +314,14 @@ bool dg_db_rate_quote_ok(const char *base, const char *quote,
 			 const char *rate, const char *as_of);
 int dg_db_commit(sqlite3 *db);
 void dg_db_rollback(sqlite3 *db);
+/* A savepoint in the open transaction (BEGIN IMMEDIATE): taken, released,
+ * or rolled back to and released, so that one part of a batch fails
+ * alone. 0 or 74/75 (message printed); dg_db_rollback_part is also 74
+ * when the whole transaction is gone (SQLite rolled it back on an I/O
+ * or memory error): every part of it is lost. */
+int dg_db_savepoint(sqlite3 *db);
+int dg_db_release(sqlite3 *db);
+int dg_db_rollback_part(sqlite3 *db);
 /* Prepare or die-with-message helpers: return 0 or 74 (message printed). */
 int dg_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 /* Bind text, or NULL when v is NULL; v must outlive the statement's next
@@ -970,6 +978,85 @@ const char *dg_cgi_header(const char *name);
  * 503), or a NULL json_line, is -1 with errno EINVAL and nothing written. */
 int dg_cgi_reply(FILE *out, int status, long retry_after,
 		 const char *json_line);
+/* The request's method and CONTENT_LENGTH against the rules of
+ * dg_cgi_read (405, 411, 400, 413): 0 with *len, or the status with *why
+ * malloc'd. Shared by the CGI and SCGI endpoints. */
+int dg_cgi_check(const char *method, const char *content_length,
+		 size_t max_body, size_t *len, char **why);
+/* The CGI variable of a request header, malloc'd: "Stripe-Signature" ->
+ * "HTTP_STRIPE_SIGNATURE", Content-Type and Content-Length without the
+ * prefix; NULL for a name with other bytes than letters, digits, '-'. */
+char *dg_cgi_var_name(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* scgi.c: the SCGI protocol and a server loop of batched requests     */
+
+#define DG_SCGI_MAX_HEADERS 256
+/* How long an answered connection's unread rest is drained. */
+#define DG_SCGI_LINGER_MS 2000
+struct dg_scgi_header {
+	const char *name, *value; /* NUL-terminated, in the caller's buffer */
+};
+struct dg_scgi_head {
+	struct dg_scgi_header *h; /* in order; CONTENT_LENGTH first */
+	size_t n;
+	size_t content_length;
+	size_t body_off; /* the body's first byte in the buffer */
+};
+/*
+ * The head of the request in buf[0..len): a netstring "LEN:" (no leading
+ * zero, LEN at most max_head) of NUL-terminated name and value pairs,
+ * then ",". The names are printable ASCII, none twice, at most
+ * DG_SCGI_MAX_HEADERS; the first is CONTENT_LENGTH, 1*DIGIT. 0 with *out
+ * filled (pointing into buf, which must stay), 1 when the bytes so far
+ * are a sound beginning (more needed), -1 with *why malloc'd. Never
+ * reads buf[len] or past.
+ */
+int dg_scgi_parse_head(const char *buf, size_t len, size_t max_head,
+		       struct dg_scgi_head *out, char **why);
+void dg_scgi_head_free(struct dg_scgi_head *h);
+/* The value of header name, or NULL. */
+const char *dg_scgi_get(const struct dg_scgi_head *h, const char *name);
+
+/* A request the server loop hands over. */
+struct dg_scgi_req {
+	struct dg_scgi_head head;
+	int error;	/* 400: the head is malformed (why) */
+	char *why;
+	bool body_read; /* false: over max_body (or error), not read */
+	const char *body; /* body_len bytes, then a NUL */
+	size_t body_len;
+	char *reply; /* set by the batch: the CGI-style answer, malloc'd */
+	size_t reply_len;
+};
+struct dg_scgi_server {
+	int listen_fd; /* a listening stream socket */
+	size_t max_conns, max_batch, max_head, max_body;
+	int timeout_ms; /* for a request to come whole, for its answer */
+	/* The requests complete at one moment, in the order they came
+	 * whole: set each reply (a request left without one is closed). */
+	void (*batch)(void *arg, struct dg_scgi_req **reqs, size_t n);
+	void (*reload)(void *arg); /* on SIGHUP, between batches */
+	void *arg;
+};
+/*
+ * Serve until SIGTERM or SIGINT: accept up to max_conns connections,
+ * read each without blocking until its request is whole (closed at its
+ * deadline otherwise), and hand the complete ones to batch, max_batch at
+ * a time; the answers are written without blocking, then the connection
+ * closed. On SIGTERM the listener is left, requests not yet whole are
+ * dropped, the whole ones answered, and it returns 0. SIGPIPE is
+ * ignored. 0, or 74 when polling fails.
+ */
+int dg_scgi_serve(const struct dg_scgi_server *s);
+/* A listening socket on addr: a unix socket path (any addr with a '/': a
+ * socket file already there is replaced) or HOST:PORT (numeric IPv4, or
+ * [IPv6]). 0 with *fd, or 64/73 (message printed). */
+int dg_scgi_listen(const char *addr, int *fd);
+/* The listening socket a supervisor passed: systemd's (LISTEN_PID is
+ * this process, LISTEN_FDS 1: descriptor 3), else standard input
+ * (lighttpd's bin-path, as for FastCGI). 0 with *fd, or 64. */
+int dg_scgi_inherited(int *fd);
 
 /* ------------------------------------------------------------------ */
 /* settle.c: gateway settlement files, streamed row by row             */

@@ -1105,6 +1105,33 @@ int dg_db_commit(sqlite3 *db)
 	return ret;
 }
 
+/* One savepoint inside the open transaction, for a part of a batch that
+ * may fail on its own: taken, released, or rolled back to and left. */
+int dg_db_savepoint(sqlite3 *db)
+{
+	int rc = sqlite3_exec(db, "SAVEPOINT dg_part", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail_on_file(db, rc, "cannot save on");
+}
+
+int dg_db_release(sqlite3 *db)
+{
+	int rc = sqlite3_exec(db, "RELEASE dg_part", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail_on_file(db, rc, "cannot save on");
+}
+
+int dg_db_rollback_part(sqlite3 *db)
+{
+	int rc = sqlite3_exec(db, "ROLLBACK TO dg_part; RELEASE dg_part", NULL,
+			      NULL, NULL);
+
+	if (rc == SQLITE_OK && !sqlite3_get_autocommit(db))
+		return 0;
+	return fail_on_file(db, rc == SQLITE_OK ? SQLITE_ABORT : rc,
+			    "cannot roll back part of a transaction on");
+}
+
 void dg_db_rollback(sqlite3 *db)
 {
 	int rc;
