@@ -48,6 +48,8 @@ struct rd {
 	size_t tlen, tcap;
 	size_t *offs;
 	bool row_done, too_many, has_nul, too_long;
+	bool plain;    /* libcsv's own space and term tests in use */
+	bool nul_seen; /* a line of the row holds a NUL byte */
 };
 
 static int csv_space_fn(unsigned char c)
@@ -166,7 +168,7 @@ static void on_field(void *s, size_t len, void *data)
 		r->too_long = true;
 		return;
 	}
-	if (len && memchr(s, '\0', len)) {
+	if (r->nul_seen && len && memchr(s, '\0', len)) {
 		r->has_nul = true;
 		return;
 	}
@@ -193,6 +195,30 @@ static void on_row(int c, void *data)
 	r->row_done = true;
 }
 
+/*
+ * Before libcsv parses a line: its space and term functions cost a call
+ * a byte, and are needed only for a CR that is not the line's end. On a
+ * line whose only CR is the one before its LF, libcsv's own tests (space
+ * and tab; CR or LF ends a row) split it the same way: a CR that ends a
+ * row is followed by the LF, which libcsv skips before a row begins, and
+ * in a quoted field both keep the CR. A line without a NUL byte spares
+ * on_field its look for one.
+ */
+static void line_settings(struct rd *r, const char *s, size_t len)
+{
+	const char *cr = memchr(s, '\r', len);
+	bool plain =
+		!cr || (len >= 2 && cr == s + len - 2 && s[len - 1] == '\n');
+
+	if (plain != r->plain) {
+		csv_set_space_func(&r->p, plain ? NULL : csv_space_fn);
+		csv_set_term_func(&r->p, plain ? NULL : csv_term_fn);
+		r->plain = plain;
+	}
+	if (!r->nul_seen && memchr(s, '\0', len))
+		r->nul_seen = true;
+}
+
 /* A row through libcsv, starting with the line (s, len). 0 or 65/74. */
 static int split_slow(struct rd *r, char *s, size_t len)
 {
@@ -210,8 +236,10 @@ static int split_slow(struct rd *r, char *s, size_t len)
 	r->n = 0;
 	r->tlen = 0;
 	r->row_done = r->too_many = r->has_nul = r->too_long = false;
+	r->nul_seen = false;
 	for (;;) {
 		total += len;
+		line_settings(r, s, len);
 		if (csv_parse(&r->p, s, len, on_field, on_row, r) != len) {
 			dg_error("%s:%lu: malformed CSV: a misplaced quote%s",
 				 r->name, r->line,
