@@ -64,6 +64,14 @@ void dg_warn(const char *fmt, ...) DG_PRINTF(1, 2);
 void dg_info(const char *fmt, ...) DG_PRINTF(1, 2);
 /* Debug: shown only with -v. */
 void dg_debug(const char *fmt, ...) DG_PRINTF(1, 2);
+/* A thread that works beside the main one holds its messages (all but
+ * dg_die's) until dg_messages_release, which returns them as the text
+ * they would have printed (malloc'd, "" when none) and prints again;
+ * dg_messages_print puts such a text on stderr, at the point where the
+ * work would have printed it in a one-thread run. */
+void dg_messages_hold(void);
+char *dg_messages_release(void);
+void dg_messages_print(const char *text);
 
 /* Allocation that never returns NULL (dies with 70 on exhaustion). */
 void *dg_xmalloc(size_t n);
@@ -1011,6 +1019,10 @@ struct dg_settle_opts {
 					 balance_transaction_id: stripe) */
 	const char *map;  /* generic: "gateway_txn_id=COL,amount=COL,..." */
 	bool minor_units; /* generic: amounts are minor units */
+	/* when not NULL: called with on_format_arg once the file's format
+	 * is known, before its first row is handed over */
+	void (*on_format)(void *arg, enum dg_settle_format f);
+	void *on_format_arg;
 };
 /* dg_settle_row.at of a generic file without a date column. */
 #define DG_SETTLE_NO_TIME INT64_MIN
@@ -1098,6 +1110,9 @@ void dg_recon_free(struct dg_recon *r);
  * payments.status) and received_at as their time. 0, or 74/65 with a
  * message. */
 int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway);
+/* The ledger loaded into from (a dg_recon of its own, loaded on another
+ * thread) moved into r, whose ledger it replaces; from keeps its rows. */
+void dg_recon_take_ledger(struct dg_recon *r, struct dg_recon *from);
 /* A ledger file, CSV or JSON Lines (gateway_txn_id, kind, order_id,
  * amount, currency, created_at, optional status). Every bad record is
  * reported; 0, 65 (some record bad: nothing else to trust), 66 or 74. */

@@ -458,6 +458,28 @@ out:
 	return ret;
 }
 
+void dg_recon_take_ledger(struct dg_recon *r, struct dg_recon *from)
+{
+	struct arena_chunk **tail;
+
+	free(r->ledger);
+	free(r->lslots);
+	r->ledger = from->ledger;
+	r->nledger = from->nledger;
+	r->ledger_cap = from->ledger_cap;
+	r->lslots = from->lslots;
+	r->nlslots = from->nlslots;
+	from->ledger = NULL;
+	from->lslots = NULL;
+	from->nledger = from->ledger_cap = from->nlslots = 0;
+	/* the strings stay where they are: from's chunks join r's */
+	for (tail = &from->arena; *tail; tail = &(*tail)->next)
+		;
+	*tail = r->arena;
+	r->arena = from->arena;
+	from->arena = NULL;
+}
+
 /* One record of a ledger file into e. 0 or 65 (reported). */
 static int ledger_record(struct dg_recon *r, struct dg_input *in,
 			 struct lent *e)

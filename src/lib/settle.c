@@ -1489,6 +1489,8 @@ int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 	}
 	if (detected)
 		*detected = f;
+	if (o->on_format)
+		o->on_format(o->on_format_arg, f);
 	if (f == DG_SETTLE_PAYPAL)
 		rc = read_paypal(&t);
 	else if (f == DG_SETTLE_STRIPE)

@@ -155,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const enum dg_settle_format formats[] = {
 		DG_SETTLE_AUTO, DG_SETTLE_STRIPE, DG_SETTLE_PAYPAL,
 		DG_SETTLE_GENERIC};
-	struct dg_settle_opts o = {DG_SETTLE_AUTO, NULL, false};
+	struct dg_settle_opts o = {.format = DG_SETTLE_AUTO};
 	struct reading a, b;
 
 	if (size < 2)

@@ -95,7 +95,7 @@ static struct result run_map(const char *text, struct dg_settle_opts opts)
 
 static struct result run(const char *text, enum dg_settle_format f)
 {
-	struct dg_settle_opts opts = {f, NULL, false};
+	struct dg_settle_opts opts = {.format = f};
 
 	return run_opts(text, strlen(text), opts, 0);
 }
@@ -367,7 +367,7 @@ END_TEST
 
 START_TEST(test_paypal_empty_section)
 {
-	struct dg_settle_opts opts = {DG_SETTLE_PAYPAL, NULL, false};
+	struct dg_settle_opts opts = {.format = DG_SETTLE_PAYPAL};
 	struct result r = run_fixture("paypal-stl-empty-section.csv", opts);
 
 	ck_assert_int_eq(r.rc, 0);
@@ -554,10 +554,9 @@ END_TEST
 START_TEST(test_generic)
 {
 	struct dg_settle_opts opts = {
-		DG_SETTLE_GENERIC,
-		"gateway_txn_id=Txn Ref,amount=Amount,currency=Ccy,kind=Type,"
-		"order_id=Order,fee=Fee,date=Settled At",
-		false};
+		.format = DG_SETTLE_GENERIC,
+		.map = "gateway_txn_id=Txn Ref,amount=Amount,currency=Ccy,"
+		       "kind=Type,order_id=Order,fee=Fee,date=Settled At"};
 	struct result r = run_fixture("generic.csv", opts);
 
 	ck_assert_int_eq(r.rc, 0);
