@@ -1023,6 +1023,11 @@ struct dg_settle_opts {
 	 * is known, before its first row is handed over */
 	void (*on_format)(void *arg, enum dg_settle_format f);
 	void *on_format_arg;
+	int threads;  /* threads parsing a large regular file: 0 as many as
+			 there are processors, 1 the caller's alone */
+	size_t chunk; /* 0: the default chunks, for a file over 16 MB;
+			 else chunks of this many bytes, for any regular
+			 file (tests) */
 };
 /* dg_settle_row.at of a generic file without a date column. */
 #define DG_SETTLE_NO_TIME INT64_MIN
@@ -1045,6 +1050,33 @@ typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
  * callback tells how far it has come, for a progress line. */
 int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 		   dg_settle_cb cb, void *arg, enum dg_settle_format *detected);
+
+/* ------------------------------------------------------------------ */
+/* settlerows.c: a settlement file's CSV rows, on one thread or several */
+
+/* The current row and where it is; the rest is the reader's own. */
+struct dg_rows {
+	size_t n;	    /* fields */
+	char **f;	    /* each NUL-terminated, until the next row */
+	size_t *len;	    /* their lengths */
+	unsigned long line; /* the row's first physical line */
+	unsigned long lineno; /* every physical line, once at the end */
+	const char *name;     /* the file's, for messages (escaped) */
+	struct dg_rows_in *in;
+};
+/* Rows of fp (read from where it is), name for messages. A regular file
+ * read from its start is parsed on threads threads (0: one for each
+ * processor) in chunks of chunk bytes (0: 8 MB, and only a file of 16 MB
+ * or more): the rows, lines and messages are those of one thread.
+ * ftello(fp) tells about how far the reading has come. */
+void dg_rows_open(struct dg_rows *rows, FILE *fp, const char *name,
+		  size_t chunk, int threads);
+/* 1 a row, 0 at the end, or 65 (malformed CSV, a line over 1 MB, a field
+ * over DG_CSV_MAX_FIELD, more than DG_CSV_MAX_FIELDS fields, a NUL byte)
+ * or 74, with a message naming file and line. Blank lines are skipped; a
+ * BOM before the first line too. */
+int dg_rows_next(struct dg_rows *rows);
+void dg_rows_close(struct dg_rows *rows);
 
 /* ------------------------------------------------------------------ */
 /* reconcile.c: a gateway's settlement rows against the ledger         */

@@ -1,8 +1,10 @@
 /*
  * check_settle: the settlement readers (Stripe itemized reports, PayPal
  * STL reports, generic CSV): rows in minor units, the files that add up
- * and those that do not, format detection. Every input is read twice,
- * through the fast way and through libcsv alone, with the same result.
+ * and those that do not, format detection. Every input is read twice on
+ * one thread with the same result, then in chunks of several sizes on
+ * two and three threads: the rows, the messages and the result are
+ * those of one thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,25 +68,49 @@ static struct result read_once(FILE *fp, const char *name,
 	return res;
 }
 
-/* Read text; reading it again gives the same. */
+static void same(const struct result *a, const struct result *b)
+{
+	ck_assert_int_eq(a->rc, b->rc);
+	ck_assert_int_eq(a->format, b->format);
+	ck_assert_str_eq(a->rows, b->rows);
+	ck_assert_str_eq(a->msg, b->msg);
+}
+
+/* Read text on one thread; reading it again gives the same, and so does
+ * reading it in chunks on several threads. */
 static struct result run_opts(const char *text, size_t len,
 			      struct dg_settle_opts opts, int stop_at)
 {
+	static const size_t chunks[] = {1, 2, 3, 7, 16, 61, 256, 4096};
 	struct result a, b;
 	FILE *fp;
+	size_t i;
+	int threads;
 
+	opts.threads = 1;
 	fp = test_input_file(text, len);
 	a = read_once(fp, "in.csv", &opts, stop_at);
 	fclose(fp);
 	fp = test_input_file(text, len);
 	b = read_once(fp, "in.csv", &opts, stop_at);
 	fclose(fp);
-	ck_assert_int_eq(a.rc, b.rc);
-	ck_assert_int_eq(a.format, b.format);
-	ck_assert_str_eq(a.rows, b.rows);
-	ck_assert_str_eq(a.msg, b.msg);
+	same(&a, &b);
 	free(b.rows);
 	free(b.msg);
+	for (threads = 2; threads <= 3; threads++) {
+		for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+			if (chunks[i] * 2048 < len)
+				continue; /* not thousands of chunks */
+			opts.threads = threads;
+			opts.chunk = chunks[i];
+			fp = test_input_file(text, len);
+			b = read_once(fp, "in.csv", &opts, stop_at);
+			fclose(fp);
+			same(&a, &b);
+			free(b.rows);
+			free(b.msg);
+		}
+	}
 	return a;
 }
 
