@@ -61,7 +61,7 @@ struct dg_recon {
 
 	struct lent *ledger;
 	size_t nledger, ledger_cap;
-	uint32_t *lslots; /* index + 1, 0 empty */
+	uint64_t *lslots; /* the id's hash << 32 | index + 1, 0 empty */
 	size_t nlslots;
 
 	struct srow *rows;
@@ -253,6 +253,23 @@ static uint32_t hash_id(const char *s)
 	return dg_id_hash(s);
 }
 
+static uint64_t slot_of(uint32_t hash, size_t i)
+{
+	return (uint64_t)hash << 32 | (uint32_t)(i + 1);
+}
+
+/* The ledger entry the first slot of hash h names whose hash is h (the
+ * entry's id is still to be compared), or NULL. */
+static const struct lent *ledger_candidate(const struct dg_recon *r, uint32_t h)
+{
+	size_t j, mask = r->nlslots - 1;
+
+	for (j = h & mask; r->lslots[j]; j = (j + 1) & mask)
+		if (r->lslots[j] >> 32 == h)
+			return &r->ledger[(uint32_t)r->lslots[j] - 1];
+	return NULL;
+}
+
 static void ledger_index(struct dg_recon *r)
 {
 	size_t n = 16, i, j, mask;
@@ -267,7 +284,7 @@ static void ledger_index(struct dg_recon *r)
 		for (j = r->ledger[i].hash & mask; r->lslots[j];
 		     j = (j + 1) & mask)
 			;
-		r->lslots[j] = (uint32_t)(i + 1);
+		r->lslots[j] = slot_of(r->ledger[i].hash, i);
 	}
 }
 
@@ -280,8 +297,10 @@ static struct lent *ledger_find(const struct dg_recon *r, const char *txn,
 	if (!r->nlslots)
 		return NULL;
 	for (j = h & mask; r->lslots[j]; j = (j + 1) & mask) {
-		e = &r->ledger[r->lslots[j] - 1];
-		if (e->hash == h && !strcmp(e->txn, txn))
+		if (r->lslots[j] >> 32 != h)
+			continue;
+		e = &r->ledger[(uint32_t)r->lslots[j] - 1];
+		if (!strcmp(e->txn, txn))
 			return e;
 	}
 	return NULL;
@@ -585,7 +604,7 @@ int dg_recon_ledger_file(struct dg_recon *r, const char *path,
 
 			for (j = h & mask; r->lslots[j]; j = (j + 1) & mask)
 				;
-			r->lslots[j] = (uint32_t)r->nledger;
+			r->lslots[j] = slot_of(h, r->nledger - 1);
 		}
 	}
 	if (!ret)
@@ -751,7 +770,47 @@ struct match {
 	struct idset seen;
 	size_t *missing; /* rows missing in the ledger, charges with an order */
 	size_t nmissing, missing_cap;
+	uint32_t *hv; /* per row: the hash of the id it is looked up by */
 };
+
+/* The id row s is looked up by in the ledger: "" for none. */
+static const char *lookup_id(const struct srow *s)
+{
+	switch (s->kind) {
+	case DG_SK_CHARGE:
+	case DG_SK_REFUND:
+		return s->txn;
+	case DG_SK_REVERSAL:
+		return *s->ref ? s->ref : s->txn;
+	default:
+		return "";
+	}
+}
+
+/*
+ * The ledger's index, its entries and their ids are far apart in memory
+ * and each lookup would wait for them in turn: the rows ahead of row i
+ * have theirs fetched early, in three steps (the index slot 16 rows
+ * ahead, the entry it names 8 ahead, the entry's id 4 ahead).
+ */
+enum { PF_SLOT = 16, PF_ENTRY = 8, PF_ID = 4 };
+
+static void prefetch_ahead(const struct match *m, size_t i)
+{
+	const struct dg_recon *r = m->r;
+	const struct lent *e;
+
+	if (!r->nlslots)
+		return;
+	if (i + PF_SLOT < r->nrows)
+		__builtin_prefetch(
+			&r->lslots[m->hv[i + PF_SLOT] & (r->nlslots - 1)]);
+	if (i + PF_ENTRY < r->nrows &&
+	    (e = ledger_candidate(r, m->hv[i + PF_ENTRY])))
+		__builtin_prefetch(e);
+	if (i + PF_ID < r->nrows && (e = ledger_candidate(r, m->hv[i + PF_ID])))
+		__builtin_prefetch(e->txn);
+}
 
 static void mismatched(struct dg_recon *r, const char *ccy, int64_t v)
 {
@@ -773,7 +832,7 @@ static void match_payment(struct match *m, size_t i)
 	total_of(r, ccy)->settled_value += amt;
 	/* a second row of an id: the ledger entry remembers the first; an
 	 * id the ledger lacks is looked up among the others it lacked */
-	e = *s->txn ? ledger_find(r, s->txn, dg_id_hash(s->txn)) : NULL;
+	e = *s->txn ? ledger_find(r, s->txn, m->hv[i]) : NULL;
 	first = e	  ? (e->flags & LF_MATCHED ? (long)e->row : -1)
 		: *s->txn ? idset_seen(&m->seen, r->rows, i)
 			  : -1;
@@ -872,7 +931,7 @@ static void match_reversal(struct match *m, size_t i)
 	const char *ccy = cross ? s->cf_currency : s->currency;
 	int64_t amt = mag(cross ? s->cf : s->gross);
 	const char *id = *s->ref ? s->ref : s->txn;
-	struct lent *e = *id ? ledger_find(r, id, dg_id_hash(id)) : NULL;
+	struct lent *e = *id ? ledger_find(r, id, m->hv[i]) : NULL;
 	struct dg_disc *d;
 	long first;
 
@@ -1081,9 +1140,13 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		n *= 2;
 	m.seen.n = n;
 	m.seen.slots = dg_xcalloc(n, sizeof(*m.seen.slots));
+	m.hv = dg_xmalloc((r->nrows ? r->nrows : 1) * sizeof(*m.hv));
+	for (i = 0; i < r->nrows; i++)
+		m.hv[i] = dg_id_hash(lookup_id(&r->rows[i]));
 	for (i = 0; i < r->nrows; i++) {
 		const struct srow *s = &r->rows[i];
 
+		prefetch_ahead(&m, i);
 		switch (s->kind) {
 		case DG_SK_CHARGE:
 		case DG_SK_REFUND:
@@ -1119,6 +1182,7 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		unsettled(&m, lo, hi);
 	free(m.seen.slots);
 	free(m.missing);
+	free(m.hv);
 	if (r->ndiscs) /* qsort's base must not be NULL */
 		qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
 	if (r->ntotals)
