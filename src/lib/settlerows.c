@@ -398,6 +398,17 @@ struct crow {		    /* a row of a chunk */
 	uint32_t n;	    /* fields */
 };
 
+/* A chunk's storage, kept for the next chunk once its rows are handed
+ * over (its pages are then not faulted in again). */
+struct bufs {
+	char *text; /* the fields, each NUL-terminated */
+	size_t tcap;
+	uint32_t *fo; /* per row: its fields' offsets, then its end */
+	size_t focap;
+	struct crow *rows;
+	size_t rowcap;
+};
+
 struct chunk {
 	off_t at;	     /* nominal: the first line start at or after */
 	off_t start, end;    /* where its rows begin (-1: unknown) and
@@ -405,11 +416,8 @@ struct chunk {
 	unsigned long lines; /* physical lines in [start, end) */
 	bool bad;	     /* a row at end could not be read */
 	int state;	     /* CH_* */
-	char *text;	     /* the fields, each NUL-terminated */
-	uint32_t *fo;	     /* per row: its fields' offsets, then its end */
-	size_t nfo, focap;
-	struct crow *rows;
-	size_t nrows, rowcap, next; /* next: the next row handed over */
+	struct bufs b;
+	size_t nfo, nrows, next; /* next: the next row handed over */
 };
 
 struct par {
@@ -424,6 +432,9 @@ struct par {
 	off_t next;	    /* the next row begins here (a row's end) */
 	unsigned long base; /* physical lines before next */
 	bool stopping;
+	struct bufs *spare; /* storage of chunks handed over */
+	size_t nspare;
+	struct rd scratch; /* the caller's thread's chunk parser */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th[MAX_THREADS];
@@ -432,23 +443,24 @@ struct par {
 
 static void chunk_row(struct chunk *c, const struct rd *r)
 {
+	struct bufs *b = &c->b;
 	size_t i;
 
-	if (c->nrows == c->rowcap) {
-		c->rowcap = c->rowcap ? 2 * c->rowcap : 4096;
-		c->rows = dg_xrealloc(c->rows, c->rowcap * sizeof(*c->rows));
+	if (c->nrows == b->rowcap) {
+		b->rowcap = b->rowcap ? 2 * b->rowcap : 4096;
+		b->rows = dg_xrealloc(b->rows, b->rowcap * sizeof(*b->rows));
 	}
-	if (c->nfo + r->n + 1 > c->focap) {
-		while (c->nfo + r->n + 1 > c->focap)
-			c->focap = c->focap ? 2 * c->focap : 65536;
-		c->fo = dg_xrealloc(c->fo, c->focap * sizeof(*c->fo));
+	if (c->nfo + r->n + 1 > b->focap) {
+		while (c->nfo + r->n + 1 > b->focap)
+			b->focap = b->focap ? 2 * b->focap : 65536;
+		b->fo = dg_xrealloc(b->fo, b->focap * sizeof(*b->fo));
 	}
-	c->rows[c->nrows].line = r->line;
-	c->rows[c->nrows].fo = c->nfo;
-	c->rows[c->nrows++].n = (uint32_t)r->n;
+	b->rows[c->nrows].line = r->line;
+	b->rows[c->nrows].fo = c->nfo;
+	b->rows[c->nrows++].n = (uint32_t)r->n;
 	for (i = 0; i < r->n; i++)
-		c->fo[c->nfo++] = (uint32_t)r->offs[i];
-	c->fo[c->nfo++] = (uint32_t)r->tlen;
+		b->fo[c->nfo++] = (uint32_t)r->offs[i];
+	b->fo[c->nfo++] = (uint32_t)r->tlen;
 }
 
 static bool stopping(struct par *p)
@@ -456,73 +468,88 @@ static bool stopping(struct par *p)
 	return __atomic_load_n(&p->stopping, __ATOMIC_RELAXED);
 }
 
-/* Chunk k's rows, by a parser of its own that says nothing: a row it
+/* r (a thread's chunk parser, its buffers kept) made ready to read from
+ * offset off with a new libcsv parser. */
+static void rd_restart(struct rd *r, off_t off)
+{
+	if (r->p_init)
+		csv_free(&r->p);
+	r->p_init = r->plain = false;
+	r->quiet = r->keep = true;
+	r->at_start = off == 0;
+	r->off = off;
+	r->stop = -1;
+	r->pos = r->end = 0;
+	r->eof = false;
+	r->lineno = r->line = 0;
+	r->n = r->tlen = 0;
+}
+
+/* Chunk k's rows, by the thread's parser r, which says nothing: a row it
  * cannot read is read again by the caller's thread. */
-static void chunk_parse(struct par *p, size_t k)
+static void chunk_parse(struct par *p, size_t k, struct rd *r)
 {
 	struct chunk *c = &p->ch[k];
-	struct rd r;
 	char *s;
 	size_t len;
 	off_t at;
 	unsigned long ln;
 	int rc;
 
-	rd_init(&r, NULL, p->fd, p->name);
-	r.quiet = r.keep = true;
 	c->start = c->end = -1;
-	if (c->at > 0) {
-		/* the rest of the line holding the byte before at */
-		r.at_start = false;
-		r.off = c->at - 1;
-		if (rd_line(&r, &s, &len))
-			goto out;
+	rd_restart(r, c->at > 0 ? c->at - 1 : 0);
+	/* the rest of the line holding the byte before at */
+	if (c->at > 0 && rd_line(r, &s, &len)) {
+		c->bad = true;
+		return;
 	}
-	c->start = rd_at(&r);
-	r.lineno = 0;
-	r.stop = k + 1 < p->nch ? p->ch[k + 1].at : -1;
-	at = r.stop >= 0 ? r.stop : p->size;
-	r.tcap = (at > c->start ? (size_t)(at - c->start) : 0) + 4096;
-	r.text = dg_xmalloc(r.tcap);
+	c->start = rd_at(r);
+	r->lineno = 0;
+	r->stop = k + 1 < p->nch ? p->ch[k + 1].at : -1;
+	at = r->stop >= 0 ? r->stop : p->size;
+	r->text = c->b.text;
+	r->tcap = c->b.tcap;
+	if (at > c->start && r->tcap < (size_t)(at - c->start) + 4096) {
+		r->tcap = (size_t)(at - c->start) + 4096;
+		r->text = dg_xrealloc(r->text, r->tcap);
+	}
 	for (;;) {
-		at = rd_at(&r);
-		ln = r.lineno;
-		if (stopping(p) || r.tlen > UINT32_MAX - DG_CSV_MAX_FIELD -
-						    MAX_LINE - 2 * BLOCK) {
+		at = rd_at(r);
+		ln = r->lineno;
+		if (stopping(p) || r->tlen > UINT32_MAX - DG_CSV_MAX_FIELD -
+						     MAX_LINE - 2 * BLOCK) {
 			c->bad = true; /* never handed over past here */
 			c->end = at;
 			c->lines = ln;
 			break;
 		}
-		rc = rd_row(&r);
+		rc = rd_row(r);
 		if (rc == 1) {
-			chunk_row(c, &r);
+			chunk_row(c, r);
 			continue;
 		}
 		c->bad = rc != 0;
-		c->end = rc ? at : rd_at(&r);
-		c->lines = rc ? ln : r.lineno;
+		c->end = rc ? at : rd_at(r);
+		c->lines = rc ? ln : r->lineno;
 		break;
 	}
-	c->text = r.text;
-	r.text = NULL;
-out:
-	rd_free(&r);
+	c->b.text = r->text;
+	c->b.tcap = r->tcap;
+	r->text = NULL;
+	r->tcap = 0;
 }
 
-static void chunk_free(struct chunk *c)
+static void bufs_free(struct bufs *b)
 {
-	free(c->text);
-	free(c->fo);
-	free(c->rows);
-	c->text = NULL;
-	c->fo = NULL;
-	c->rows = NULL;
+	free(b->text);
+	free(b->fo);
+	free(b->rows);
+	memset(b, 0, sizeof(*b));
 }
 
 /* With the lock held: take the next chunk when it is within reach and
- * parse it (the lock let go meanwhile). Whether one was parsed. */
-static bool take_one(struct par *p)
+ * parse it with r (the lock let go meanwhile). Whether one was. */
+static bool take_one(struct par *p, struct rd *r)
 {
 	size_t k;
 
@@ -530,8 +557,10 @@ static bool take_one(struct par *p)
 		return false;
 	k = p->taken++;
 	p->ch[k].state = CH_TAKEN;
+	if (p->nspare)
+		p->ch[k].b = p->spare[--p->nspare];
 	pthread_mutex_unlock(&p->mu);
-	chunk_parse(p, k);
+	chunk_parse(p, k, r);
 	pthread_mutex_lock(&p->mu);
 	p->ch[k].state = CH_DONE;
 	pthread_cond_broadcast(&p->cv);
@@ -541,12 +570,15 @@ static bool take_one(struct par *p)
 static void *par_thread(void *arg)
 {
 	struct par *p = arg;
+	struct rd r;
 
+	rd_init(&r, NULL, p->fd, p->name);
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping && p->taken < p->nch)
-		if (!take_one(p))
+		if (!take_one(p, &r))
 			pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+	rd_free(&r);
 	return NULL;
 }
 
@@ -567,6 +599,8 @@ static struct par *par_new(int fd, const char *name, off_t size, size_t chunk,
 	for (k = 0; k < p->nch; k++)
 		p->ch[k].at = (off_t)k * (off_t)chunk;
 	p->ahead = 2 * (size_t)threads;
+	p->spare = dg_xcalloc(p->nch, sizeof(*p->spare));
+	rd_init(&p->scratch, NULL, fd, name);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	/* the caller's thread parses too: threads - 1 more */
@@ -576,6 +610,19 @@ static struct par *par_new(int fd, const char *name, off_t size, size_t chunk,
 		p->nth++;
 	}
 	return p;
+}
+
+/* Chunk cur's rows handed over: its storage for a chunk to come. */
+static void chunk_done(struct par *p)
+{
+	struct chunk *c = &p->ch[p->cur];
+
+	pthread_mutex_lock(&p->mu);
+	p->spare[p->nspare++] = c->b;
+	memset(&c->b, 0, sizeof(c->b));
+	p->cur++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 static void par_free(struct par *p)
@@ -592,8 +639,12 @@ static void par_free(struct par *p)
 	for (i = 0; i < p->nth; i++)
 		pthread_join(p->th[i], NULL);
 	for (k = 0; k < p->nch; k++)
-		chunk_free(&p->ch[k]);
+		bufs_free(&p->ch[k].b);
+	while (p->nspare)
+		bufs_free(&p->spare[--p->nspare]);
+	free(p->spare);
 	free(p->ch);
+	rd_free(&p->scratch);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);
@@ -605,7 +656,7 @@ static void par_wait(struct par *p)
 {
 	pthread_mutex_lock(&p->mu);
 	while (p->ch[p->cur].state != CH_DONE)
-		if (!take_one(p))
+		if (!take_one(p, &p->scratch))
 			pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -693,6 +744,7 @@ static int par_row(struct dg_rows *rows, struct dg_rows_in *in)
 	struct rd *r = &in->rd;
 	struct chunk *c;
 	const struct crow *w;
+	const uint32_t *fo;
 	size_t i;
 
 	for (;;) {
@@ -702,11 +754,11 @@ static int par_row(struct dg_rows *rows, struct dg_rows_in *in)
 		if (c->start != p->next)
 			return 2;
 		if (c->next < c->nrows) {
-			w = &c->rows[c->next++];
+			w = &c->b.rows[c->next++];
+			fo = c->b.fo + w->fo;
 			for (i = 0; i < w->n; i++) {
-				r->f[i] = c->text + c->fo[w->fo + i];
-				r->len[i] = c->fo[w->fo + i + 1] -
-					    c->fo[w->fo + i] - 1;
+				r->f[i] = c->b.text + fo[i];
+				r->len[i] = fo[i + 1] - fo[i] - 1;
 			}
 			r->n = w->n;
 			r->line = p->base + w->line;
@@ -717,11 +769,7 @@ static int par_row(struct dg_rows *rows, struct dg_rows_in *in)
 		p->base += c->lines;
 		if (c->bad)
 			return 2;
-		chunk_free(c);
-		pthread_mutex_lock(&p->mu);
-		p->cur++;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
+		chunk_done(p);
 		/* ftello(fp) tells how far the reading has come */
 		fseeko(r->fp, p->next, SEEK_SET);
 		if (p->cur == p->nch) {
