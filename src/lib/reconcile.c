@@ -384,8 +384,50 @@ static void apply_later(struct dg_recon *r, const int64_t *pid, struct later *v,
 	}
 }
 
+/* The day of the last received_at read: pay-ingest writes them as
+ * "YYYY-MM-DDTHH:MM:SSZ", a day's payments one after another. */
+struct day_cache {
+	char text[10];
+	dg_time day;
+	bool ok;
+};
+
+static int two_digits(const char *s, int max)
+{
+	int v;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	v = (s[0] - '0') * 10 + (s[1] - '0');
+	return v > max ? -1 : v;
+}
+
+/* dg_parse_rfc3339, the day's start kept for the times like it. */
+static int ledger_time(struct day_cache *dc, const char *s, dg_time *out)
+{
+	int h = -1, m = -1, sec = -1;
+	bool plain = strlen(s) == 20 && s[10] == 'T' && s[13] == ':' &&
+		     s[16] == ':' && s[19] == 'Z' &&
+		     (h = two_digits(s + 11, 23)) >= 0 &&
+		     (m = two_digits(s + 14, 59)) >= 0 &&
+		     (sec = two_digits(s + 17, 59)) >= 0;
+
+	if (plain && dc->ok && !memcmp(s, dc->text, 10)) {
+		*out = dc->day + h * 3600 + m * 60 + sec;
+		return 0;
+	}
+	if (dg_parse_rfc3339(s, out))
+		return -1;
+	if (plain) {
+		memcpy(dc->text, s, 10);
+		dc->day = *out - (h * 3600 + m * 60 + sec);
+		dc->ok = true;
+	}
+	return 0;
+}
+
 static int ledger_row(struct dg_recon *r, sqlite3_stmt *st, const char *gateway,
-		      struct lent *e)
+		      struct day_cache *dc, struct lent *e)
 {
 	const char *txn = (const char *)sqlite3_column_text(st, 1);
 	const char *kind = (const char *)sqlite3_column_text(st, 2);
@@ -394,7 +436,7 @@ static int ledger_row(struct dg_recon *r, sqlite3_stmt *st, const char *gateway,
 	const char *status = (const char *)sqlite3_column_text(st, 7);
 
 	if (!txn || !*txn || !kind || !ccy || strlen(ccy) != 3 || !at ||
-	    !status || dg_parse_rfc3339(at, &e->at) ||
+	    !status || ledger_time(dc, at, &e->at) ||
 	    status_parse(status, &e->status) ||
 	    sqlite3_column_int64(st, 4) < 0) {
 		dg_error("payment %s of %s in the database is not readable "
@@ -418,6 +460,7 @@ int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway)
 	int64_t *pid = NULL, id;
 	size_t pid_cap = 0, nlater = 0, later_cap = 0;
 	struct later *later = NULL;
+	struct day_cache dc = {.ok = false};
 	const char *status;
 	bool sorted = true;
 	int rc, ret = 0;
@@ -453,7 +496,7 @@ int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway)
 		if (r->nledger && id <= pid[r->nledger - 1])
 			sorted = false;
 		pid[r->nledger] = id;
-		if ((ret = ledger_row(r, st, gateway, ledger_room(r))))
+		if ((ret = ledger_row(r, st, gateway, &dc, ledger_room(r))))
 			goto out;
 		r->nledger++;
 	}
@@ -636,10 +679,14 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 	    strcmp(r->last_cat, row->category ? row->category : ""))
 		r->last_cat = arena_str(r, row->category);
 	s->category = r->last_cat;
-	if (row->file != r->last_file || !r->last_file_copy ||
-	    strcmp(r->last_file_copy, row->file ? row->file : "")) {
+	/* the same name as the row before when the same pointer within a
+	 * file (dg_recon_next_file forgets it: a name freed and another
+	 * allocated in its place) */
+	if (row->file != r->last_file || !r->last_file_copy) {
+		if (!r->last_file_copy ||
+		    strcmp(r->last_file_copy, row->file ? row->file : ""))
+			r->last_file_copy = arena_str(r, row->file);
 		r->last_file = row->file;
-		r->last_file_copy = arena_str(r, row->file);
 	}
 	s->file = r->last_file_copy;
 	s->file_no = r->file_no;
@@ -663,6 +710,7 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 void dg_recon_next_file(struct dg_recon *r)
 {
 	r->file_no++;
+	r->last_file = NULL;
 }
 
 size_t dg_recon_nrows(const struct dg_recon *r)

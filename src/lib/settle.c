@@ -51,8 +51,9 @@ struct st {
 	dg_settle_cb cb;
 	void *arg;
 	struct dg_settle_row row;
-	char last_cur[4]; /* the last currency code looked up */
-	int last_exp;
+	/* per code of three letters A-Z: its exponent + 2, 1 for a code
+	 * not known, 0 not looked up yet */
+	signed char exp_of[26 * 26 * 26];
 	char day_text[10]; /* the last day read, and its start */
 	dg_time day;
 	bool day_ok;
@@ -65,8 +66,7 @@ struct st {
  * The exponent, or -1. */
 static int currency_of(struct st *t, const char *s, char out[4])
 {
-	char *last = t->last_cur;
-	int i;
+	int i, k;
 
 	for (i = 0; i < 3; i++) {
 		char c = s[i];
@@ -80,15 +80,11 @@ static int currency_of(struct st *t, const char *s, char out[4])
 	if (s[3])
 		return -1;
 	out[3] = '\0';
-	/* the same few codes row after row: the last one found is kept */
-	if (last[0] && !memcmp(out, last, 4))
-		return t->last_exp;
-	i = dg_currency_exponent(out);
-	if (i >= 0) {
-		memcpy(last, out, 4);
-		t->last_exp = i;
-	}
-	return i;
+	/* the same few codes row after row: each looked up once */
+	k = ((out[0] - 'A') * 26 + (out[1] - 'A')) * 26 + (out[2] - 'A');
+	if (!t->exp_of[k])
+		t->exp_of[k] = (signed char)(dg_currency_exponent(out) + 2);
+	return t->exp_of[k] - 2;
 }
 
 static const char *line_prefix_name(const struct st *t)
