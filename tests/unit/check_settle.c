@@ -646,6 +646,157 @@ START_TEST(test_callback_stops)
 }
 END_TEST
 
+/* ---------------------------------------------- several threads */
+
+/* text read once in chunks of chunk bytes on threads threads. */
+static struct result run_threads(const char *text, int threads, size_t chunk)
+{
+	struct dg_settle_opts opts = {.threads = threads, .chunk = chunk};
+	FILE *fp = test_input_file(text, strlen(text));
+	struct result r = read_once(fp, "in.csv", &opts, 0);
+
+	fclose(fp);
+	return r;
+}
+
+#define T_HEAD STRIPE_HEAD
+#define T_ROW(n)                                                               \
+	"t" #n ",2026-11-26 09:14:31,usd,1.00,0.10,0.90,charge,ch_" #n ",\n"
+
+/* A quoted field holding newlines, one of them right before the start of
+ * the second chunk: that chunk's parse began inside the quote, and the
+ * rows are read on from the true row end, numbered as one thread does. */
+START_TEST(test_threads_quoted_newline_at_split)
+{
+	static const char head[] = "balance_transaction_id,created_utc,"
+				   "currency,gross,fee,net,reporting_category,"
+				   "source_id,charge_id,description\n"
+				   "t1,2026-11-26 09:14:31,usd,1.00,0.10,0.90,"
+				   "charge,ch_1,,\n";
+	static const char quoted[] =
+		"t2,2026-11-26 "
+		"09:14:31,usd,2.00,0.10,1.90,charge,ch_2,,\"two\n";
+	static const char rest[] = "lines, \"\"ch_9\"\"\nand three\"\n"
+				   "t3,2026-11-26 09:14:31,usd,3.00,0.10,2.90,"
+				   "charge,ch_3,,\"x\"\n";
+	static const char want[] =
+		"2 charge charge ch_1 ref= order= 100 10 90 USD "
+		"2026-11-26T09:14:31Z\n"
+		"3 charge charge ch_2 ref= order= 200 10 190 USD "
+		"2026-11-26T09:14:31Z\n"
+		"6 charge charge ch_3 ref= order= 300 10 290 USD "
+		"2026-11-26T09:14:31Z\n";
+	char text[1024];
+	size_t split = strlen(head) + strlen(quoted);
+	struct result r;
+	int threads;
+
+	dg_xsnprintf(text, sizeof(text), "%s%s%s", head, quoted, rest);
+	for (threads = 1; threads <= 3; threads++) {
+		/* chunk 1 begins at the line after the quoted newline */
+		r = run_threads(text, threads, split);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_str_eq(r.msg, "");
+		ck_assert_str_eq(r.rows, want);
+		done(&r);
+		/* and at every line start */
+		r = run_threads(text, threads, 1);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_str_eq(r.rows, want);
+		done(&r);
+	}
+}
+END_TEST
+
+/* A bad row in a later chunk: the rows before it, then the message a
+ * one-thread read prints, naming its line. */
+START_TEST(test_threads_bad_row_in_a_later_chunk)
+{
+	static const struct {
+		const char *row, *msg;
+	} bad[] = {
+		{"t9,2026-11-26 09:14:31,usd,1.00,0.10,0.90,ch\"arge,ch_9,\n",
+		 "t: in.csv:10: malformed CSV: a misplaced quote\n"},
+		{"t9,2026-11-26 09:14:31,usd,1.00,0.10,0.80,charge,ch_9,\n",
+		 "t: in.csv:10: gross - fee is not net: 1.00 - 0.10 != 0.80 "
+		 "USD (a damaged file?)\n"},
+		{"t9,2026-11-26 09:14:31,usd,\"1.00\n",
+		 "t: in.csv:10: malformed CSV: a quote never closed\n"},
+	};
+	char text[2048];
+	struct result r;
+	const char *p;
+	size_t i, chunk, rows;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dg_xsnprintf(text, sizeof(text), "%s%s%s%s%s%s%s%s%s%s%s%s",
+			     T_HEAD, T_ROW(1), T_ROW(2), T_ROW(3), T_ROW(4),
+			     T_ROW(5), T_ROW(6), T_ROW(7), T_ROW(8), bad[i].row,
+			     T_ROW(10), T_ROW(11));
+		for (chunk = 50; chunk <= 400; chunk += 70) {
+			r = run_threads(text, 2, chunk);
+			ck_assert_int_eq(r.rc, 65);
+			ck_assert_str_eq(r.msg, bad[i].msg);
+			/* rows 2 to 9 handed over before the message */
+			for (rows = 0, p = r.rows; *p; p++)
+				rows += *p == '\n';
+			ck_assert_uint_eq(rows, 8);
+			done(&r);
+		}
+	}
+}
+END_TEST
+
+/* PayPal's sections and footers over several chunks: the sums of every
+ * row, once each and in order, against each footer, a footer that lies
+ * named by its line. */
+START_TEST(test_threads_paypal_footers_across_chunks)
+{
+	size_t len, chunk;
+	char *good = slurp("paypal-stl.csv", &len);
+	char *lies = slurp("paypal-stl-footer-lies.csv", &len);
+	struct result r;
+
+	for (chunk = 100; chunk <= 1600; chunk += 300) {
+		r = run_threads(good, 2, chunk);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_str_eq(r.msg, "");
+		ck_assert_str_eq(r.rows, paypal_rows);
+		done(&r);
+		r = run_threads(lies, 3, chunk);
+		ck_assert_int_eq(r.rc, 65);
+		ck_assert_str_eq(r.msg,
+				 "t: in.csv:10: the SF totals for USD (gross "
+				 "credit 21050, debit 16950) are not the sums "
+				 "of the section's rows (credit 20950, debit "
+				 "16950): a damaged or cut file?\n");
+		done(&r);
+	}
+	free(good);
+	free(lies);
+}
+END_TEST
+
+/* A file smaller than a chunk, or than the default threshold, is one
+ * chunk or one thread's: the same rows. */
+START_TEST(test_threads_small_file)
+{
+	size_t len;
+	char *text = slurp("stripe-itemized.csv", &len);
+	struct result r;
+
+	r = run_threads(text, 0, 0);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(r.rows, stripe_rows);
+	done(&r);
+	r = run_threads(text, 4, len + 1);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(r.rows, stripe_rows);
+	done(&r);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_format_names)
 {
 	enum dg_settle_format f;
@@ -680,6 +831,10 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_generic);
 	tcase_add_test(tc, test_callback_stops);
 	tcase_add_test(tc, test_format_names);
+	tcase_add_test(tc, test_threads_quoted_newline_at_split);
+	tcase_add_test(tc, test_threads_bad_row_in_a_later_chunk);
+	tcase_add_test(tc, test_threads_paypal_footers_across_chunks);
+	tcase_add_test(tc, test_threads_small_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
