@@ -8,6 +8,7 @@
  * only the differences are sorted. Every figure is an integer count of
  * minor units.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -818,7 +819,7 @@ struct match {
 	struct idset seen;
 	size_t *missing; /* rows missing in the ledger, charges with an order */
 	size_t nmissing, missing_cap;
-	uint32_t *hv; /* per row: the hash of the id it is looked up by */
+	struct lent **found; /* per row: the ledger entry of its id, or NULL */
 };
 
 /* The id row s is looked up by in the ledger: "" for none. */
@@ -839,25 +840,75 @@ static const char *lookup_id(const struct srow *s)
  * The ledger's index, its entries and their ids are far apart in memory
  * and each lookup would wait for them in turn: the rows ahead of row i
  * have theirs fetched early, in three steps (the index slot 16 rows
- * ahead, the entry it names 8 ahead, the entry's id 4 ahead).
+ * ahead, the entry it names 8 ahead, the entry's id 4 ahead). Every
+ * row's entry is found first, on two threads for many rows (the ledger
+ * is only read), and then the rows are matched in file order.
  */
 enum { PF_SLOT = 16, PF_ENTRY = 8, PF_ID = 4 };
 
-static void prefetch_ahead(const struct match *m, size_t i)
+struct lookups {
+	const struct dg_recon *r;
+	struct lent **found;
+	uint32_t *hv;
+	size_t from, to; /* rows */
+};
+
+static void prefetch_ahead(const struct lookups *l, size_t i)
 {
-	const struct dg_recon *r = m->r;
+	const struct dg_recon *r = l->r;
 	const struct lent *e;
 
-	if (!r->nlslots)
-		return;
-	if (i + PF_SLOT < r->nrows)
+	if (i + PF_SLOT < l->to)
 		__builtin_prefetch(
-			&r->lslots[m->hv[i + PF_SLOT] & (r->nlslots - 1)]);
-	if (i + PF_ENTRY < r->nrows &&
-	    (e = ledger_candidate(r, m->hv[i + PF_ENTRY])))
+			&r->lslots[l->hv[i + PF_SLOT] & (r->nlslots - 1)]);
+	if (i + PF_ENTRY < l->to &&
+	    (e = ledger_candidate(r, l->hv[i + PF_ENTRY])))
 		__builtin_prefetch(e);
-	if (i + PF_ID < r->nrows && (e = ledger_candidate(r, m->hv[i + PF_ID])))
+	if (i + PF_ID < l->to && (e = ledger_candidate(r, l->hv[i + PF_ID])))
 		__builtin_prefetch(e->txn);
+}
+
+static void *lookup_rows(void *arg)
+{
+	struct lookups *l = arg;
+	const char *id;
+	size_t i;
+
+	for (i = l->from; i < l->to; i++)
+		l->hv[i] = dg_id_hash(lookup_id(&l->r->rows[i]));
+	for (i = l->from; i < l->to; i++) {
+		prefetch_ahead(l, i);
+		id = lookup_id(&l->r->rows[i]);
+		l->found[i] = *id ? ledger_find(l->r, id, l->hv[i]) : NULL;
+	}
+	return NULL;
+}
+
+/* m->found for every row. */
+static void lookup_all(struct match *m)
+{
+	const struct dg_recon *r = m->r;
+	struct lookups half[2];
+	uint32_t *hv = dg_xmalloc((r->nrows ? r->nrows : 1) * sizeof(*hv));
+	pthread_t th;
+	bool two = r->nrows >= 65536;
+
+	m->found = dg_xcalloc(r->nrows ? r->nrows : 1, sizeof(*m->found));
+	if (r->nlslots) {
+		half[0] = (struct lookups){r, m->found, hv, 0, r->nrows};
+		half[1] = half[0];
+		if (two) {
+			half[0].to = half[1].from = r->nrows / 2;
+			if (pthread_create(&th, NULL, lookup_rows, &half[1]))
+				two = false;
+		}
+		lookup_rows(&half[0]);
+		if (two)
+			pthread_join(th, NULL);
+		else if (half[0].to < r->nrows)
+			lookup_rows(&half[1]);
+	}
+	free(hv);
 }
 
 static void mismatched(struct dg_recon *r, const char *ccy, int64_t v)
@@ -880,7 +931,7 @@ static void match_payment(struct match *m, size_t i)
 	total_of(r, ccy)->settled_value += amt;
 	/* a second row of an id: the ledger entry remembers the first; an
 	 * id the ledger lacks is looked up among the others it lacked */
-	e = *s->txn ? ledger_find(r, s->txn, m->hv[i]) : NULL;
+	e = *s->txn ? m->found[i] : NULL;
 	first = e	  ? (e->flags & LF_MATCHED ? (long)e->row : -1)
 		: *s->txn ? idset_seen(&m->seen, r->rows, i)
 			  : -1;
@@ -979,7 +1030,7 @@ static void match_reversal(struct match *m, size_t i)
 	const char *ccy = cross ? s->cf_currency : s->currency;
 	int64_t amt = mag(cross ? s->cf : s->gross);
 	const char *id = *s->ref ? s->ref : s->txn;
-	struct lent *e = *id ? ledger_find(r, id, m->hv[i]) : NULL;
+	struct lent *e = *id ? m->found[i] : NULL;
 	struct dg_disc *d;
 	long first;
 
@@ -1188,13 +1239,12 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		n *= 2;
 	m.seen.n = n;
 	m.seen.slots = dg_xcalloc(n, sizeof(*m.seen.slots));
-	m.hv = dg_xmalloc((r->nrows ? r->nrows : 1) * sizeof(*m.hv));
-	for (i = 0; i < r->nrows; i++)
-		m.hv[i] = dg_id_hash(lookup_id(&r->rows[i]));
+	lookup_all(&m);
 	for (i = 0; i < r->nrows; i++) {
 		const struct srow *s = &r->rows[i];
 
-		prefetch_ahead(&m, i);
+		if (i + PF_ENTRY < r->nrows && m.found[i + PF_ENTRY])
+			__builtin_prefetch(m.found[i + PF_ENTRY]);
 		switch (s->kind) {
 		case DG_SK_CHARGE:
 		case DG_SK_REFUND:
@@ -1230,7 +1280,7 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		unsettled(&m, lo, hi);
 	free(m.seen.slots);
 	free(m.missing);
-	free(m.hv);
+	free(m.found);
 	if (r->ndiscs) /* qsort's base must not be NULL */
 		qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
 	if (r->ntotals)
