@@ -431,6 +431,7 @@ struct par {
 	size_t ahead;	    /* chunks parsed at most this far past cur */
 	off_t next;	    /* the next row begins here (a row's end) */
 	unsigned long base; /* physical lines before next */
+	bool ready;	    /* chunk cur is parsed (the caller's thread's) */
 	bool stopping;
 	struct bufs *spare; /* storage of chunks handed over */
 	size_t nspare;
@@ -621,6 +622,7 @@ static void chunk_done(struct par *p)
 	p->spare[p->nspare++] = c->b;
 	memset(&c->b, 0, sizeof(c->b));
 	p->cur++;
+	p->ready = false;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -749,8 +751,10 @@ static int par_row(struct dg_rows *rows, struct dg_rows_in *in)
 
 	for (;;) {
 		c = &p->ch[p->cur];
-		if (c->state != CH_DONE)
+		if (!p->ready) {
 			par_wait(p);
+			p->ready = true;
+		}
 		if (c->start != p->next)
 			return 2;
 		if (c->next < c->nrows) {
