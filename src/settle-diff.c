@@ -7,9 +7,15 @@
  * ledger is the database's payments, opened read-only, or a file.
  * Matching and the figures are reconcile.c's; this file holds the
  * options, the reading loop and the output.
+ *
+ * The database's ledger is loaded on a thread of its own while the files
+ * are read, as soon as the gateway is known (--gateway, --format, or the
+ * first file's format). Its messages are held and printed where a
+ * one-thread run prints them: after the files, only when they were read.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,6 +157,89 @@ static void parse_options(int argc, char **argv, struct options *o,
 				      "other");
 }
 
+/* ------------------------------------------------------- the ledger */
+
+struct ledger_job {
+	sqlite3 *db; /* NULL: the ledger is a file */
+	const char *gateway;
+	struct dg_recon *recon; /* the ledger alone, loaded by the thread */
+	pthread_t thread;
+	bool started;
+	int ret;
+	char *held; /* the thread's messages */
+};
+
+static int load_ledger_db(struct dg_recon *recon, sqlite3 *db,
+			  const char *gateway)
+{
+	int ret = dg_db_begin_read(db);
+
+	if (ret)
+		return ret;
+	ret = dg_recon_ledger_db(recon, db, gateway);
+	dg_db_rollback(db);
+	return ret;
+}
+
+static void *ledger_thread(void *arg)
+{
+	struct ledger_job *j = arg;
+
+	dg_messages_hold();
+	j->ret = load_ledger_db(j->recon, j->db, j->gateway);
+	j->held = dg_messages_release();
+	return NULL;
+}
+
+/* The ledger of gateway starts loading (once; nothing without a
+ * database, or when no thread can be had: it is loaded after). The main
+ * thread does not touch the database until ledger_finish. */
+static void ledger_start(struct ledger_job *j, const char *gateway)
+{
+	if (!j->db || j->started || j->gateway)
+		return;
+	j->gateway = gateway;
+	j->recon = dg_recon_new();
+	if (pthread_create(&j->thread, NULL, ledger_thread, j)) {
+		dg_recon_free(j->recon);
+		j->recon = NULL;
+		return;
+	}
+	j->started = true;
+}
+
+static void ledger_on_format(void *arg, enum dg_settle_format f)
+{
+	ledger_start(arg, dg_settle_format_name(f));
+}
+
+/* The ledger of gateway into recon (use), or the thread's work thrown
+ * away (!use): 0 or an exit status (message printed). */
+static int ledger_finish(struct ledger_job *j, struct dg_recon *recon,
+			 const char *gateway, bool use)
+{
+	int ret = 0;
+
+	if (j->started) {
+		pthread_join(j->thread, NULL);
+		j->started = false;
+		if (use && !strcmp(j->gateway, gateway)) {
+			dg_messages_print(j->held);
+			ret = j->ret;
+			if (!ret)
+				dg_recon_take_ledger(recon, j->recon);
+			use = false;
+		}
+	}
+	free(j->held);
+	j->held = NULL;
+	dg_recon_free(j->recon);
+	j->recon = NULL;
+	if (use && j->db)
+		ret = load_ledger_db(recon, j->db, gateway);
+	return ret;
+}
+
 /* ------------------------------------------------------ reading */
 
 struct reading {
@@ -184,7 +273,8 @@ static int row_cb(void *arg, const struct dg_settle_row *row)
 /* One settlement file into recon; *format the format of the files so
  * far (AUTO before the first). 0 or an exit status (message printed). */
 static int read_file(struct dg_recon *recon, const char *path,
-		     const struct options *o, enum dg_settle_format *format)
+		     const struct options *o, enum dg_settle_format *format,
+		     struct ledger_job *lj)
 {
 	struct reading rd = {.recon = recon, .name = path};
 	struct dg_settle_opts so = o->settle;
@@ -205,6 +295,8 @@ static int read_file(struct dg_recon *recon, const char *path,
 	    sb.st_size > PROGRESS_MIN_BYTES)
 		rd.size = sb.st_size;
 	dg_recon_next_file(recon);
+	so.on_format = ledger_on_format;
+	so.on_format_arg = lj;
 	ret = dg_settle_read(rd.fp, path, &so, row_cb, &rd, &got);
 	if (rd.size && !ret)
 		progress(&rd, true);
@@ -374,18 +466,6 @@ static int verdict(const struct dg_recon *recon, int64_t threshold,
 
 /* ------------------------------------------------------- main */
 
-static int load_ledger_db(struct dg_recon *recon, sqlite3 *db,
-			  const char *gateway)
-{
-	int ret = dg_db_begin_read(db);
-
-	if (ret)
-		return ret;
-	ret = dg_recon_ledger_db(recon, db, gateway);
-	dg_db_rollback(db);
-	return ret;
-}
-
 static void period(const struct options *o, struct dg_recon_opts *ro)
 {
 	int32_t day;
@@ -405,6 +485,7 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct dg_recon_opts ro = {0};
 	struct dg_recon *recon = NULL;
+	struct ledger_job lj = {0};
 	enum dg_settle_format format = DG_SETTLE_AUTO;
 	sqlite3 *db = NULL;
 	int64_t threshold;
@@ -426,14 +507,19 @@ int main(int argc, char **argv)
 	    (ret = dg_recon_ledger_file(recon, o.ledger, DG_IN_AUTO)))
 		goto out;
 	format = o.settle.format;
+	lj.db = db;
+	if (o.gateway || format)
+		ledger_start(&lj, o.gateway ? o.gateway
+					    : dg_settle_format_name(format));
 	for (i = 0; i < nfiles && !ret; i++)
-		ret = read_file(recon, files[i], &o, &format);
-	if (ret)
-		goto out;
+		ret = read_file(recon, files[i], &o, &format, &lj);
 	ro.gateway = o.gateway ? o.gateway
 		     : format  ? dg_settle_format_name(format)
 			       : "generic";
-	if (db && (ret = load_ledger_db(recon, db, ro.gateway)))
+	/* the ledger's messages come after the files', and only when the
+	 * files were read */
+	ret = dg_exit_worst(ret, ledger_finish(&lj, recon, ro.gateway, !ret));
+	if (ret)
 		goto out;
 	period(&o, &ro);
 	ro.all_rows = o.all_rows;

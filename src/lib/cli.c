@@ -15,6 +15,12 @@
 static const char *progname = "daigou";
 static int verbosity;
 
+/* This thread's messages, held while it works beside another (see
+ * dg_messages_hold). */
+static _Thread_local bool holding;
+static _Thread_local char *held;
+static _Thread_local size_t held_len, held_cap;
+
 int dg_exit_worst(int a, int b)
 {
 	/* 0 < 1 (a finding) < any error; between errors the larger code
@@ -67,6 +73,17 @@ static void vmessage(const char *prefix, const char *fmt, va_list ap)
 	DG_PRINTF(2, 0);
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
+	if (holding) {
+		char *text = dg_xvasprintf(fmt, ap);
+
+		dg_xappend(&held, &held_len, &held_cap, progname);
+		dg_xappend(&held, &held_len, &held_cap, ": ");
+		dg_xappend(&held, &held_len, &held_cap, prefix);
+		dg_xappend(&held, &held_len, &held_cap, text);
+		dg_xappend(&held, &held_len, &held_cap, "\n");
+		free(text);
+		return;
+	}
 	fflush(stdout);
 	fprintf(stderr, "%s: %s", progname, prefix);
 	vfprintf(stderr, fmt, ap);
@@ -77,10 +94,34 @@ void dg_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	holding = false; /* the last word is never held */
 	va_start(ap, fmt);
 	vmessage("", fmt, ap);
 	va_end(ap);
 	exit(status);
+}
+
+void dg_messages_hold(void)
+{
+	holding = true;
+}
+
+char *dg_messages_release(void)
+{
+	char *text = held ? held : dg_xstrdup("");
+
+	holding = false;
+	held = NULL;
+	held_len = held_cap = 0;
+	return text;
+}
+
+void dg_messages_print(const char *text)
+{
+	if (!*text)
+		return;
+	fflush(stdout);
+	fputs(text, stderr);
 }
 
 void dg_error(const char *fmt, ...)

@@ -64,6 +64,14 @@ void dg_warn(const char *fmt, ...) DG_PRINTF(1, 2);
 void dg_info(const char *fmt, ...) DG_PRINTF(1, 2);
 /* Debug: shown only with -v. */
 void dg_debug(const char *fmt, ...) DG_PRINTF(1, 2);
+/* A thread that works beside the main one holds its messages (all but
+ * dg_die's) until dg_messages_release, which returns them as the text
+ * they would have printed (malloc'd, "" when none) and prints again;
+ * dg_messages_print puts such a text on stderr, at the point where the
+ * work would have printed it in a one-thread run. */
+void dg_messages_hold(void);
+char *dg_messages_release(void);
+void dg_messages_print(const char *text);
 
 /* Allocation that never returns NULL (dies with 70 on exhaustion). */
 void *dg_xmalloc(size_t n);
@@ -1114,6 +1122,15 @@ struct dg_settle_opts {
 					 balance_transaction_id: stripe) */
 	const char *map;  /* generic: "gateway_txn_id=COL,amount=COL,..." */
 	bool minor_units; /* generic: amounts are minor units */
+	/* when not NULL: called with on_format_arg once the file's format
+	 * is known, before its first row is handed over */
+	void (*on_format)(void *arg, enum dg_settle_format f);
+	void *on_format_arg;
+	int threads;  /* threads parsing a large regular file: 0 as many as
+			 there are processors, 1 the caller's alone */
+	size_t chunk; /* 0: the default chunks, for a file over 16 MB;
+			 else chunks of this many bytes, for any regular
+			 file (tests) */
 };
 /* dg_settle_row.at of a generic file without a date column. */
 #define DG_SETTLE_NO_TIME INT64_MIN
@@ -1136,6 +1153,33 @@ typedef int (*dg_settle_cb)(void *arg, const struct dg_settle_row *row);
  * callback tells how far it has come, for a progress line. */
 int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 		   dg_settle_cb cb, void *arg, enum dg_settle_format *detected);
+
+/* ------------------------------------------------------------------ */
+/* settlerows.c: a settlement file's CSV rows, on one thread or several */
+
+/* The current row and where it is; the rest is the reader's own. */
+struct dg_rows {
+	size_t n;	    /* fields */
+	char **f;	    /* each NUL-terminated, until the next row */
+	size_t *len;	    /* their lengths */
+	unsigned long line; /* the row's first physical line */
+	unsigned long lineno; /* every physical line, once at the end */
+	const char *name;     /* the file's, for messages (escaped) */
+	struct dg_rows_in *in;
+};
+/* Rows of fp (read from where it is), name for messages. A regular file
+ * read from its start is parsed on threads threads (0: one for each
+ * processor) in chunks of chunk bytes (0: 8 MB, and only a file of 16 MB
+ * or more): the rows, lines and messages are those of one thread.
+ * ftello(fp) tells about how far the reading has come. */
+void dg_rows_open(struct dg_rows *rows, FILE *fp, const char *name,
+		  size_t chunk, int threads);
+/* 1 a row, 0 at the end, or 65 (malformed CSV, a line over 1 MB, a field
+ * over DG_CSV_MAX_FIELD, more than DG_CSV_MAX_FIELDS fields, a NUL byte)
+ * or 74, with a message naming file and line. Blank lines are skipped; a
+ * BOM before the first line too. */
+int dg_rows_next(struct dg_rows *rows);
+void dg_rows_close(struct dg_rows *rows);
 
 /* ------------------------------------------------------------------ */
 /* reconcile.c: a gateway's settlement rows against the ledger         */
@@ -1201,6 +1245,9 @@ void dg_recon_free(struct dg_recon *r);
  * payments.status) and received_at as their time. 0, or 74/65 with a
  * message. */
 int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway);
+/* The ledger loaded into from (a dg_recon of its own, loaded on another
+ * thread) moved into r, whose ledger it replaces; from keeps its rows. */
+void dg_recon_take_ledger(struct dg_recon *r, struct dg_recon *from);
 /* A ledger file, CSV or JSON Lines (gateway_txn_id, kind, order_id,
  * amount, currency, created_at, optional status). Every bad record is
  * reported; 0, 65 (some record bad: nothing else to trust), 66 or 74. */

@@ -8,6 +8,7 @@
  * only the differences are sorted. Every figure is an integer count of
  * minor units.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,7 @@ struct dg_recon {
 
 	struct lent *ledger;
 	size_t nledger, ledger_cap;
-	uint32_t *lslots; /* index + 1, 0 empty */
+	uint64_t *lslots; /* the id's hash << 32 | index + 1, 0 empty */
 	size_t nlslots;
 
 	struct srow *rows;
@@ -253,6 +254,23 @@ static uint32_t hash_id(const char *s)
 	return dg_id_hash(s);
 }
 
+static uint64_t slot_of(uint32_t hash, size_t i)
+{
+	return (uint64_t)hash << 32 | (uint32_t)(i + 1);
+}
+
+/* The ledger entry the first slot of hash h names whose hash is h (the
+ * entry's id is still to be compared), or NULL. */
+static const struct lent *ledger_candidate(const struct dg_recon *r, uint32_t h)
+{
+	size_t j, mask = r->nlslots - 1;
+
+	for (j = h & mask; r->lslots[j]; j = (j + 1) & mask)
+		if (r->lslots[j] >> 32 == h)
+			return &r->ledger[(uint32_t)r->lslots[j] - 1];
+	return NULL;
+}
+
 static void ledger_index(struct dg_recon *r)
 {
 	size_t n = 16, i, j, mask;
@@ -267,7 +285,7 @@ static void ledger_index(struct dg_recon *r)
 		for (j = r->ledger[i].hash & mask; r->lslots[j];
 		     j = (j + 1) & mask)
 			;
-		r->lslots[j] = (uint32_t)(i + 1);
+		r->lslots[j] = slot_of(r->ledger[i].hash, i);
 	}
 }
 
@@ -280,8 +298,10 @@ static struct lent *ledger_find(const struct dg_recon *r, const char *txn,
 	if (!r->nlslots)
 		return NULL;
 	for (j = h & mask; r->lslots[j]; j = (j + 1) & mask) {
-		e = &r->ledger[r->lslots[j] - 1];
-		if (e->hash == h && !strcmp(e->txn, txn))
+		if (r->lslots[j] >> 32 != h)
+			continue;
+		e = &r->ledger[(uint32_t)r->lslots[j] - 1];
+		if (!strcmp(e->txn, txn))
 			return e;
 	}
 	return NULL;
@@ -365,8 +385,50 @@ static void apply_later(struct dg_recon *r, const int64_t *pid, struct later *v,
 	}
 }
 
+/* The day of the last received_at read: pay-ingest writes them as
+ * "YYYY-MM-DDTHH:MM:SSZ", a day's payments one after another. */
+struct day_cache {
+	char text[10];
+	dg_time day;
+	bool ok;
+};
+
+static int two_digits(const char *s, int max)
+{
+	int v;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	v = (s[0] - '0') * 10 + (s[1] - '0');
+	return v > max ? -1 : v;
+}
+
+/* dg_parse_rfc3339, the day's start kept for the times like it. */
+static int ledger_time(struct day_cache *dc, const char *s, dg_time *out)
+{
+	int h = -1, m = -1, sec = -1;
+	bool plain = strlen(s) == 20 && s[10] == 'T' && s[13] == ':' &&
+		     s[16] == ':' && s[19] == 'Z' &&
+		     (h = two_digits(s + 11, 23)) >= 0 &&
+		     (m = two_digits(s + 14, 59)) >= 0 &&
+		     (sec = two_digits(s + 17, 59)) >= 0;
+
+	if (plain && dc->ok && !memcmp(s, dc->text, 10)) {
+		*out = dc->day + h * 3600 + m * 60 + sec;
+		return 0;
+	}
+	if (dg_parse_rfc3339(s, out))
+		return -1;
+	if (plain) {
+		memcpy(dc->text, s, 10);
+		dc->day = *out - (h * 3600 + m * 60 + sec);
+		dc->ok = true;
+	}
+	return 0;
+}
+
 static int ledger_row(struct dg_recon *r, sqlite3_stmt *st, const char *gateway,
-		      struct lent *e)
+		      struct day_cache *dc, struct lent *e)
 {
 	const char *txn = (const char *)sqlite3_column_text(st, 1);
 	const char *kind = (const char *)sqlite3_column_text(st, 2);
@@ -375,7 +437,7 @@ static int ledger_row(struct dg_recon *r, sqlite3_stmt *st, const char *gateway,
 	const char *status = (const char *)sqlite3_column_text(st, 7);
 
 	if (!txn || !*txn || !kind || !ccy || strlen(ccy) != 3 || !at ||
-	    !status || dg_parse_rfc3339(at, &e->at) ||
+	    !status || ledger_time(dc, at, &e->at) ||
 	    status_parse(status, &e->status) ||
 	    sqlite3_column_int64(st, 4) < 0) {
 		dg_error("payment %s of %s in the database is not readable "
@@ -399,6 +461,7 @@ int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway)
 	int64_t *pid = NULL, id;
 	size_t pid_cap = 0, nlater = 0, later_cap = 0;
 	struct later *later = NULL;
+	struct day_cache dc = {.ok = false};
 	const char *status;
 	bool sorted = true;
 	int rc, ret = 0;
@@ -434,7 +497,7 @@ int dg_recon_ledger_db(struct dg_recon *r, sqlite3 *db, const char *gateway)
 		if (r->nledger && id <= pid[r->nledger - 1])
 			sorted = false;
 		pid[r->nledger] = id;
-		if ((ret = ledger_row(r, st, gateway, ledger_room(r))))
+		if ((ret = ledger_row(r, st, gateway, &dc, ledger_room(r))))
 			goto out;
 		r->nledger++;
 	}
@@ -456,6 +519,28 @@ out:
 	free(later);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+void dg_recon_take_ledger(struct dg_recon *r, struct dg_recon *from)
+{
+	struct arena_chunk **tail;
+
+	free(r->ledger);
+	free(r->lslots);
+	r->ledger = from->ledger;
+	r->nledger = from->nledger;
+	r->ledger_cap = from->ledger_cap;
+	r->lslots = from->lslots;
+	r->nlslots = from->nlslots;
+	from->ledger = NULL;
+	from->lslots = NULL;
+	from->nledger = from->ledger_cap = from->nlslots = 0;
+	/* the strings stay where they are: from's chunks join r's */
+	for (tail = &from->arena; *tail; tail = &(*tail)->next)
+		;
+	*tail = r->arena;
+	r->arena = from->arena;
+	from->arena = NULL;
 }
 
 /* One record of a ledger file into e. 0 or 65 (reported). */
@@ -563,7 +648,7 @@ int dg_recon_ledger_file(struct dg_recon *r, const char *path,
 
 			for (j = h & mask; r->lslots[j]; j = (j + 1) & mask)
 				;
-			r->lslots[j] = (uint32_t)r->nledger;
+			r->lslots[j] = slot_of(h, r->nledger - 1);
 		}
 	}
 	if (!ret)
@@ -595,10 +680,14 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 	    strcmp(r->last_cat, row->category ? row->category : ""))
 		r->last_cat = arena_str(r, row->category);
 	s->category = r->last_cat;
-	if (row->file != r->last_file || !r->last_file_copy ||
-	    strcmp(r->last_file_copy, row->file ? row->file : "")) {
+	/* the same name as the row before when the same pointer within a
+	 * file (dg_recon_next_file forgets it: a name freed and another
+	 * allocated in its place) */
+	if (row->file != r->last_file || !r->last_file_copy) {
+		if (!r->last_file_copy ||
+		    strcmp(r->last_file_copy, row->file ? row->file : ""))
+			r->last_file_copy = arena_str(r, row->file);
 		r->last_file = row->file;
-		r->last_file_copy = arena_str(r, row->file);
 	}
 	s->file = r->last_file_copy;
 	s->file_no = r->file_no;
@@ -622,6 +711,7 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row)
 void dg_recon_next_file(struct dg_recon *r)
 {
 	r->file_no++;
+	r->last_file = NULL;
 }
 
 size_t dg_recon_nrows(const struct dg_recon *r)
@@ -729,7 +819,97 @@ struct match {
 	struct idset seen;
 	size_t *missing; /* rows missing in the ledger, charges with an order */
 	size_t nmissing, missing_cap;
+	struct lent **found; /* per row: the ledger entry of its id, or NULL */
 };
+
+/* The id row s is looked up by in the ledger: "" for none. */
+static const char *lookup_id(const struct srow *s)
+{
+	switch (s->kind) {
+	case DG_SK_CHARGE:
+	case DG_SK_REFUND:
+		return s->txn;
+	case DG_SK_REVERSAL:
+		return *s->ref ? s->ref : s->txn;
+	default:
+		return "";
+	}
+}
+
+/*
+ * The ledger's index, its entries and their ids are far apart in memory
+ * and each lookup would wait for them in turn: the rows ahead of row i
+ * have theirs fetched early, in three steps (the index slot 16 rows
+ * ahead, the entry it names 8 ahead, the entry's id 4 ahead). Every
+ * row's entry is found first, on two threads for many rows (the ledger
+ * is only read), and then the rows are matched in file order.
+ */
+enum { PF_SLOT = 16, PF_ENTRY = 8, PF_ID = 4 };
+
+struct lookups {
+	const struct dg_recon *r;
+	struct lent **found;
+	uint32_t *hv;
+	size_t from, to; /* rows */
+};
+
+static void prefetch_ahead(const struct lookups *l, size_t i)
+{
+	const struct dg_recon *r = l->r;
+	const struct lent *e;
+
+	if (i + PF_SLOT < l->to)
+		__builtin_prefetch(
+			&r->lslots[l->hv[i + PF_SLOT] & (r->nlslots - 1)]);
+	if (i + PF_ENTRY < l->to &&
+	    (e = ledger_candidate(r, l->hv[i + PF_ENTRY])))
+		__builtin_prefetch(e);
+	if (i + PF_ID < l->to && (e = ledger_candidate(r, l->hv[i + PF_ID])))
+		__builtin_prefetch(e->txn);
+}
+
+static void *lookup_rows(void *arg)
+{
+	struct lookups *l = arg;
+	const char *id;
+	size_t i;
+
+	for (i = l->from; i < l->to; i++)
+		l->hv[i] = dg_id_hash(lookup_id(&l->r->rows[i]));
+	for (i = l->from; i < l->to; i++) {
+		prefetch_ahead(l, i);
+		id = lookup_id(&l->r->rows[i]);
+		l->found[i] = *id ? ledger_find(l->r, id, l->hv[i]) : NULL;
+	}
+	return NULL;
+}
+
+/* m->found for every row. */
+static void lookup_all(struct match *m)
+{
+	const struct dg_recon *r = m->r;
+	struct lookups half[2];
+	uint32_t *hv = dg_xmalloc((r->nrows ? r->nrows : 1) * sizeof(*hv));
+	pthread_t th;
+	bool two = r->nrows >= 65536;
+
+	m->found = dg_xcalloc(r->nrows ? r->nrows : 1, sizeof(*m->found));
+	if (r->nlslots) {
+		half[0] = (struct lookups){r, m->found, hv, 0, r->nrows};
+		half[1] = half[0];
+		if (two) {
+			half[0].to = half[1].from = r->nrows / 2;
+			if (pthread_create(&th, NULL, lookup_rows, &half[1]))
+				two = false;
+		}
+		lookup_rows(&half[0]);
+		if (two)
+			pthread_join(th, NULL);
+		else if (half[0].to < r->nrows)
+			lookup_rows(&half[1]);
+	}
+	free(hv);
+}
 
 static void mismatched(struct dg_recon *r, const char *ccy, int64_t v)
 {
@@ -751,7 +931,7 @@ static void match_payment(struct match *m, size_t i)
 	total_of(r, ccy)->settled_value += amt;
 	/* a second row of an id: the ledger entry remembers the first; an
 	 * id the ledger lacks is looked up among the others it lacked */
-	e = *s->txn ? ledger_find(r, s->txn, dg_id_hash(s->txn)) : NULL;
+	e = *s->txn ? m->found[i] : NULL;
 	first = e	  ? (e->flags & LF_MATCHED ? (long)e->row : -1)
 		: *s->txn ? idset_seen(&m->seen, r->rows, i)
 			  : -1;
@@ -850,7 +1030,7 @@ static void match_reversal(struct match *m, size_t i)
 	const char *ccy = cross ? s->cf_currency : s->currency;
 	int64_t amt = mag(cross ? s->cf : s->gross);
 	const char *id = *s->ref ? s->ref : s->txn;
-	struct lent *e = *id ? ledger_find(r, id, dg_id_hash(id)) : NULL;
+	struct lent *e = *id ? m->found[i] : NULL;
 	struct dg_disc *d;
 	long first;
 
@@ -1059,9 +1239,12 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		n *= 2;
 	m.seen.n = n;
 	m.seen.slots = dg_xcalloc(n, sizeof(*m.seen.slots));
+	lookup_all(&m);
 	for (i = 0; i < r->nrows; i++) {
 		const struct srow *s = &r->rows[i];
 
+		if (i + PF_ENTRY < r->nrows && m.found[i + PF_ENTRY])
+			__builtin_prefetch(m.found[i + PF_ENTRY]);
 		switch (s->kind) {
 		case DG_SK_CHARGE:
 		case DG_SK_REFUND:
@@ -1097,6 +1280,7 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 		unsettled(&m, lo, hi);
 	free(m.seen.slots);
 	free(m.missing);
+	free(m.found);
 	if (r->ndiscs) /* qsort's base must not be NULL */
 		qsort(r->discs, r->ndiscs, sizeof(*r->discs), cmp_disc);
 	if (r->ntotals)

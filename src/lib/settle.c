@@ -7,277 +7,13 @@
  * 65 and one message naming the file and line, so that a truncated
  * download never reads as missing payments.
  *
- * The file is read in large blocks and cut into lines with memchr; every
- * line is parsed by libcsv with the settings of csvio.c (CSV_STRICT,
- * CSV_STRICT_FINI, a row ends at LF, CR trimmed like a space), a row
- * that goes on over several lines included. libcsv looks at every byte
- * through its state machine (about 40 instructions a byte): that is most
- * of what reading a large file costs.
+ * The CSV rows are settlerows.c's (libcsv, on several threads for a
+ * large file); what they mean, in file order on the caller's thread, is
+ * this file's.
  */
-#include <errno.h>
 #include <string.h>
 
-#include <csv.h>
-
 #include "daigou.h"
-
-/* Read blocks of this size; a physical line may be at most MAX_LINE. */
-#define BLOCK	 (1024 * 1024)
-#define MAX_LINE (1024 * 1024)
-
-/* ---------------------------------------------------------------- rows */
-
-struct rd {
-	FILE *fp;
-	const char *name; /* for messages, escaped */
-	char *buf;	  /* bytes read, [pos, end) not yet used */
-	size_t pos, end, cap;
-	bool eof;
-	unsigned long lineno; /* physical lines handed out */
-
-	/* the current row */
-	size_t n, fcap;
-	char **f;
-	size_t *len;
-	unsigned long line; /* where the row starts */
-
-	/* libcsv's rows: fields copied into text */
-	struct csv_parser p;
-	bool p_init;
-	char *text;
-	size_t tlen, tcap;
-	size_t *offs;
-	bool row_done, too_many, has_nul, too_long;
-};
-
-static int csv_space_fn(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int csv_term_fn(unsigned char c)
-{
-	return c == '\n';
-}
-
-static void fields_room(struct rd *r, size_t n)
-{
-	if (n <= r->fcap)
-		return;
-	r->fcap = r->fcap ? r->fcap * 2 : 64;
-	if (r->fcap < n)
-		r->fcap = n;
-	r->f = dg_xrealloc(r->f, r->fcap * sizeof(*r->f));
-	r->len = dg_xrealloc(r->len, r->fcap * sizeof(*r->len));
-	r->offs = dg_xrealloc(r->offs, r->fcap * sizeof(*r->offs));
-}
-
-static void rd_init(struct rd *r, FILE *fp, const char *name)
-{
-	memset(r, 0, sizeof(*r));
-	r->fp = fp;
-	r->name = name;
-	r->cap = BLOCK + 1;
-	r->buf = dg_xmalloc(r->cap);
-	fields_room(r, DG_CSV_MAX_FIELDS + 1);
-}
-
-static void rd_free(struct rd *r)
-{
-	if (r->p_init)
-		csv_free(&r->p);
-	free(r->buf);
-	free(r->f);
-	free(r->len);
-	free(r->text);
-	free(r->offs);
-}
-
-/* The next physical line, '\n' included when there is one; *len 0 at
- * the end. 0, 65 (a line over MAX_LINE) or 74. The line stays in the
- * buffer until the next call. */
-static int rd_line(struct rd *r, char **line, size_t *len)
-{
-	char *nl;
-	size_t got, from = r->pos;
-
-	for (;;) {
-		nl = memchr(r->buf + from, '\n', r->end - from);
-		if (nl || r->eof)
-			break;
-		if (r->end - r->pos > MAX_LINE) {
-			dg_error("%s:%lu: line longer than %d bytes", r->name,
-				 r->lineno + 1, MAX_LINE);
-			return DG_EXIT_DATAERR;
-		}
-		/* keep the partial line, read on after it */
-		if (r->pos) {
-			memmove(r->buf, r->buf + r->pos, r->end - r->pos);
-			r->end -= r->pos;
-			r->pos = 0;
-		}
-		if (r->cap - r->end < BLOCK + 1) {
-			r->cap = r->end + BLOCK + 1;
-			r->buf = dg_xrealloc(r->buf, r->cap);
-		}
-		from = r->end;
-		got = fread(r->buf + r->end, 1, BLOCK, r->fp);
-		r->end += got;
-		if (got < BLOCK) {
-			if (ferror(r->fp)) {
-				dg_error("cannot read %s: %s", r->name,
-					 strerror(errno));
-				return DG_EXIT_IOERR;
-			}
-			if (feof(r->fp))
-				r->eof = true;
-		}
-	}
-	*line = r->buf + r->pos;
-	*len = nl ? (size_t)(nl - *line) + 1 : r->end - r->pos;
-	r->pos += *len;
-	if (*len) {
-		r->lineno++;
-		if (r->lineno == 1 && *len >= 3 &&
-		    !memcmp(*line, "\xEF\xBB\xBF", 3)) {
-			*line += 3;
-			*len -= 3;
-		}
-	}
-	return 0;
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static void on_field(void *s, size_t len, void *data)
-{
-	struct rd *r = data;
-
-	if (r->too_many || r->has_nul || r->too_long)
-		return;
-	if (r->n == DG_CSV_MAX_FIELDS) {
-		r->too_many = true;
-		return;
-	}
-	if (len > DG_CSV_MAX_FIELD) {
-		r->too_long = true;
-		return;
-	}
-	if (len && memchr(s, '\0', len)) {
-		r->has_nul = true;
-		return;
-	}
-	fields_room(r, r->n + 1);
-	if (r->tlen + len + 1 > r->tcap) {
-		while (r->tlen + len + 1 > r->tcap)
-			r->tcap = r->tcap ? r->tcap * 2 : 4096;
-		r->text = dg_xrealloc(r->text, r->tcap);
-	}
-	if (len)
-		memcpy(r->text + r->tlen, s, len);
-	r->text[r->tlen + len] = '\0';
-	r->offs[r->n] = r->tlen;
-	r->len[r->n] = len;
-	r->tlen += len + 1;
-	r->n++;
-}
-
-static void on_row(int c, void *data)
-{
-	struct rd *r = data;
-
-	(void)c;
-	r->row_done = true;
-}
-
-/* A row through libcsv, starting with the line (s, len). 0 or 65/74. */
-static int split_slow(struct rd *r, char *s, size_t len)
-{
-	size_t total = 0, i;
-	int rc;
-
-	if (!r->p_init) {
-		csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI);
-		csv_set_space_func(&r->p, csv_space_fn);
-		csv_set_term_func(&r->p, csv_term_fn);
-		csv_set_realloc_func(&r->p, dg_xrealloc);
-		csv_set_blk_size(&r->p, 64 * 1024);
-		r->p_init = true;
-	}
-	r->n = 0;
-	r->tlen = 0;
-	r->row_done = r->too_many = r->has_nul = r->too_long = false;
-	for (;;) {
-		total += len;
-		if (csv_parse(&r->p, s, len, on_field, on_row, r) != len) {
-			dg_error("%s:%lu: malformed CSV: a misplaced quote%s",
-				 r->name, r->line,
-				 r->lineno != r->line ? " in a quoted field "
-							"over several lines"
-						      : "");
-			return DG_EXIT_DATAERR;
-		}
-		if (r->row_done)
-			break;
-		if (total > DG_CSV_MAX_FIELD + MAX_LINE) {
-			dg_error("%s:%lu: a row over %d bytes (a quote never "
-				 "closed?)",
-				 r->name, r->line, DG_CSV_MAX_FIELD + MAX_LINE);
-			return DG_EXIT_DATAERR;
-		}
-		if ((rc = rd_line(r, &s, &len)))
-			return rc;
-		if (!len) {
-			if (csv_fini(&r->p, on_field, on_row, r)) {
-				dg_error("%s:%lu: malformed CSV: a quote "
-					 "never closed",
-					 r->name, r->line);
-				return DG_EXIT_DATAERR;
-			}
-			break;
-		}
-	}
-	if (r->too_many || r->too_long || r->has_nul) {
-		dg_error("%s:%lu: %s", r->name, r->line,
-			 r->too_many   ? "more fields than the reader takes"
-			 : r->too_long ? "a field longer than the reader takes"
-				       : "a NUL byte in a field");
-		return DG_EXIT_DATAERR;
-	}
-	for (i = 0; i < r->n; i++)
-		r->f[i] = r->text + r->offs[i];
-	return 0;
-}
-
-/* The next row: 1, 0 at the end, or an exit status (message printed). */
-static int rd_row(struct rd *r)
-{
-	char *s;
-	size_t len, k;
-	int rc;
-
-	for (;;) {
-		if ((rc = rd_line(r, &s, &len)))
-			return rc;
-		if (!len)
-			return 0;
-		k = len;
-		if (k && s[k - 1] == '\n')
-			k--;
-		while (k && is_space(s[k - 1]))
-			k--;
-		if (!k)
-			continue; /* a blank line */
-		r->line = r->lineno;
-		if ((rc = split_slow(r, s, len)))
-			return rc;
-		if (r->n)
-			return 1;
-	}
-}
 
 /* ------------------------------------------------------------- helpers */
 
@@ -310,13 +46,14 @@ const char *dg_settle_format_name(enum dg_settle_format f)
 
 /* The state shared by the three readers. */
 struct st {
-	struct rd rd;
+	struct dg_rows rd;
 	const struct dg_settle_opts *o;
 	dg_settle_cb cb;
 	void *arg;
 	struct dg_settle_row row;
-	char last_cur[4]; /* the last currency code looked up */
-	int last_exp;
+	/* per code of three letters A-Z: its exponent + 2, 1 for a code
+	 * not known, 0 not looked up yet */
+	signed char exp_of[26 * 26 * 26];
 	char day_text[10]; /* the last day read, and its start */
 	dg_time day;
 	bool day_ok;
@@ -329,8 +66,7 @@ struct st {
  * The exponent, or -1. */
 static int currency_of(struct st *t, const char *s, char out[4])
 {
-	char *last = t->last_cur;
-	int i;
+	int i, k;
 
 	for (i = 0; i < 3; i++) {
 		char c = s[i];
@@ -344,15 +80,11 @@ static int currency_of(struct st *t, const char *s, char out[4])
 	if (s[3])
 		return -1;
 	out[3] = '\0';
-	/* the same few codes row after row: the last one found is kept */
-	if (last[0] && !memcmp(out, last, 4))
-		return t->last_exp;
-	i = dg_currency_exponent(out);
-	if (i >= 0) {
-		memcpy(last, out, 4);
-		t->last_exp = i;
-	}
-	return i;
+	/* the same few codes row after row: each looked up once */
+	k = ((out[0] - 'A') * 26 + (out[1] - 'A')) * 26 + (out[2] - 'A');
+	if (!t->exp_of[k])
+		t->exp_of[k] = (signed char)(dg_currency_exponent(out) + 2);
+	return t->exp_of[k] - 2;
 }
 
 static const char *line_prefix_name(const struct st *t)
@@ -636,7 +368,7 @@ static int read_stripe(struct st *t)
 			 t->rd.name, t->rd.line);
 		return DG_EXIT_DATAERR;
 	}
-	while ((rc = rd_row(&t->rd)) == 1)
+	while ((rc = dg_rows_next(&t->rd)) == 1)
 		if ((rc = stripe_row(t, c, ncols)))
 			return rc;
 	return rc;
@@ -808,7 +540,7 @@ static int read_generic(struct st *t)
 			goto done;
 		}
 	}
-	while ((rc = rd_row(&t->rd)) == 1)
+	while ((rc = dg_rows_next(&t->rd)) == 1)
 		if ((rc = generic_row(t, c, ncols)))
 			break;
 done:
@@ -1388,7 +1120,7 @@ static int read_paypal(struct st *t)
 		if ((rc = pp_row(t, &p, first)))
 			goto done;
 		first = false;
-	} while ((rc = rd_row(&t->rd)) == 1);
+	} while ((rc = dg_rows_next(&t->rd)) == 1);
 	if (rc)
 		goto done;
 	if (in_section(&p) && (rc = pp_close_section(t, &p, t->rd.lineno)))
@@ -1406,7 +1138,7 @@ done:
 
 /* ---------------------------------------------------------------- entry */
 
-static bool has_column(const struct rd *r, const char *name)
+static bool has_column(const struct dg_rows *r, const char *name)
 {
 	size_t i;
 
@@ -1427,7 +1159,7 @@ int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	rd_init(&t.rd, fp, shown);
+	dg_rows_open(&t.rd, fp, shown, o->chunk, o->threads);
 	t.o = o;
 	t.cb = cb;
 	t.arg = arg;
@@ -1435,7 +1167,7 @@ int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 		*detected = f;
 	if (f == DG_SETTLE_GENERIC && (rc = dg_settle_map_check(o->map)))
 		goto done;
-	rc = rd_row(&t.rd);
+	rc = dg_rows_next(&t.rd);
 	if (rc == 0) {
 		dg_error("%s: an empty file (a cut download?)", shown);
 		rc = DG_EXIT_DATAERR;
@@ -1461,6 +1193,8 @@ int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 	}
 	if (detected)
 		*detected = f;
+	if (o->on_format)
+		o->on_format(o->on_format_arg, f);
 	if (f == DG_SETTLE_PAYPAL)
 		rc = read_paypal(&t);
 	else if (f == DG_SETTLE_STRIPE)
@@ -1468,7 +1202,7 @@ int dg_settle_read(FILE *fp, const char *name, const struct dg_settle_opts *o,
 	else
 		rc = read_generic(&t);
 done:
-	rd_free(&t.rd);
+	dg_rows_close(&t.rd);
 	free(shown);
 	return rc;
 }

@@ -14,7 +14,11 @@
  *     charge or refund with an id, the sign of a generic refund negative;
  *   - rows come in file order, each on a line after the last row's and
  *     within the input's lines;
- *   - the same bytes read again give the same rows and messages.
+ *   - the same bytes read again give the same rows and messages;
+ *   - read from a file in chunks on two threads (the first chunk's end
+ *     at a byte the first byte's high bits choose, the others at its
+ *     multiples), they give the rows, messages and result of one
+ *     thread.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -114,13 +118,24 @@ struct reading {
 	enum dg_settle_format format;
 };
 
+/* A file holding data (a regular file: it can be read in chunks). */
+static FILE *file_of(const uint8_t *data, size_t size)
+{
+	FILE *fp = tmpfile();
+
+	if (!fp || fwrite(data, 1, size, fp) != size || fflush(fp) ||
+	    fseek(fp, 0, SEEK_SET))
+		fuzz_fail("a temporary file of %zu bytes failed", size);
+	return fp;
+}
+
 static struct reading read_all(const uint8_t *data, size_t size,
-			       struct dg_settle_opts *o)
+			       struct dg_settle_opts *o, bool in_file)
 {
 	struct seen s = {NULL, 0, 0, 0, 0, 0, DG_SETTLE_AUTO};
 	struct reading r;
 	size_t n, mlen;
-	FILE *fp = fuzz_memstream(data, size);
+	FILE *fp = in_file ? file_of(data, size) : fuzz_memstream(data, size);
 	const char *msg;
 	char empty[64];
 
@@ -155,25 +170,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const enum dg_settle_format formats[] = {
 		DG_SETTLE_AUTO, DG_SETTLE_STRIPE, DG_SETTLE_PAYPAL,
 		DG_SETTLE_GENERIC};
-	struct dg_settle_opts o = {DG_SETTLE_AUTO, NULL, false};
-	struct reading a, b;
+	struct dg_settle_opts o = {.format = DG_SETTLE_AUTO};
+	struct reading a, b, c;
+	size_t split;
 
 	if (size < 2)
 		return 0;
 	o.format = formats[data[0] & 3];
 	o.minor_units = data[0] & 4;
+	split = (size_t)(data[0] >> 3);
 	if (o.format == DG_SETTLE_GENERIC)
 		o.map = MAP;
 	data++;
 	size--;
-	a = read_all(data, size, &o);
-	b = read_all(data, size, &o);
+	o.threads = 1;
+	a = read_all(data, size, &o, false);
+	b = read_all(data, size, &o, false);
 	FUZZ_CHECK(a.rc == b.rc && !strcmp(a.rows, b.rows) &&
 			   !strcmp(a.msg, b.msg),
 		   "the same bytes read twice differ");
+	o.threads = 2;
+	o.chunk = 1 + split * size / 32;
+	c = read_all(data, size, &o, true);
+	FUZZ_CHECK(a.rc == c.rc && !strcmp(a.rows, c.rows) &&
+			   !strcmp(a.msg, c.msg),
+		   "read in chunks of %zu bytes on two threads, the rows or "
+		   "messages differ:\n%s%s---\n%s%s",
+		   o.chunk, a.rows, a.msg, c.rows, c.msg);
 	free(a.rows);
 	free(a.msg);
 	free(b.rows);
 	free(b.msg);
+	free(c.rows);
+	free(c.msg);
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * check_settle: the settlement readers (Stripe itemized reports, PayPal
  * STL reports, generic CSV): rows in minor units, the files that add up
- * and those that do not, format detection. Every input is read twice,
- * through the fast way and through libcsv alone, with the same result.
+ * and those that do not, format detection. Every input is read twice on
+ * one thread with the same result, then in chunks of several sizes on
+ * two and three threads: the rows, the messages and the result are
+ * those of one thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,25 +68,49 @@ static struct result read_once(FILE *fp, const char *name,
 	return res;
 }
 
-/* Read text; reading it again gives the same. */
+static void same(const struct result *a, const struct result *b)
+{
+	ck_assert_int_eq(a->rc, b->rc);
+	ck_assert_int_eq(a->format, b->format);
+	ck_assert_str_eq(a->rows, b->rows);
+	ck_assert_str_eq(a->msg, b->msg);
+}
+
+/* Read text on one thread; reading it again gives the same, and so does
+ * reading it in chunks on several threads. */
 static struct result run_opts(const char *text, size_t len,
 			      struct dg_settle_opts opts, int stop_at)
 {
+	static const size_t chunks[] = {1, 2, 3, 7, 16, 61, 256, 4096};
 	struct result a, b;
 	FILE *fp;
+	size_t i;
+	int threads;
 
+	opts.threads = 1;
 	fp = test_input_file(text, len);
 	a = read_once(fp, "in.csv", &opts, stop_at);
 	fclose(fp);
 	fp = test_input_file(text, len);
 	b = read_once(fp, "in.csv", &opts, stop_at);
 	fclose(fp);
-	ck_assert_int_eq(a.rc, b.rc);
-	ck_assert_int_eq(a.format, b.format);
-	ck_assert_str_eq(a.rows, b.rows);
-	ck_assert_str_eq(a.msg, b.msg);
+	same(&a, &b);
 	free(b.rows);
 	free(b.msg);
+	for (threads = 2; threads <= 3; threads++) {
+		for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+			if (chunks[i] * 2048 < len)
+				continue; /* not thousands of chunks */
+			opts.threads = threads;
+			opts.chunk = chunks[i];
+			fp = test_input_file(text, len);
+			b = read_once(fp, "in.csv", &opts, stop_at);
+			fclose(fp);
+			same(&a, &b);
+			free(b.rows);
+			free(b.msg);
+		}
+	}
 	return a;
 }
 
@@ -95,7 +121,7 @@ static struct result run_map(const char *text, struct dg_settle_opts opts)
 
 static struct result run(const char *text, enum dg_settle_format f)
 {
-	struct dg_settle_opts opts = {f, NULL, false};
+	struct dg_settle_opts opts = {.format = f};
 
 	return run_opts(text, strlen(text), opts, 0);
 }
@@ -367,7 +393,7 @@ END_TEST
 
 START_TEST(test_paypal_empty_section)
 {
-	struct dg_settle_opts opts = {DG_SETTLE_PAYPAL, NULL, false};
+	struct dg_settle_opts opts = {.format = DG_SETTLE_PAYPAL};
 	struct result r = run_fixture("paypal-stl-empty-section.csv", opts);
 
 	ck_assert_int_eq(r.rc, 0);
@@ -554,10 +580,9 @@ END_TEST
 START_TEST(test_generic)
 {
 	struct dg_settle_opts opts = {
-		DG_SETTLE_GENERIC,
-		"gateway_txn_id=Txn Ref,amount=Amount,currency=Ccy,kind=Type,"
-		"order_id=Order,fee=Fee,date=Settled At",
-		false};
+		.format = DG_SETTLE_GENERIC,
+		.map = "gateway_txn_id=Txn Ref,amount=Amount,currency=Ccy,"
+		       "kind=Type,order_id=Order,fee=Fee,date=Settled At"};
 	struct result r = run_fixture("generic.csv", opts);
 
 	ck_assert_int_eq(r.rc, 0);
@@ -621,6 +646,157 @@ START_TEST(test_callback_stops)
 }
 END_TEST
 
+/* ---------------------------------------------- several threads */
+
+/* text read once in chunks of chunk bytes on threads threads. */
+static struct result run_threads(const char *text, int threads, size_t chunk)
+{
+	struct dg_settle_opts opts = {.threads = threads, .chunk = chunk};
+	FILE *fp = test_input_file(text, strlen(text));
+	struct result r = read_once(fp, "in.csv", &opts, 0);
+
+	fclose(fp);
+	return r;
+}
+
+#define T_HEAD STRIPE_HEAD
+#define T_ROW(n)                                                               \
+	"t" #n ",2026-11-26 09:14:31,usd,1.00,0.10,0.90,charge,ch_" #n ",\n"
+
+/* A quoted field holding newlines, one of them right before the start of
+ * the second chunk: that chunk's parse began inside the quote, and the
+ * rows are read on from the true row end, numbered as one thread does. */
+START_TEST(test_threads_quoted_newline_at_split)
+{
+	static const char head[] = "balance_transaction_id,created_utc,"
+				   "currency,gross,fee,net,reporting_category,"
+				   "source_id,charge_id,description\n"
+				   "t1,2026-11-26 09:14:31,usd,1.00,0.10,0.90,"
+				   "charge,ch_1,,\n";
+	static const char quoted[] =
+		"t2,2026-11-26 "
+		"09:14:31,usd,2.00,0.10,1.90,charge,ch_2,,\"two\n";
+	static const char rest[] = "lines, \"\"ch_9\"\"\nand three\"\n"
+				   "t3,2026-11-26 09:14:31,usd,3.00,0.10,2.90,"
+				   "charge,ch_3,,\"x\"\n";
+	static const char want[] =
+		"2 charge charge ch_1 ref= order= 100 10 90 USD "
+		"2026-11-26T09:14:31Z\n"
+		"3 charge charge ch_2 ref= order= 200 10 190 USD "
+		"2026-11-26T09:14:31Z\n"
+		"6 charge charge ch_3 ref= order= 300 10 290 USD "
+		"2026-11-26T09:14:31Z\n";
+	char text[1024];
+	size_t split = strlen(head) + strlen(quoted);
+	struct result r;
+	int threads;
+
+	dg_xsnprintf(text, sizeof(text), "%s%s%s", head, quoted, rest);
+	for (threads = 1; threads <= 3; threads++) {
+		/* chunk 1 begins at the line after the quoted newline */
+		r = run_threads(text, threads, split);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_str_eq(r.msg, "");
+		ck_assert_str_eq(r.rows, want);
+		done(&r);
+		/* and at every line start */
+		r = run_threads(text, threads, 1);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_str_eq(r.rows, want);
+		done(&r);
+	}
+}
+END_TEST
+
+/* A bad row in a later chunk: the rows before it, then the message a
+ * one-thread read prints, naming its line. */
+START_TEST(test_threads_bad_row_in_a_later_chunk)
+{
+	static const struct {
+		const char *row, *msg;
+	} bad[] = {
+		{"t9,2026-11-26 09:14:31,usd,1.00,0.10,0.90,ch\"arge,ch_9,\n",
+		 "t: in.csv:10: malformed CSV: a misplaced quote\n"},
+		{"t9,2026-11-26 09:14:31,usd,1.00,0.10,0.80,charge,ch_9,\n",
+		 "t: in.csv:10: gross - fee is not net: 1.00 - 0.10 != 0.80 "
+		 "USD (a damaged file?)\n"},
+		{"t9,2026-11-26 09:14:31,usd,\"1.00\n",
+		 "t: in.csv:10: malformed CSV: a quote never closed\n"},
+	};
+	char text[2048];
+	struct result r;
+	const char *p;
+	size_t i, chunk, rows;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dg_xsnprintf(text, sizeof(text), "%s%s%s%s%s%s%s%s%s%s%s%s",
+			     T_HEAD, T_ROW(1), T_ROW(2), T_ROW(3), T_ROW(4),
+			     T_ROW(5), T_ROW(6), T_ROW(7), T_ROW(8), bad[i].row,
+			     T_ROW(10), T_ROW(11));
+		for (chunk = 50; chunk <= 400; chunk += 70) {
+			r = run_threads(text, 2, chunk);
+			ck_assert_int_eq(r.rc, 65);
+			ck_assert_str_eq(r.msg, bad[i].msg);
+			/* rows 2 to 9 handed over before the message */
+			for (rows = 0, p = r.rows; *p; p++)
+				rows += *p == '\n';
+			ck_assert_uint_eq(rows, 8);
+			done(&r);
+		}
+	}
+}
+END_TEST
+
+/* PayPal's sections and footers over several chunks: the sums of every
+ * row, once each and in order, against each footer, a footer that lies
+ * named by its line. */
+START_TEST(test_threads_paypal_footers_across_chunks)
+{
+	size_t len, chunk;
+	char *good = slurp("paypal-stl.csv", &len);
+	char *lies = slurp("paypal-stl-footer-lies.csv", &len);
+	struct result r;
+
+	for (chunk = 100; chunk <= 1600; chunk += 300) {
+		r = run_threads(good, 2, chunk);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_str_eq(r.msg, "");
+		ck_assert_str_eq(r.rows, paypal_rows);
+		done(&r);
+		r = run_threads(lies, 3, chunk);
+		ck_assert_int_eq(r.rc, 65);
+		ck_assert_str_eq(r.msg,
+				 "t: in.csv:10: the SF totals for USD (gross "
+				 "credit 21050, debit 16950) are not the sums "
+				 "of the section's rows (credit 20950, debit "
+				 "16950): a damaged or cut file?\n");
+		done(&r);
+	}
+	free(good);
+	free(lies);
+}
+END_TEST
+
+/* A file smaller than a chunk, or than the default threshold, is one
+ * chunk or one thread's: the same rows. */
+START_TEST(test_threads_small_file)
+{
+	size_t len;
+	char *text = slurp("stripe-itemized.csv", &len);
+	struct result r;
+
+	r = run_threads(text, 0, 0);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(r.rows, stripe_rows);
+	done(&r);
+	r = run_threads(text, 4, len + 1);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(r.rows, stripe_rows);
+	done(&r);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_format_names)
 {
 	enum dg_settle_format f;
@@ -655,6 +831,10 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_generic);
 	tcase_add_test(tc, test_callback_stops);
 	tcase_add_test(tc, test_format_names);
+	tcase_add_test(tc, test_threads_quoted_newline_at_split);
+	tcase_add_test(tc, test_threads_bad_row_in_a_later_chunk);
+	tcase_add_test(tc, test_threads_paypal_footers_across_chunks);
+	tcase_add_test(tc, test_threads_small_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
