@@ -268,7 +268,7 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ */
 /* db.c: the SQLite file                                               */
 
-#define DG_SCHEMA_VERSION 3
+#define DG_SCHEMA_VERSION 4
 /* --db value, else $DAIGOU_DB, else "daigou.db". */
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
