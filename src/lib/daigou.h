@@ -1132,6 +1132,83 @@ bool dg_recon_over(const struct dg_recon_total *t, int64_t threshold);
 void dg_recon_percent(const struct dg_recon_total *t,
 		      char buf[DG_PERCENT_SIZE]);
 
+/* ------------------------------------------------------------------ */
+/* imgname.c: image file names, product directories, what a body is     */
+
+/* The longest name of one path component (NAME_MAX on Linux). */
+#define DG_IMG_NAME_MAX 255
+/* 1 when NAME (LEN bytes) is safe as one path component exactly as it
+ * is: not empty, not "." or "..", no '/', no NUL or other control byte
+ * (< 0x20, 0x7f), no leading '.', at most 255 bytes, valid UTF-8. */
+int dg_img_name_safe(const char *name, size_t len);
+/* A safe name for NAME (LEN bytes): NAME itself when safe, else a
+ * sanitised copy (unsafe bytes and bytes that are not UTF-8 replaced by
+ * '_', leading dots removed, cut to 255 bytes keeping the extension (a
+ * last ".xyz" of at most 32 bytes) and whole UTF-8 characters). NULL
+ * (errno EINVAL) when nothing usable is left. Malloc'd. */
+char *dg_img_name_sanitize(const char *name, size_t len);
+/* The url path's last segment, without query or fragment,
+ * percent-decoded, then through dg_img_name_sanitize. NULL (EINVAL)
+ * when the path ends in '/' or is empty. Malloc'd. */
+char *dg_img_name_from_url(const char *url);
+/* NAME with "-" and the first 8 hex digits of SHA-256(URL) inserted
+ * before its extension (still at most 255 bytes): for two urls of one
+ * product that would land on one name. NAME is sanitised first when it
+ * is not safe; NULL (EINVAL) when nothing is left of it. Malloc'd. */
+char *dg_img_name_suffixed(const char *name, const char *url);
+/* 0 when PRODUCT_ID may be a directory under --dir: dg_img_name_safe
+ * holds. Product ids are never rewritten (two products must never share
+ * a directory): an unsafe one is refused, -1 with *why a static reason
+ * ("is empty", "starts with '.'", ...). */
+int dg_img_product_ok(const char *product_id, size_t len, const char **why);
+
+enum dg_img_type {
+	DG_IMG_NONE = 0,
+	DG_IMG_JPEG,
+	DG_IMG_PNG,
+	DG_IMG_GIF,
+	DG_IMG_WEBP,
+	DG_IMG_AVIF
+};
+/* The format the first N bytes of a body start with (magic numbers:
+ * JPEG FF D8 FF; PNG's 8-byte signature; GIF87a/GIF89a; RIFF....WEBP;
+ * an ISO BMFF ftyp box whose major or a compatible brand is avif or
+ * avis, the brands read as far as the box and N reach). Never reads
+ * past N. */
+enum dg_img_type dg_img_sniff(const unsigned char *b, size_t n);
+/* What a Content-Type header value claims: DG_IMG_JPEG.. for
+ * image/jpeg, image/png, image/gif, image/webp, image/avif
+ * (case-insensitive, parameters ignored) with *ok=1; DG_IMG_NONE with
+ * *ok=1 for a value that names no format (missing header (NULL) or
+ * blank, application/octet-stream, binary/octet-stream, other image/
+ * types): then the bytes decide; *ok=0 for anything else (text/html, a
+ * malformed value...). */
+enum dg_img_type dg_img_content_type(const char *value, int *ok);
+/* "none", "jpeg", "png", "gif", "webp", "avif" */
+const char *dg_img_type_name(enum dg_img_type t);
+
+/* ------------------------------------------------------------------ */
+/* bucket.c: one token bucket shared by every transfer                 */
+
+/* In bytes and nanoseconds of a monotonic clock. A rate <= 0 is no
+ * limit: spending is free and nothing ever waits. */
+struct dg_bucket {
+	int64_t rate, burst, tokens, last_ns;
+};
+/* Full at the start: BURST bytes (at least 1) may be taken at once. */
+void dg_bucket_init(struct dg_bucket *b, int64_t rate, int64_t burst,
+		    int64_t now_ns);
+/* Bytes received: taken from the bucket, which may go into debt (a
+ * libcurl write callback cannot take part of a chunk). */
+void dg_bucket_spend(struct dg_bucket *b, int64_t n, int64_t now_ns);
+/* 0 when transfers may run (tokens > 0 after refilling to NOW), else the
+ * nanoseconds until the debt is paid (tokens > 0 again). */
+int64_t dg_bucket_wait_ns(struct dg_bucket *b, int64_t now_ns);
+/* "50M", "512k", "20000" -> bytes per second or bytes (k, M, G are
+ * 1024-based, either case, as curl's --limit-rate and --max-filesize);
+ * 0 with *out set, -1 on a bad or overflowing value. */
+int dg_size_parse(const char *s, int64_t *out);
+
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
 
