@@ -268,7 +268,7 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ */
 /* db.c: the SQLite file                                               */
 
-#define DG_SCHEMA_VERSION 3
+#define DG_SCHEMA_VERSION 4
 /* --db value, else $DAIGOU_DB, else "daigou.db". */
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
@@ -564,6 +564,9 @@ long dg_http_parse_retry_after(const char *value, dg_time now);
  * (capped too). Milliseconds. */
 long dg_http_backoff_ms(const struct dg_http_opts *o, int attempt,
 			long retry_after_s);
+/* Whether a failed transfer's code is worth another attempt: connection
+ * errors, timeouts, cut bodies, resets. */
+bool dg_http_transient_code(CURLcode rc);
 
 /* ------------------------------------------------------------------ */
 /* rates.c: reference-rate documents (ECB XML/CSV, JSON) into quotes    */
@@ -1208,6 +1211,146 @@ int64_t dg_bucket_wait_ns(struct dg_bucket *b, int64_t now_ns);
  * 1024-based, either case, as curl's --limit-rate and --max-filesize);
  * 0 with *out set, -1 on a bad or overflowing value. */
 int dg_size_parse(const char *s, int64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* imgstore.c: the images table, a row per url                         */
+
+enum dg_img_status { DG_IMGS_PENDING = 0, DG_IMGS_OK, DG_IMGS_FAILED };
+/* "pending" | "ok" | "failed" */
+const char *dg_img_status_name(enum dg_img_status s);
+struct dg_img_row {
+	int64_t id;
+	char *product_id, *url;
+	char *path;		    /* product_id/name under --dir */
+	char *etag, *last_modified; /* validators of the file in place */
+	char *sha256;		    /* its digest (64 hex digits) */
+	int64_t bytes;		    /* its size, -1 when none */
+	enum dg_img_status status;
+	int64_t attempts; /* failed attempts since the last success */
+	char *last_error, *synced_at;
+};
+void dg_img_row_free(struct dg_img_row *r);
+/* The prepared statements of one connection and the run's temporary
+ * table of listed urls. NULL + message (74) on a database error. */
+struct dg_imgstore;
+struct dg_imgstore *dg_imgstore_new(sqlite3 *db);
+void dg_imgstore_free(struct dg_imgstore *s);
+/* List url for product_id (checked with dg_img_product_ok) under name
+ * (a safe name) in the caller's transaction: stored as pending when new,
+ * moved when its product or name changed. *path (malloc'd) is
+ * product_id/name, or the name with dg_img_name_suffixed's hash when
+ * another url of the product already holds it. *dup: the url was
+ * already listed in this run (nothing changed). 0 or 74/75. */
+int dg_imgstore_list(struct dg_imgstore *s, const char *product_id,
+		     const char *name, const char *url, const char *now,
+		     char **path, bool *dup);
+/* List the stored urls (only the failed ones with failed_only), giving a
+ * path to a row without one; *n counts them. 0 or 74/75. */
+int dg_imgstore_list_stored(struct dg_imgstore *s, bool failed_only,
+			    const char *now, size_t *n);
+/* The listed row with the smallest id above after: 1, 0 when none is
+ * left, or a negative exit code (message printed). */
+int dg_imgstore_next(struct dg_imgstore *s, int64_t after,
+		     struct dg_img_row *r);
+/* Outcomes, each in the caller's BEGIN IMMEDIATE transaction and only
+ * once the file is in place: downloaded (r's path, validators, digest
+ * and size), unchanged (a 304 or the same bytes: the row keeps its
+ * validators), failed (attempts added, the good file's columns kept). */
+int dg_imgstore_ok(struct dg_imgstore *s, const struct dg_img_row *r,
+		   const char *now);
+int dg_imgstore_unchanged(struct dg_imgstore *s, int64_t id, const char *now);
+int dg_imgstore_failed(struct dg_imgstore *s, int64_t id, int attempts,
+		       const char *error, const char *now);
+/* --prune: 1 when a url of product_id is listed in this run, 0 when not,
+ * or a negative exit code; forget deletes the product's rows. */
+int dg_imgstore_product_listed(struct dg_imgstore *s, const char *product_id);
+int dg_imgstore_forget_product(struct dg_imgstore *s, const char *product_id);
+
+/* ------------------------------------------------------------------ */
+/* imgfetch.c: the transfer engine of img-sync                         */
+
+struct dg_imgfetch_opts {
+	struct dg_http_opts http; /* timeouts, max_size, redirects, retries */
+	long concurrency;	  /* transfers at once */
+	long per_host;		  /* CURLMOPT_MAX_HOST_CONNECTIONS */
+	int64_t limit_rate;	  /* bytes a second over all; 0 none */
+	long max_retry_after_s;	  /* Retry-After honoured up to this */
+};
+/* Defaults: dg_http_opts_init's, 300 s per transfer, 50 MiB, 10 at once,
+ * 6 a host, no cap, Retry-After up to 60 s. */
+void dg_imgfetch_opts_init(struct dg_imgfetch_opts *o);
+
+enum dg_img_result { DG_IMGR_DOWNLOADED = 0, DG_IMGR_UNCHANGED, DG_IMGR_FAILED };
+/* "downloaded" | "unchanged" | "failed" */
+const char *dg_img_result_name(enum dg_img_result r);
+
+/* One url to sync into DIR/product/name. The caller fills the first
+ * part; the engine the second, then hands the job to ops->done. */
+struct dg_imgjob {
+	char *url, *product, *name;
+	char *etag, *last_modified; /* stored validators, NULL when none */
+	char *old_sha256;	    /* of the file in place, NULL when none */
+	int64_t old_bytes;	    /* its size, -1 when none */
+	char *want_sha256;	    /* published by the supplier, or NULL */
+	void *user;
+
+	enum dg_img_result result;
+	long http_status; /* of the last response, 0 when none */
+	int64_t bytes;	  /* the file's size (downloaded or unchanged) */
+	char sha256[65];  /* its digest when downloaded or compared */
+	char *new_etag, *new_last_modified; /* of a downloaded file */
+	int attempts;			    /* made in this run */
+	bool unreachable; /* failed for good without reaching the server */
+	char *reason;	  /* why it failed (one line), malloc'd */
+};
+void dg_imgjob_free(struct dg_imgjob *j);
+
+struct dg_imgfetch_stats {
+	int64_t bytes;	/* body bytes received so far */
+	int64_t rate;	/* over the last second, bytes a second */
+	size_t running; /* transfers under way */
+	size_t waiting; /* jobs waiting for their retry */
+};
+struct dg_imgfetch_ops {
+	void *ctx;
+	/* The next job, or NULL when there is none left. */
+	struct dg_imgjob *(*next)(void *ctx);
+	/* A job finished, its result set; the callee owns it. 0, or an exit
+	 * code that stops the run (transfers under way are dropped). */
+	int (*done)(void *ctx, struct dg_imgjob *job);
+	/* About five times a second (NULL: never). */
+	void (*tick)(void *ctx, const struct dg_imgfetch_stats *st);
+};
+/*
+ * Run every job through libcurl's multi interface under the options:
+ * the body streamed to DIR/product/.name.tmp-XXXXXX (dirfd is DIR, the
+ * product directory made when missing, never through a symlink) while
+ * its SHA-256 is computed, Content-Type and magic bytes checked, then
+ * fsync, rename over name, directory fsync. A conditional GET when the
+ * job has validators and its file is in place with old_bytes; a body the
+ * same as the file in place leaves it untouched (unchanged). Transient
+ * failures retried with backoff; one token bucket over all transfers
+ * when limit_rate is set. 0, or the exit code that stopped the run.
+ */
+int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
+		    const struct dg_imgfetch_ops *ops);
+/* How a finished attempt went, from curl's code and the HTTP status:
+ * DG_HTTP_OK (2xx), DG_HTTP_NOT_MODIFIED, DG_HTTP_TRANSIENT (retry:
+ * connection errors, timeouts, cut bodies, 408, 429, 5xx) or
+ * DG_HTTP_PERMANENT; *unreachable when the server was never reached. */
+enum dg_http_outcome dg_imgfetch_classify(CURLcode rc, long status,
+					  bool *unreachable);
+/* Milliseconds before attempt (1-based) is made again: Retry-After
+ * (retry_after_s >= 0) up to max_retry_after_s, else the backoff of
+ * dg_http_backoff_ms. */
+long dg_imgfetch_retry_ms(const struct dg_imgfetch_opts *o, int attempt,
+			  long retry_after_s);
+/* 1 when name is one of the engine's temporary files (.NAME.tmp-XXXXXX). */
+int dg_img_is_tmp(const char *name);
+/* Remove the temporary files a killed run left in DIR's product
+ * directories (never following a symlink); *removed counts them. 0, or
+ * -1 with errno set when DIR cannot be read. */
+int dg_img_clean_tmp(int dirfd, size_t *removed);
 
 /* Last, after every system header: see banned.h. */
 #include "banned.h"
