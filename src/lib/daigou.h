@@ -1228,6 +1228,7 @@ struct dg_img_row {
 	enum dg_img_status status;
 	int64_t attempts; /* failed attempts since the last success */
 	char *last_error, *synced_at;
+	char *want_sha256; /* the digest the input published, or NULL */
 };
 void dg_img_row_free(struct dg_img_row *r);
 /* The prepared statements of one connection and the run's temporary
@@ -1236,14 +1237,20 @@ struct dg_imgstore;
 struct dg_imgstore *dg_imgstore_new(sqlite3 *db);
 void dg_imgstore_free(struct dg_imgstore *s);
 /* List url for product_id (checked with dg_img_product_ok) under name
- * (a safe name) in the caller's transaction: stored as pending when new,
+ * (a safe name), with the digest the input publishes for it (or NULL),
+ * in the caller's transaction: stored as pending when new,
  * moved when its product or name changed. *path (malloc'd) is
  * product_id/name, or the name with dg_img_name_suffixed's hash when
  * another url of the product already holds it. *dup: the url was
  * already listed in this run (nothing changed). 0 or 74/75. */
 int dg_imgstore_list(struct dg_imgstore *s, const char *product_id,
-		     const char *name, const char *url, const char *now,
-		     char **path, bool *dup);
+		     const char *name, const char *url, const char *want_sha256,
+		     const char *now, char **path, bool *dup);
+/* A row refused before any transfer (its product id or name cannot make
+ * a path): stored or kept as failed with reason in last_error, in the
+ * caller's transaction. product_id must not be empty. 0 or 74/75. */
+int dg_imgstore_refuse(struct dg_imgstore *s, const char *product_id,
+		       const char *url, const char *reason, const char *now);
 /* List the stored urls (only the failed ones with failed_only), giving a
  * path to a row without one; *n counts them. 0 or 74/75. */
 int dg_imgstore_list_stored(struct dg_imgstore *s, bool failed_only,

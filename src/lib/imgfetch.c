@@ -9,11 +9,13 @@
  * transfer's receiving while the debt lasts. What the sockets hold
  * meanwhile waits in the kernel; what img-sync reads averages the cap.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -586,8 +588,22 @@ static int keep_body(struct engine *e, struct xfer *x)
 	return hand_over(e, x);
 }
 
+/* One line, starting lowercase unless with an acronym ("SSL"). */
+static char *one_line(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	if (isupper(p[0]) && !isupper(p[1]))
+		p[0] = (unsigned char)tolower(p[0]);
+	for (; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
 static char *curl_reason(struct xfer *x, CURLcode rc)
 {
+	const char *what = curl_easy_strerror(rc);
 	long redirects = 0;
 	size_t n = strlen(x->errbuf);
 
@@ -598,12 +614,13 @@ static char *curl_reason(struct xfer *x, CURLcode rc)
 	if (rc == CURLE_FILESIZE_EXCEEDED)
 		return dg_xasprintf("larger than --max-size (%zu bytes)",
 				    x->e->o->http.max_size);
-	while (n > 0 && (x->errbuf[n - 1] == '\n' || x->errbuf[n - 1] == ' '))
+	while (n > 0 && isspace((unsigned char)x->errbuf[n - 1]))
 		x->errbuf[--n] = '\0';
-	if (!n)
-		return dg_xstrdup(curl_easy_strerror(rc));
-	return dg_xasprintf("%s: %s", curl_easy_strerror(rc),
-			    dg_escaped(x->errbuf, CURL_ERROR_SIZE));
+	if (!n || !strcasecmp(x->errbuf, what))
+		return one_line(dg_xstrdup(what));
+	if (strcasestr(x->errbuf, what))
+		return one_line(dg_xstrdup(x->errbuf));
+	return one_line(dg_xasprintf("%s: %s", what, x->errbuf));
 }
 
 static void schedule_retry(struct engine *e, struct xfer *x, long ms)

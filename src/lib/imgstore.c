@@ -27,6 +27,7 @@ enum {
 	ST_FAILED,
 	ST_PRODUCT_LISTED,
 	ST_FORGET,
+	ST_REFUSE_NEW,
 	NSTMT
 };
 
@@ -47,9 +48,11 @@ static const char *const sqls[NSTMT] = {
 	[ST_TAKEN] =
 		"SELECT 1 FROM images WHERE product_id = ?1 AND path = ?2 "
 		"AND url <> ?3 LIMIT 1",
-	[ST_RUN_ADD] = "INSERT OR IGNORE INTO temp.img_run (id) VALUES (?1)",
+	[ST_RUN_ADD] =
+		"INSERT OR IGNORE INTO temp.img_run (id, want_sha256) "
+		"VALUES (?1, ?2)",
 	[ST_NEXT] =
-		"SELECT " ROW_COLUMNS " FROM temp.img_run r "
+		"SELECT " ROW_COLUMNS ", r.want_sha256 FROM temp.img_run r "
 		"JOIN images i ON i.id = r.id WHERE r.id > ?1 "
 		"ORDER BY r.id LIMIT 1",
 	[ST_OK] =
@@ -69,6 +72,11 @@ static const char *const sqls[NSTMT] = {
 		"SELECT 1 FROM images WHERE product_id = ?1 "
 		"AND id IN (SELECT id FROM temp.img_run) LIMIT 1",
 	[ST_FORGET] = "DELETE FROM images WHERE product_id = ?1",
+	[ST_REFUSE_NEW] =
+		"INSERT INTO images (product_id, url, status, attempts, "
+		"last_error, updated_at) VALUES (?1, ?2, 'failed', 1, ?3, ?4) "
+		"ON CONFLICT (url) DO UPDATE SET status = 'failed', "
+		"attempts = attempts + 1, last_error = ?3, updated_at = ?4",
 };
 /* clang-format on */
 
@@ -99,6 +107,7 @@ void dg_img_row_free(struct dg_img_row *r)
 	free(r->sha256);
 	free(r->last_error);
 	free(r->synced_at);
+	free(r->want_sha256);
 	*r = (struct dg_img_row){.bytes = -1};
 }
 
@@ -110,7 +119,8 @@ struct dg_imgstore *dg_imgstore_new(sqlite3 *db)
 	s->db = db;
 	rc = sqlite3_exec(db,
 			  "CREATE TEMP TABLE IF NOT EXISTS img_run "
-			  "(id INTEGER PRIMARY KEY); DELETE FROM temp.img_run",
+			  "(id INTEGER PRIMARY KEY, want_sha256 TEXT); "
+			  "DELETE FROM temp.img_run",
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		dg_db_fail(db, rc, "cannot create the run's table");
@@ -201,12 +211,14 @@ static int choose_path(struct dg_imgstore *s, const char *product_id,
 	return 0;
 }
 
-static int run_add(struct dg_imgstore *s, int64_t id, bool *dup)
+static int run_add(struct dg_imgstore *s, int64_t id, const char *want,
+		   bool *dup)
 {
 	sqlite3_stmt *st = s->st[ST_RUN_ADD];
 	int ret;
 
 	sqlite3_bind_int64(st, 1, id);
+	dg_db_bind_text(st, 2, want);
 	ret = exec_st(s, st, "cannot list the url");
 	if (!ret && dup)
 		*dup = sqlite3_changes(s->db) == 0;
@@ -214,8 +226,8 @@ static int run_add(struct dg_imgstore *s, int64_t id, bool *dup)
 }
 
 int dg_imgstore_list(struct dg_imgstore *s, const char *product_id,
-		     const char *name, const char *url, const char *now,
-		     char **path, bool *dup)
+		     const char *name, const char *url, const char *want_sha256,
+		     const char *now, char **path, bool *dup)
 {
 	sqlite3_stmt *st = s->st[ST_FIND];
 	char *old_product = NULL, *old_path = NULL;
@@ -256,7 +268,7 @@ int dg_imgstore_list(struct dg_imgstore *s, const char *product_id,
 		if ((ret = exec_st(s, st, "cannot store the url")))
 			goto out;
 	}
-	ret = run_add(s, id, dup);
+	ret = run_add(s, id, want_sha256, dup);
 out:
 	if (ret) {
 		free(*path);
@@ -281,7 +293,7 @@ static int stored_path(struct dg_imgstore *s, sqlite3_stmt *sel,
 	if (sqlite3_column_type(sel, 3) != SQLITE_NULL ||
 	    dg_img_product_ok(product, strlen(product), &why) ||
 	    !(name = dg_img_name_from_url(url)))
-		return run_add(s, id, NULL) ? 74 : (++*n, 0);
+		return run_add(s, id, NULL, NULL) ? 74 : (++*n, 0);
 	ret = choose_path(s, product, name, url, &path);
 	free(name);
 	if (!ret) {
@@ -294,7 +306,7 @@ static int stored_path(struct dg_imgstore *s, sqlite3_stmt *sel,
 		ret = exec_st(s, st, "cannot store the url");
 	}
 	free(path);
-	if (!ret && !(ret = run_add(s, id, NULL)))
+	if (!ret && !(ret = run_add(s, id, NULL, NULL)))
 		++*n;
 	return ret;
 }
@@ -347,6 +359,7 @@ int dg_imgstore_next(struct dg_imgstore *s, int64_t after, struct dg_img_row *r)
 		r->attempts = sqlite3_column_int64(st, 9);
 		r->last_error = col_dup(st, 10);
 		r->synced_at = col_dup(st, 11);
+		r->want_sha256 = col_dup(st, 12);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -415,4 +428,16 @@ int dg_imgstore_forget_product(struct dg_imgstore *s, const char *product_id)
 
 	dg_db_bind_text(st, 1, product_id);
 	return exec_st(s, st, "cannot forget the product");
+}
+
+int dg_imgstore_refuse(struct dg_imgstore *s, const char *product_id,
+		       const char *url, const char *reason, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_REFUSE_NEW];
+
+	dg_db_bind_text(st, 1, product_id);
+	dg_db_bind_text(st, 2, url);
+	dg_db_bind_text(st, 3, reason);
+	dg_db_bind_text(st, 4, now);
+	return exec_st(s, st, "cannot record the refused row");
 }
