@@ -43,6 +43,7 @@ rows() {
         sed "s|$HTTPD_URL/||"
 }
 
+# shellcheck disable=SC2034 # used inside the test bodies
 SUFFIX=$(printf %s "$HTTPD_URL/other/front.jpg" | sha256sum | cut -c1-8)
 
 test_expect_success 'the first sync: every image in place, the rows, the report' '
