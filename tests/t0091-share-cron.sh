@@ -15,6 +15,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/test-lib.sh"
 
 CRON=$top_srcdir/share/cron/crontab
+# shellcheck disable=SC2034 # used inside the test bodies
 LOGROTATE=$top_srcdir/share/cron/logrotate
 CHECK=$top_srcdir/tests/crontab.py
 
