@@ -29,7 +29,8 @@ list() {
     done
 }
 
-# db_row URL: status, attempts, path, bytes and last_error of URL's row.
+# db_row URL: status, attempts, path, bytes and last_error of URL's row
+# (attempts: the failed attempts since the last success).
 db_row() {
     test_sql daigou.db "SELECT status, attempts, path, bytes, last_error
         FROM images WHERE url = ${SQ}$HTTPD_URL/$1${SQ}"
@@ -49,7 +50,7 @@ test_expect_success '500, 503, then the image: downloaded at the third attempt' 
     report report product_id url path result http_status bytes sha256 attempts reason |
         sed "s|$HTTPD_URL/||" >actual &&
     test_cmp expect actual &&
-    echo "ok|3|p1/a.jpg|20000|" >expect &&
+    echo "ok|0|p1/a.jpg|20000|" >expect &&
     db_row img/a.jpg >actual &&
     test_cmp expect actual &&
     printf "GET /img/a.jpg %s\n" "500 26" "503 24" "200 20000" >expect &&
@@ -70,7 +71,7 @@ test_expect_success '429 with Retry-After: 1: the retry waits a second' '
     test_cmp expect actual &&
     httpd_ctl gaps >gaps &&
     awk "{ exit !(\$1 >= 0.95) }" gaps &&
-    echo "ok|2" >expect &&
+    echo "ok|0" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual
 '
@@ -108,8 +109,11 @@ test_expect_success 'backoff without Retry-After is short under the test setting
 	{"/img/a.jpg": [{"status": 502}, {"status": 504}, {"status": 500}]}
 	EOF
     list img/a.jpg >in.csv &&
-    img-sync -q --dir out in.csv &&
-    echo "ok|4" >expect &&
+    img-sync -q --dir out --report --json in.csv >report &&
+    report report result attempts >actual &&
+    echo "downloaded|4" >expect &&
+    test_cmp expect actual &&
+    echo "ok|0" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual &&
     httpd_ctl gaps >gaps &&
@@ -142,6 +146,26 @@ test_expect_success '500 for good: failed after --retries 2, exit 1, the reason 
     sort -u actual >uniq &&
     test_cmp expect uniq &&
     test ! -e out/p1 || test -z "$(ls -A out/p1)"
+'
+
+test_expect_success 'failed attempts add up over runs, and a success clears them' '
+    fresh &&
+    set_script <<-\EOF &&
+	{"/img/a.jpg": [{"status": 500, "times": 5}]}
+	EOF
+    list img/a.jpg >in.csv &&
+    test_must_fail img-sync -q --dir out --retries 2 in.csv &&
+    echo "failed|3" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    test_must_fail img-sync -q --dir out --retries 1 in.csv &&
+    echo "failed|5" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    img-sync -q --dir out --retries 0 in.csv &&
+    echo "ok|0|p1/a.jpg|20000|" >expect &&
+    db_row img/a.jpg >actual &&
+    test_cmp expect actual
 '
 
 test_expect_success 'a 404 or 403 is not retried' '
@@ -178,7 +202,7 @@ test_expect_success 'a cut body is retried, and the whole one kept' '
     requests >actual &&
     test_cmp expect actual &&
     cmp "$WWW/img/a.jpg" out/p1/a.jpg &&
-    echo "ok|2|p1/a.jpg|20000|" >expect &&
+    echo "ok|0|p1/a.jpg|20000|" >expect &&
     db_row img/a.jpg >actual &&
     test_cmp expect actual
 '
