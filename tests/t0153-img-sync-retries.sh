@@ -30,7 +30,8 @@ list() {
 }
 
 # db_row URL: status, attempts, path, bytes and last_error of URL's row
-# (attempts: the failed attempts since the last success).
+# (attempts: those of the last sync in an ok row, those that failed since
+# the last success in a failed one).
 db_row() {
     test_sql daigou.db "SELECT status, attempts, path, bytes, last_error
         FROM images WHERE url = ${SQ}$HTTPD_URL/$1${SQ}"
@@ -50,7 +51,7 @@ test_expect_success '500, 503, then the image: downloaded at the third attempt' 
     report report product_id url path result http_status bytes sha256 attempts reason |
         sed "s|$HTTPD_URL/||" >actual &&
     test_cmp expect actual &&
-    echo "ok|0|p1/a.jpg|20000|" >expect &&
+    echo "ok|3|p1/a.jpg|20000|" >expect &&
     db_row img/a.jpg >actual &&
     test_cmp expect actual &&
     printf "GET /img/a.jpg %s\n" "500 26" "503 24" "200 20000" >expect &&
@@ -71,7 +72,7 @@ test_expect_success '429 with Retry-After: 1: the retry waits a second' '
     test_cmp expect actual &&
     httpd_ctl gaps >gaps &&
     awk "{ exit !(\$1 >= 0.95) }" gaps &&
-    echo "ok|0" >expect &&
+    echo "ok|2" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual
 '
@@ -113,7 +114,7 @@ test_expect_success 'backoff without Retry-After is short under the test setting
     report report result attempts >actual &&
     echo "downloaded|4" >expect &&
     test_cmp expect actual &&
-    echo "ok|0" >expect &&
+    echo "ok|4" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual &&
     httpd_ctl gaps >gaps &&
@@ -148,7 +149,7 @@ test_expect_success '500 for good: failed after --retries 2, exit 1, the reason 
     test ! -e out/p1 || test -z "$(ls -A out/p1)"
 '
 
-test_expect_success 'failed attempts add up over runs, and a success clears them' '
+test_expect_success 'failed attempts add up over runs; a success counts its own' '
     fresh &&
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 500, "times": 5}]}
@@ -163,7 +164,7 @@ test_expect_success 'failed attempts add up over runs, and a success clears them
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual &&
     img-sync -q --dir out --retries 0 in.csv &&
-    echo "ok|0|p1/a.jpg|20000|" >expect &&
+    echo "ok|1|p1/a.jpg|20000|" >expect &&
     db_row img/a.jpg >actual &&
     test_cmp expect actual
 '
@@ -202,7 +203,7 @@ test_expect_success 'a cut body is retried, and the whole one kept' '
     requests >actual &&
     test_cmp expect actual &&
     cmp "$WWW/img/a.jpg" out/p1/a.jpg &&
-    echo "ok|0|p1/a.jpg|20000|" >expect &&
+    echo "ok|2|p1/a.jpg|20000|" >expect &&
     db_row img/a.jpg >actual &&
     test_cmp expect actual
 '
