@@ -487,7 +487,8 @@ static void outcome_free(struct outcome *oc)
 static int write_outcome(struct run *r, const struct outcome *oc,
 			 const char *now)
 {
-	struct dg_img_row row = {.id = oc->id, .bytes = oc->bytes};
+	struct dg_img_row row = {
+		.id = oc->id, .bytes = oc->bytes, .attempts = oc->attempts};
 
 	switch (oc->result) {
 	case DG_IMGR_DOWNLOADED:
@@ -497,7 +498,8 @@ static int write_outcome(struct run *r, const struct outcome *oc,
 		row.sha256 = (char *)oc->sha256;
 		return dg_imgstore_ok(r->store, &row, now);
 	case DG_IMGR_UNCHANGED:
-		return dg_imgstore_unchanged(r->store, oc->id, now);
+		return dg_imgstore_unchanged(r->store, oc->id, oc->attempts,
+					     now);
 	default:
 		return dg_imgstore_failed(r->store, oc->id, oc->attempts,
 					  oc->reason, now);

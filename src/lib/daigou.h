@@ -1226,7 +1226,8 @@ struct dg_img_row {
 	char *sha256;		    /* its digest (64 hex digits) */
 	int64_t bytes;		    /* its size, -1 when none */
 	enum dg_img_status status;
-	int64_t attempts; /* failed attempts since the last success */
+	int64_t attempts; /* ok: attempts of its last sync; failed: attempts
+			     that failed since the last success */
 	char *last_error, *synced_at;
 	char *want_sha256; /* the digest the input published, or NULL */
 };
@@ -1260,12 +1261,15 @@ int dg_imgstore_list_stored(struct dg_imgstore *s, bool failed_only,
 int dg_imgstore_next(struct dg_imgstore *s, int64_t after,
 		     struct dg_img_row *r);
 /* Outcomes, each in the caller's BEGIN IMMEDIATE transaction and only
- * once the file is in place: downloaded (r's path, validators, digest
- * and size), unchanged (a 304 or the same bytes: the row keeps its
- * validators), failed (attempts added, the good file's columns kept). */
+ * once the file is in place: downloaded (r's path, validators, digest,
+ * size and attempts), unchanged (a 304 or the same bytes: the row keeps
+ * its validators), both with the attempts this run made; failed (the
+ * attempts added to those that failed before, the good file's columns
+ * kept). */
 int dg_imgstore_ok(struct dg_imgstore *s, const struct dg_img_row *r,
 		   const char *now);
-int dg_imgstore_unchanged(struct dg_imgstore *s, int64_t id, const char *now);
+int dg_imgstore_unchanged(struct dg_imgstore *s, int64_t id, int attempts,
+			  const char *now);
 int dg_imgstore_failed(struct dg_imgstore *s, int64_t id, int attempts,
 		       const char *error, const char *now);
 /* --prune: 1 when a url of product_id is listed in this run, 0 when not,

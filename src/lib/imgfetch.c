@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,7 +53,8 @@ struct xfer {
 	size_t headn;
 	enum dg_img_type claimed;
 	bool started, discard, conditional;
-	char *why; /* refused by the write callback (permanent) */
+	bool paused; /* receiving paused while the bucket is in debt */
+	char *why;   /* refused by the write callback (permanent) */
 	int64_t retry_at_ns;
 	struct xfer *next; /* in the running or the retry list */
 	char errbuf[CURL_ERROR_SIZE];
@@ -358,10 +360,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	struct xfer *x = arg;
 	struct engine *e = x->e;
 	size_t n = size * nmemb, keep;
+	int64_t now;
 
+	if (e->limited) {
+		/* In debt: this chunk waits in libcurl, handed over again
+		 * once the loop unpauses, and libcurl stops reading the
+		 * socket (it would read on while the kernel holds bytes). */
+		now = mono_ns();
+		if (dg_bucket_wait_ns(&e->bucket, now) > 0) {
+			x->paused = e->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		dg_bucket_spend(&e->bucket, (int64_t)n, now);
+	}
 	e->bytes += (int64_t)n;
-	if (e->limited)
-		dg_bucket_spend(&e->bucket, (int64_t)n, mono_ns());
 	if (!x->started && body_start(x))
 		return 0;
 	if (x->discard) {
@@ -435,6 +447,22 @@ static int add_header(struct curl_slist **list, const char *name,
 	return 0;
 }
 
+/* Under a cap, a small receive buffer: what the kernel takes ahead of
+ * a paused transfer is what the server sees beyond the cap. An eighth
+ * of a transfer's share of a second (the kernel doubles it). */
+static int on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct engine *e = arg;
+	int64_t share = e->o->limit_rate / e->o->concurrency / 8;
+	int size = share < 32768     ? 32768
+		   : share > 4194304 ? 4194304
+				     : (int)share;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return CURL_SOCKOPT_OK;
+}
+
 static int start_attempt(struct xfer *x)
 {
 	struct engine *e = x->e;
@@ -462,10 +490,16 @@ static int start_attempt(struct xfer *x)
 	    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x) ||
 	    curl_easy_setopt(x->h, CURLOPT_PRIVATE, x) ||
 	    curl_easy_setopt(x->h, CURLOPT_BUFFERSIZE, buf) ||
+	    (e->limited &&
+	     (curl_easy_setopt(x->h, CURLOPT_SOCKOPTFUNCTION, on_socket) ||
+	      curl_easy_setopt(x->h, CURLOPT_SOCKOPTDATA, e))) ||
 	    curl_multi_add_handle(e->m, x->h))
 		goto fail;
-	if (e->paused)
+	x->paused = false;
+	if (e->paused) {
+		x->paused = true;
 		curl_easy_pause(x->h, CURLPAUSE_RECV);
+	}
 	return 0;
 fail:
 	set_why(x, dg_xstrdup("cannot set up the transfer"));
@@ -792,20 +826,25 @@ static void drain(struct engine *e)
 	}
 }
 
-/* Pause every transfer while the bucket is in debt; *wait_ns until it
- * is paid. */
+/* Pause every transfer while the bucket is in debt, unpause them all
+ * once it is paid; *wait_ns until then. */
 static void throttle(struct engine *e, int64_t now, int64_t *wait_ns)
 {
-	struct xfer *x;
+	struct xfer *x, *next;
 	bool pause;
 
 	*wait_ns = e->limited ? dg_bucket_wait_ns(&e->bucket, now) : 0;
 	pause = *wait_ns > 0;
-	if (pause == e->paused)
+	if (!pause && !e->paused)
 		return;
 	e->paused = pause;
-	for (x = e->running; x; x = x->next)
+	for (x = e->running; x; x = next) {
+		next = x->next; /* unpausing may run the write callback */
+		if (x->paused == pause)
+			continue;
+		x->paused = pause;
 		curl_easy_pause(x->h, pause ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+	}
 }
 
 static void tick(struct engine *e, int64_t now, bool force)

@@ -57,11 +57,11 @@ static const char *const sqls[NSTMT] = {
 		"ORDER BY r.id LIMIT 1",
 	[ST_OK] =
 		"UPDATE images SET path = ?2, etag = ?3, last_modified = ?4, "
-		"sha256 = ?5, bytes = ?6, status = 'ok', attempts = 0, "
+		"sha256 = ?5, bytes = ?6, status = 'ok', attempts = ?8, "
 		"last_error = NULL, updated_at = ?7, synced_at = ?7 "
 		"WHERE id = ?1",
 	[ST_UNCHANGED] =
-		"UPDATE images SET status = 'ok', attempts = 0, "
+		"UPDATE images SET status = 'ok', attempts = ?3, "
 		"last_error = NULL, updated_at = ?2, synced_at = ?2 "
 		"WHERE id = ?1",
 	[ST_FAILED] =
@@ -382,15 +382,18 @@ int dg_imgstore_ok(struct dg_imgstore *s, const struct dg_img_row *r,
 	dg_db_bind_text(st, 5, r->sha256);
 	sqlite3_bind_int64(st, 6, r->bytes);
 	dg_db_bind_text(st, 7, now);
+	sqlite3_bind_int64(st, 8, r->attempts);
 	return exec_st(s, st, "cannot record the download");
 }
 
-int dg_imgstore_unchanged(struct dg_imgstore *s, int64_t id, const char *now)
+int dg_imgstore_unchanged(struct dg_imgstore *s, int64_t id, int attempts,
+			  const char *now)
 {
 	sqlite3_stmt *st = s->st[ST_UNCHANGED];
 
 	sqlite3_bind_int64(st, 1, id);
 	dg_db_bind_text(st, 2, now);
+	sqlite3_bind_int(st, 3, attempts);
 	return exec_st(s, st, "cannot record the download");
 }
 
