@@ -102,6 +102,7 @@ test_expect_success 'a cap held across 8 transfers at once: never 8 times the ca
 '
 
 test_expect_success 'a bad --limit-rate is a usage error' '
+    fresh &&
     list 1 >in.csv &&
     for bad in -1 1X 1.5M "" M 99999999999G; do
         test_expect_code 64 img-sync --dir out --limit-rate "$bad" in.csv \
