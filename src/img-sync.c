@@ -597,6 +597,17 @@ static int job_done(void *ctx, struct dg_imgjob *j)
 	return ret;
 }
 
+/* A job the engine dropped when the run stopped early: its row. */
+static void job_dropped(void *ctx, struct dg_imgjob *j)
+{
+	struct dg_img_row *row = j->user;
+
+	(void)ctx;
+	dg_img_row_free(row);
+	free(row);
+	j->user = NULL;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? dg_xstrdup(s) : NULL;
@@ -883,6 +894,7 @@ static int transfer(struct run *r)
 		.next = next_job,
 		.done = job_done,
 		.tick = progress,
+		.drop = job_dropped,
 	};
 	int ret = dg_imgfetch_run(r->dirfd, &r->o->fetch, &ops);
 	int fl = flush(r);
