@@ -1038,6 +1038,12 @@ static int poll_ms(struct engine *e, int64_t now, int64_t wait_ns,
 	long curl_ms = -1;
 	int64_t ms = 1000;
 
+	/* a slot came free: fill it now, not when a socket next stirs */
+	if (!e->no_more && !e->status &&
+	    e->nrunning < (size_t)e->o->concurrency &&
+	    e->nfinishing < 4 * (size_t)e->o->concurrency)
+		return 0;
+
 	curl_multi_timeout(e->m, &curl_ms);
 	if (curl_ms >= 0 && curl_ms < ms)
 		ms = curl_ms;
