@@ -169,6 +169,26 @@ test_expect_success 'failed attempts add up over runs; a success counts its own'
     test_cmp expect actual
 '
 
+test_expect_success 'a failed row counts only the attempts that failed since the last success' '
+    fresh &&
+    list img/a.jpg >in.csv &&
+    img-sync -q --dir out in.csv &&
+    echo "ok|1" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    set_script <<-\EOF &&
+	{"/img/a.jpg": {"status": 500, "times": 3}}
+	EOF
+    test_must_fail img-sync -q --dir out --retries 1 in.csv &&
+    echo "failed|2" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    test_must_fail img-sync -q --dir out --retries 0 in.csv &&
+    echo "failed|3" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual
+'
+
 test_expect_success 'a 404 or 403 is not retried' '
     fresh &&
     set_script <<-\EOF &&
