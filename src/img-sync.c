@@ -431,9 +431,10 @@ static int list_file(struct run *r, const char *path)
 	if (!in || (st = dg_input_require(in, required, 2))) {
 		dg_input_close(in);
 		r->bad_files++;
-		return r->o->strict
-			       ? st
-			       : (r->status = dg_exit_worst(r->status, st), 0);
+		if (r->o->strict)
+			return st;
+		r->status = dg_exit_worst(r->status, st);
+		return 0;
 	}
 	while (!ret && (got = dg_input_next(in)) != 0) {
 		if (got < 0) {
@@ -544,7 +545,7 @@ static int keep_outcome(struct run *r, int64_t id, struct dg_imgjob *j,
 			       .result = j->result,
 			       .bytes = j->bytes,
 			       .attempts = j->attempts};
-	oc->path = dg_xstrdup(path);
+	oc->path = path ? dg_xstrdup(path) : NULL;
 	oc->etag = j->new_etag ? dg_xstrdup(j->new_etag) : NULL;
 	oc->last_modified =
 		j->new_last_modified ? dg_xstrdup(j->new_last_modified) : NULL;
