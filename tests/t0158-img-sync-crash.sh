@@ -46,6 +46,18 @@ has_tmp() {
     test -d out && test -n "$(tmp_files out)"
 }
 
+# hold_lock: hold out/.img-sync.lock (flock) from when "locked" exists
+# until "release" does, 30 seconds at most.
+hold_lock() {
+    flock out/.img-sync.lock sh -c '
+        touch locked
+        i=0
+        while ! test -e release && test $i -lt 300; do
+            sleep 0.1
+            i=$((i + 1))
+        done'
+}
+
 # start_server DIR: a second test server for DIR, its port in DIR.port,
 # its pid in DIR.pid.
 start_server() {
@@ -170,35 +182,39 @@ test_expect_success 'nothing listening anywhere: 75 after the retries' '
 test_expect_success 'the lock held by another run: 75 at once' '
     fresh &&
     mkdir out &&
-    { flock out/.img-sync.lock sh -c "touch locked; while ! test -e release; do sleep 0.1; done" & } &&
+    { hold_lock & } &&
     holder=$! &&
     wait_for test -e locked &&
     list 2 >in.csv &&
-    test_expect_code 75 img-sync --dir out in.csv 2>err &&
-    grep "^img-sync: .*${SQ}out${SQ}" err &&
-    test_line_count = 1 err &&
-    requests >actual &&
-    test_must_be_empty actual &&
+    test_run_saved run img-sync --dir out in.csv;
     touch release &&
-    wait $holder
+    wait $holder &&
+    echo 75 >expect &&
+    test_cmp expect run.rc &&
+    grep "^img-sync: .*${SQ}out${SQ}" run.err &&
+    test_line_count = 1 run.err &&
+    requests >actual &&
+    test_must_be_empty actual
 '
 
 test_expect_success '--wait: waits for the lock, then runs' '
     fresh &&
     mkdir out &&
-    { flock out/.img-sync.lock sh -c "touch locked; while ! test -e release; do sleep 0.1; done" & } &&
+    { hold_lock & } &&
     holder=$! &&
     wait_for test -e locked &&
     list 2 >in.csv &&
     { img-sync -q --wait --dir out in.csv & } &&
     pid=$! &&
     sleep 1 &&
-    kill -0 $pid &&
-    requests >actual &&
-    test_must_be_empty actual &&
+    { kill -0 $pid; echo $? >running; } &&
+    requests >before;
     touch release &&
     wait $holder &&
     wait $pid &&
+    echo 0 >expect &&
+    test_cmp expect running &&
+    test_must_be_empty before &&
     cmp "$WWW/img/1.jpg" out/p1/1.jpg &&
     cmp "$WWW/img/2.jpg" out/p2/2.jpg
 '
