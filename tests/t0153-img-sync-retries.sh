@@ -93,7 +93,7 @@ test_expect_success '503 with Retry-After as an HTTP date: waited for' '
     cmp "$WWW/img/b.png" out/p1/b.png
 '
 
-test_expect_success 'a Retry-After over --max-retry-after is not waited out' '
+test_expect_success 'a Retry-After over --max-retry-after: --max-retry-after waited' '
     fresh &&
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 503, "retry_after": 3600}]}
@@ -101,7 +101,13 @@ test_expect_success 'a Retry-After over --max-retry-after is not waited out' '
     list img/a.jpg >in.csv &&
     test_run_saved run timeout 30 img-sync -q --dir out --max-retry-after 1 \
         in.csv &&
-    grep -x "[01]" run.rc
+    echo 0 >expect &&
+    test_cmp expect run.rc &&
+    printf "GET /img/a.jpg %s\n" "503 24" "200 20000" >expect &&
+    requests >actual &&
+    test_cmp expect actual &&
+    httpd_ctl gaps >gaps &&
+    awk "{ exit !(\$1 >= 0.95) }" gaps
 '
 
 test_expect_success 'backoff without Retry-After is short under the test settings' '
