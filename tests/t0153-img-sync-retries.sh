@@ -93,7 +93,7 @@ test_expect_success '503 with Retry-After as an HTTP date: waited for' '
     cmp "$WWW/img/b.png" out/p1/b.png
 '
 
-test_expect_success 'a Retry-After over --max-retry-after is not waited out' '
+test_expect_success 'a Retry-After over --max-retry-after: --max-retry-after waited' '
     fresh &&
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 503, "retry_after": 3600}]}
@@ -101,7 +101,13 @@ test_expect_success 'a Retry-After over --max-retry-after is not waited out' '
     list img/a.jpg >in.csv &&
     test_run_saved run timeout 30 img-sync -q --dir out --max-retry-after 1 \
         in.csv &&
-    grep -x "[01]" run.rc
+    echo 0 >expect &&
+    test_cmp expect run.rc &&
+    printf "GET /img/a.jpg %s\n" "503 24" "200 20000" >expect &&
+    requests >actual &&
+    test_cmp expect actual &&
+    httpd_ctl gaps >gaps &&
+    awk "{ exit !(\$1 >= 0.95) }" gaps
 '
 
 test_expect_success 'backoff without Retry-After is short under the test settings' '
@@ -166,6 +172,30 @@ test_expect_success 'failed attempts add up over runs; a success counts its own'
     img-sync -q --dir out --retries 0 in.csv &&
     echo "ok|1|p1/a.jpg|20000|" >expect &&
     db_row img/a.jpg >actual &&
+    test_cmp expect actual
+'
+
+# daigou.db(5): a failed row's attempts are "the attempts that failed
+# since the last success"; img-sync adds them to an ok row's attempts
+# (those its last sync took), so a row synced at the first attempt and
+# then failing twice says 3, not 2.
+test_expect_failure 'a failed row counts only the attempts that failed since the last success' '
+    fresh &&
+    list img/a.jpg >in.csv &&
+    img-sync -q --dir out in.csv &&
+    echo "ok|1" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    set_script <<-\EOF &&
+	{"/img/a.jpg": {"status": 500, "times": 3}}
+	EOF
+    test_must_fail img-sync -q --dir out --retries 1 in.csv &&
+    echo "failed|2" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    test_must_fail img-sync -q --dir out --retries 0 in.csv &&
+    echo "failed|3" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual
 '
 
