@@ -175,11 +175,7 @@ test_expect_success 'failed attempts add up over runs; a success counts its own'
     test_cmp expect actual
 '
 
-# daigou.db(5): a failed row's attempts are "the attempts that failed
-# since the last success"; img-sync adds them to an ok row's attempts
-# (those its last sync took), so a row synced at the first attempt and
-# then failing twice says 3, not 2.
-test_expect_failure 'a failed row counts only the attempts that failed since the last success' '
+test_expect_success 'a failed row counts only the attempts that failed since the last success' '
     fresh &&
     list img/a.jpg >in.csv &&
     img-sync -q --dir out in.csv &&
