@@ -431,9 +431,10 @@ static int list_file(struct run *r, const char *path)
 	if (!in || (st = dg_input_require(in, required, 2))) {
 		dg_input_close(in);
 		r->bad_files++;
-		return r->o->strict
-			       ? st
-			       : (r->status = dg_exit_worst(r->status, st), 0);
+		if (r->o->strict)
+			return st;
+		r->status = dg_exit_worst(r->status, st);
+		return 0;
 	}
 	while (!ret && (got = dg_input_next(in)) != 0) {
 		if (got < 0) {
@@ -544,7 +545,7 @@ static int keep_outcome(struct run *r, int64_t id, struct dg_imgjob *j,
 			       .result = j->result,
 			       .bytes = j->bytes,
 			       .attempts = j->attempts};
-	oc->path = dg_xstrdup(path);
+	oc->path = path ? dg_xstrdup(path) : NULL;
 	oc->etag = j->new_etag ? dg_xstrdup(j->new_etag) : NULL;
 	oc->last_modified =
 		j->new_last_modified ? dg_xstrdup(j->new_last_modified) : NULL;
@@ -594,6 +595,17 @@ static int job_done(void *ctx, struct dg_imgjob *j)
 	free(row);
 	dg_imgjob_free(j);
 	return ret;
+}
+
+/* A job the engine dropped when the run stopped early: its row. */
+static void job_dropped(void *ctx, struct dg_imgjob *j)
+{
+	struct dg_img_row *row = j->user;
+
+	(void)ctx;
+	dg_img_row_free(row);
+	free(row);
+	j->user = NULL;
 }
 
 static char *dup_or_null(const char *s)
@@ -882,6 +894,7 @@ static int transfer(struct run *r)
 		.next = next_job,
 		.done = job_done,
 		.tick = progress,
+		.drop = job_dropped,
 	};
 	int ret = dg_imgfetch_run(r->dirfd, &r->o->fetch, &ops);
 	int fl = flush(r);

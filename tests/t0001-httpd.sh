@@ -364,6 +364,7 @@ EOF
 
 # A client that asks for /zeros.bin and does not read: the body bytes
 # the server wrote after half a second.
+# shellcheck disable=SC2034 # used inside the test bodies
 UNREAD_CLIENT='
 import json, socket, sys, time, urllib.request
 port = int(open(sys.argv[1]).read())

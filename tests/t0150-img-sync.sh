@@ -241,6 +241,23 @@ test_expect_success 'the lock: a second run exits 75, or waits with --wait' '
     ! kill -0 "$holder" 2>/dev/null
 '
 
+test_expect_success 'the progress line: only with --progress off a terminal, cleared before the summary' '
+    fresh &&
+    catalogue >in.csv &&
+    img-sync --dir out in.csv 2>err &&
+    test_line_count = 1 err &&
+    rm -rf out daigou.db &&
+    img-sync --dir out --progress in.csv 2>err &&
+    tr "\r" "\n" <err | grep "^img-sync: 4/4 files, 7.3 KiB, .*/s, 0 failed" &&
+    tail -n 1 err | sed "s/^.*\x1b\[K//" >last &&
+    summary last >actual &&
+    echo "img-sync: 4 downloaded, 0 unchanged, 0 failed, 7543 bytes in S s (RATE/s)" >expect &&
+    test_cmp expect actual &&
+    rm -rf out daigou.db &&
+    img-sync -q --dir out --progress in.csv 2>err &&
+    test_must_be_empty err
+'
+
 test_expect_success 'usage errors: 64, nothing fetched' '
     fresh &&
     catalogue >in.csv &&

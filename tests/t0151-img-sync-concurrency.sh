@@ -45,8 +45,8 @@ test_expect_success '--concurrency 3 over 20 slow images: never more than 3 at o
 	{"/slow/*": {"delay": 0.3, "forever": true}}
 	EOF
     list 20 >in.csv &&
-    img-sync --dir out --concurrency 3 in.csv >out 2>err &&
-    test_must_be_empty out &&
+    img-sync --dir out --concurrency 3 in.csv >stdout 2>err &&
+    test_must_be_empty stdout &&
     echo "img-sync: 20 downloaded, 0 unchanged, 0 failed, 40000 bytes in S s (RATE/s)" >expect &&
     summary err >actual &&
     test_cmp expect actual &&
@@ -85,7 +85,7 @@ test_expect_success '--per-host 2: at most 2 to one host, 4 over two hosts' '
     httpd_ctl stats "s[\"requests\"][\"total\"], max(s[\"hosts\"].values()) <= 2, s[\"requests\"][\"peak\"] <= 4, s[\"requests\"][\"peak\"] >= 3" >actual &&
     echo "(16, True, True, True)" >expect &&
     test_cmp expect actual &&
-    test "$(find out -type f | wc -l)" -eq 16
+    test "$(find out -type f -name "*.jpg" | wc -l)" -eq 16
 '
 
 test_expect_success 'the defaults: 10 at once, 6 to one host' '
@@ -115,6 +115,7 @@ test_expect_success '--concurrency 1: one at a time, in one connection' '
 '
 
 test_expect_success 'a bad --concurrency or --per-host is a usage error' '
+    fresh &&
     list 2 >in.csv &&
     for bad in "--concurrency 0" "--concurrency -1" "--concurrency x" \
         "--per-host 0" "--per-host 1.5" "--concurrency 99999999999999999999"; do

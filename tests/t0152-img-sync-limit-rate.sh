@@ -16,6 +16,7 @@
 
 # Bytes one connection takes ahead of a paused reader with --sndbuf 16384
 # (its 128 KiB receive buffer and the send buffer), doubled.
+# shellcheck disable=SC2034 # used inside the test bodies
 ALLOW=327680
 WWW=$TRASH/www
 mkdir -p "$WWW/img"
@@ -41,7 +42,7 @@ list() {
 # seconds) of at most 103 % of CAP, and at least half of it.
 check_rate() {
     sed -n "s|^img-sync: .* failed, \([0-9]*\) bytes in \([0-9.]*\) s (.*)\$|\1 \2|p" "$1" >figures &&
-    test_line_count = 1 figures &&
+    test "$(wc -l <figures)" -eq 1 &&
     read -r bytes secs <figures &&
     awk -v b="$bytes" -v s="$secs" -v cap="$2" 'BEGIN {
         r = b / s
@@ -102,6 +103,7 @@ test_expect_success 'a cap held across 8 transfers at once: never 8 times the ca
 '
 
 test_expect_success 'a bad --limit-rate is a usage error' '
+    fresh &&
     list 1 >in.csv &&
     for bad in -1 1X 1.5M "" M 99999999999G; do
         test_expect_code 64 img-sync --dir out --limit-rate "$bad" in.csv \

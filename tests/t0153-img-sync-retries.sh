@@ -29,7 +29,9 @@ list() {
     done
 }
 
-# db_row URL: status, attempts, path, bytes and last_error of URL's row.
+# db_row URL: status, attempts, path, bytes and last_error of URL's row
+# (attempts: those of the last sync in an ok row, those that failed since
+# the last success in a failed one).
 db_row() {
     test_sql daigou.db "SELECT status, attempts, path, bytes, last_error
         FROM images WHERE url = ${SQ}$HTTPD_URL/$1${SQ}"
@@ -91,7 +93,7 @@ test_expect_success '503 with Retry-After as an HTTP date: waited for' '
     cmp "$WWW/img/b.png" out/p1/b.png
 '
 
-test_expect_success 'a Retry-After over --max-retry-after is not waited out' '
+test_expect_success 'a Retry-After over --max-retry-after: --max-retry-after waited' '
     fresh &&
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 503, "retry_after": 3600}]}
@@ -99,7 +101,13 @@ test_expect_success 'a Retry-After over --max-retry-after is not waited out' '
     list img/a.jpg >in.csv &&
     test_run_saved run timeout 30 img-sync -q --dir out --max-retry-after 1 \
         in.csv &&
-    grep -x "[01]" run.rc
+    echo 0 >expect &&
+    test_cmp expect run.rc &&
+    printf "GET /img/a.jpg %s\n" "503 24" "200 20000" >expect &&
+    requests >actual &&
+    test_cmp expect actual &&
+    httpd_ctl gaps >gaps &&
+    awk "{ exit !(\$1 >= 0.95) }" gaps
 '
 
 test_expect_success 'backoff without Retry-After is short under the test settings' '
@@ -108,7 +116,10 @@ test_expect_success 'backoff without Retry-After is short under the test setting
 	{"/img/a.jpg": [{"status": 502}, {"status": 504}, {"status": 500}]}
 	EOF
     list img/a.jpg >in.csv &&
-    img-sync -q --dir out in.csv &&
+    img-sync -q --dir out --report --json in.csv >report &&
+    report report result attempts >actual &&
+    echo "downloaded|4" >expect &&
+    test_cmp expect actual &&
     echo "ok|4" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
     test_cmp expect actual &&
@@ -142,6 +153,46 @@ test_expect_success '500 for good: failed after --retries 2, exit 1, the reason 
     sort -u actual >uniq &&
     test_cmp expect uniq &&
     test ! -e out/p1 || test -z "$(ls -A out/p1)"
+'
+
+test_expect_success 'failed attempts add up over runs; a success counts its own' '
+    fresh &&
+    set_script <<-\EOF &&
+	{"/img/a.jpg": [{"status": 500, "times": 5}]}
+	EOF
+    list img/a.jpg >in.csv &&
+    test_must_fail img-sync -q --dir out --retries 2 in.csv &&
+    echo "failed|3" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    test_must_fail img-sync -q --dir out --retries 1 in.csv &&
+    echo "failed|5" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    img-sync -q --dir out --retries 0 in.csv &&
+    echo "ok|1|p1/a.jpg|20000|" >expect &&
+    db_row img/a.jpg >actual &&
+    test_cmp expect actual
+'
+
+test_expect_success 'a failed row counts only the attempts that failed since the last success' '
+    fresh &&
+    list img/a.jpg >in.csv &&
+    img-sync -q --dir out in.csv &&
+    echo "ok|1" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    set_script <<-\EOF &&
+	{"/img/a.jpg": {"status": 500, "times": 3}}
+	EOF
+    test_must_fail img-sync -q --dir out --retries 1 in.csv &&
+    echo "failed|2" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual &&
+    test_must_fail img-sync -q --dir out --retries 0 in.csv &&
+    echo "failed|3" >expect &&
+    db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
+    test_cmp expect actual
 '
 
 test_expect_success 'a 404 or 403 is not retried' '

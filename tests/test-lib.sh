@@ -73,11 +73,10 @@ test_expect_failure() {
     test_count=$((test_count + 1))
     test_dir=$TRASH/t$test_count
     mkdir -p "$test_dir"
-    (
+    if (
         cd "$test_dir" || exit 99
         eval "$2"
-    ) >"$TRASH/out.$test_count" 2>&1
-    if [ $? -eq 0 ]; then
+    ) >"$TRASH/out.$test_count" 2>&1; then
         printf 'ok %d - %s # TODO known breakage vanished\n' \
             "$test_count" "$1"
     else

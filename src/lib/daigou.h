@@ -1331,6 +1331,9 @@ struct dg_imgfetch_ops {
 	int (*done)(void *ctx, struct dg_imgjob *job);
 	/* About five times a second (NULL: never). */
 	void (*tick)(void *ctx, const struct dg_imgfetch_stats *st);
+	/* A job dropped unfinished when the run stops early (NULL: none):
+	 * free what the caller hung on it; the engine frees the job. */
+	void (*drop)(void *ctx, struct dg_imgjob *job);
 };
 /*
  * Run every job through libcurl's multi interface under the options:

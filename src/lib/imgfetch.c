@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +36,10 @@
 #define TMP_SUFFIX     ".tmp-"
 #define NAME_MAX_BYTES 255
 #define TICK_NS	       (200 * 1000000LL)
+/* Threads that fsync and rename finished bodies while the loop goes on
+ * receiving (an fsync takes milliseconds; several at once share the
+ * file system's journal commits). */
+#define NFINISHERS 4
 
 struct engine;
 
@@ -56,8 +61,22 @@ struct xfer {
 	bool paused; /* receiving paused while the bucket is in debt */
 	char *why;   /* refused by the write callback (permanent) */
 	int64_t retry_at_ns;
-	struct xfer *next; /* in the running or the retry list */
+	struct xfer *next; /* in the running, retry or finisher lists */
+	int fin_errno;	   /* how the finisher's fsync or rename failed */
+	bool renamed;
 	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* The finishers' queues, guarded by mu; a byte down the pipe for each
+ * body done, so that the loop's poll wakes up. */
+struct finisher {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct xfer *todo, *todo_tail, *done;
+	int pipe[2];
+	bool stop;
+	pthread_t th[NFINISHERS];
+	int nth;
 };
 
 struct engine {
@@ -68,7 +87,8 @@ struct engine {
 	struct dg_bucket bucket;
 	bool limited, paused, no_more;
 	struct xfer *running, *retries;
-	size_t nrunning, nretries;
+	size_t nrunning, nretries, nfinishing;
+	struct finisher fin;
 	int64_t bytes, tick_bytes, tick_ns;
 	int status;
 };
@@ -580,6 +600,161 @@ static void header_value(CURL *h, const char *name, char **out)
 		*out = dg_xstrdup(hd->value);
 }
 
+/* ------------------------------------------------- the finishers */
+
+/* fsync, rename over the final name, fsync the directory: in a
+ * finisher thread (it touches only x's descriptors and names). */
+static void keep_file(struct xfer *x)
+{
+	int fd = x->fd;
+
+	x->fd = -1;
+	x->fin_errno = 0;
+	if (fsync(fd)) {
+		x->fin_errno = errno;
+		close(fd);
+		return;
+	}
+	if (close(fd) ||
+	    renameat(x->pdirfd, x->tmpname, x->pdirfd, x->job->name)) {
+		x->fin_errno = errno;
+		return;
+	}
+	x->renamed = true;
+	fsync(x->pdirfd);
+}
+
+static void *finisher_main(void *arg)
+{
+	struct finisher *f = arg;
+	struct xfer *x;
+	ssize_t w;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (!f->todo && !f->stop)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (!(x = f->todo)) {
+			pthread_mutex_unlock(&f->mu);
+			return NULL;
+		}
+		if (!(f->todo = x->next))
+			f->todo_tail = NULL;
+		pthread_mutex_unlock(&f->mu);
+		keep_file(x);
+		pthread_mutex_lock(&f->mu);
+		x->next = f->done;
+		f->done = x;
+		pthread_mutex_unlock(&f->mu);
+		do /* a full pipe has a byte waiting already */
+			w = write(f->pipe[1], "", 1);
+		while (w < 0 && errno == EINTR);
+	}
+}
+
+static void finishers_start(struct finisher *f)
+{
+	*f = (struct finisher){.pipe = {-1, -1}};
+	if (pthread_mutex_init(&f->mu, NULL) || pthread_cond_init(&f->cv, NULL))
+		return;
+	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC))
+		return;
+	while (f->nth < NFINISHERS &&
+	       !pthread_create(&f->th[f->nth], NULL, finisher_main, f))
+		f->nth++;
+}
+
+/* Wait for the bodies under way and stop the threads. */
+static void finishers_stop(struct finisher *f)
+{
+	int i;
+
+	pthread_mutex_lock(&f->mu);
+	f->stop = true;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	for (i = 0; i < f->nth; i++)
+		pthread_join(f->th[i], NULL);
+	if (f->pipe[0] >= 0) {
+		close(f->pipe[0]);
+		close(f->pipe[1]);
+	}
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+}
+
+/* A kept file, or the reason it could not be kept, to the caller. */
+static int file_kept(struct engine *e, struct xfer *x)
+{
+	struct dg_imgjob *j = x->job;
+
+	if (!x->renamed)
+		return fail_job(e, x,
+				dg_xasprintf("cannot keep %s/%s: %s",
+					     dg_quoted_path(j->product),
+					     dg_quoted_path(j->name),
+					     strerror(x->fin_errno)));
+	free(x->tmpname);
+	x->tmpname = NULL;
+	j->result = DG_IMGR_DOWNLOADED;
+	return hand_over(e, x);
+}
+
+static int finish_file(struct engine *e, struct xfer *x)
+{
+	struct finisher *f = &e->fin;
+
+	/* the transfer's handle is done with: its connection stays in the
+	 * multi handle's pool */
+	curl_easy_cleanup(x->h);
+	x->h = NULL;
+	if (!f->nth) {
+		keep_file(x);
+		return file_kept(e, x);
+	}
+	x->next = NULL;
+	pthread_mutex_lock(&f->mu);
+	if (f->todo_tail)
+		f->todo_tail->next = x;
+	else
+		f->todo = x;
+	f->todo_tail = x;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	e->nfinishing++;
+	return 0;
+}
+
+/* The bodies the finishers are done with, handed over. */
+static void reap(struct engine *e, bool drop)
+{
+	struct finisher *f = &e->fin;
+	struct xfer *x, *next;
+	char buf[64];
+
+	if (!f->nth)
+		return;
+	while (read(f->pipe[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&f->mu);
+	x = f->done;
+	f->done = NULL;
+	pthread_mutex_unlock(&f->mu);
+	for (; x; x = next) {
+		next = x->next;
+		e->nfinishing--;
+		if (drop || e->status) {
+			if (e->ops->drop)
+				e->ops->drop(e->ops->ctx, x->job);
+			dg_imgjob_free(x->job);
+			x->job = NULL;
+			xfer_free(x);
+		} else {
+			file_kept(e, x);
+		}
+	}
+}
+
 /* A 2xx body is complete: check it, then keep it or find it unchanged. */
 static int keep_body(struct engine *e, struct xfer *x)
 {
@@ -608,18 +783,7 @@ static int keep_body(struct engine *e, struct xfer *x)
 		j->result = DG_IMGR_UNCHANGED;
 		return hand_over(e, x);
 	}
-	if (fsync(x->fd) || close(x->fd) ||
-	    (x->fd = -1, renameat(x->pdirfd, x->tmpname, x->pdirfd, j->name)))
-		return fail_job(e, x,
-				dg_xasprintf("cannot keep %s/%s: %s",
-					     dg_quoted_path(j->product),
-					     dg_quoted_path(j->name),
-					     strerror(errno)));
-	free(x->tmpname);
-	x->tmpname = NULL;
-	fsync(x->pdirfd);
-	j->result = DG_IMGR_DOWNLOADED;
-	return hand_over(e, x);
+	return finish_file(e, x);
 }
 
 /* One line, starting lowercase unless with an acronym ("SSL"). */
@@ -783,7 +947,8 @@ static void fill(struct engine *e, int64_t now, int64_t *next_ns)
 	struct dg_imgjob *j;
 	struct xfer *x;
 
-	while (!e->status && e->nrunning < (size_t)e->o->concurrency) {
+	while (!e->status && e->nrunning < (size_t)e->o->concurrency &&
+	       e->nfinishing < 4 * (size_t)e->o->concurrency) {
 		if ((x = due_retry(e, now, next_ns))) {
 			start_job(e, x);
 			continue;
@@ -873,6 +1038,12 @@ static int poll_ms(struct engine *e, int64_t now, int64_t wait_ns,
 	long curl_ms = -1;
 	int64_t ms = 1000;
 
+	/* a slot came free: fill it now, not when a socket next stirs */
+	if (!e->no_more && !e->status &&
+	    e->nrunning < (size_t)e->o->concurrency &&
+	    e->nfinishing < 4 * (size_t)e->o->concurrency)
+		return 0;
+
 	curl_multi_timeout(e->m, &curl_ms);
 	if (curl_ms >= 0 && curl_ms < ms)
 		ms = curl_ms;
@@ -892,12 +1063,18 @@ static void drop_all(struct engine *e)
 	while ((x = e->running)) {
 		e->running = x->next;
 		curl_multi_remove_handle(e->m, x->h);
+		if (e->ops->drop)
+			e->ops->drop(e->ops->ctx, x->job);
 		dg_imgjob_free(x->job);
+		x->job = NULL;
 		xfer_free(x);
 	}
 	while ((x = e->retries)) {
 		e->retries = x->next;
+		if (e->ops->drop)
+			e->ops->drop(e->ops->ctx, x->job);
 		dg_imgjob_free(x->job);
+		x->job = NULL;
 		xfer_free(x);
 	}
 }
@@ -922,6 +1099,7 @@ int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 {
 	struct engine e = {.o = o, .ops = ops, .dirfd = dirfd};
 	int64_t now = mono_ns(), wait_ns, next_ns;
+	struct curl_waitfd wfd = {.events = CURL_WAIT_POLLIN};
 	int running;
 
 	if ((e.status = setup_multi(&e)))
@@ -935,24 +1113,31 @@ int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 		e.limited = true;
 		dg_bucket_init(&e.bucket, o->limit_rate, burst, now);
 	}
+	finishers_start(&e.fin);
+	wfd.fd = e.fin.pipe[0];
 	for (;;) {
 		now = mono_ns();
 		next_ns = 0;
 		fill(&e, now, &next_ns);
-		if (e.status || (!e.nrunning && !e.nretries && e.no_more))
+		if (e.status ||
+		    (!e.nrunning && !e.nretries && !e.nfinishing && e.no_more))
 			break;
 		curl_multi_perform(e.m, &running);
 		drain(&e);
+		reap(&e, false);
 		now = mono_ns();
 		throttle(&e, now, &wait_ns);
 		tick(&e, now, false);
 		if (e.status)
 			break;
-		curl_multi_poll(e.m, NULL, 0,
+		curl_multi_poll(e.m, &wfd, e.fin.nth ? 1 : 0,
 				poll_ms(&e, now, wait_ns, next_ns), NULL);
+		reap(&e, false);
 	}
 	tick(&e, mono_ns(), true);
 out:
+	finishers_stop(&e.fin);
+	reap(&e, true); /* stopped early: what was being kept is dropped */
 	drop_all(&e);
 	curl_multi_cleanup(e.m);
 	return e.status;

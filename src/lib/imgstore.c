@@ -65,9 +65,9 @@ static const char *const sqls[NSTMT] = {
 		"last_error = NULL, updated_at = ?2, synced_at = ?2 "
 		"WHERE id = ?1",
 	[ST_FAILED] =
-		"UPDATE images SET status = 'failed', "
-		"attempts = attempts + ?2, last_error = ?3, updated_at = ?4 "
-		"WHERE id = ?1",
+		"UPDATE images SET attempts = CASE status WHEN 'failed' "
+		"THEN attempts + ?2 ELSE ?2 END, status = 'failed', "
+		"last_error = ?3, updated_at = ?4 WHERE id = ?1",
 	[ST_PRODUCT_LISTED] =
 		"SELECT 1 FROM images WHERE product_id = ?1 "
 		"AND id IN (SELECT id FROM temp.img_run) LIMIT 1",
