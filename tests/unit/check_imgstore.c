@@ -210,6 +210,7 @@ END_TEST
 START_TEST(test_stored_and_failed)
 {
 	struct dg_img_row r;
+	int64_t id;
 	size_t n = 0;
 
 	/* rows another program stored, one without a path */
@@ -229,8 +230,9 @@ START_TEST(test_stored_and_failed)
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(dg_imgstore_next(store, 0, &r), 1);
 	ck_assert_str_eq(r.path, "P2/y.png");
-	ck_assert_int_eq(dg_imgstore_next(store, r.id, &r), 0);
+	id = r.id;
 	dg_img_row_free(&r);
+	ck_assert_int_eq(dg_imgstore_next(store, id, &r), 0);
 
 	dg_imgstore_free(store);
 	ck_assert_ptr_nonnull(store = dg_imgstore_new(db));
