@@ -22,8 +22,9 @@
 # binaries) or "baseline"; COUNT UNIT what one run processes (1000000
 # orders); SHOW "rate" (COUNT per second) or "time" (seconds) is how the
 # table shows it; MEAN and STDDEV seconds; RSS_KIB the peak resident set
-# of one run; GOAL empty, or for "this" rate>=N or time<=S, and for a
-# baseline ratio>=R (this project's speed over the baseline's); CPU the
+# of one run; GOAL empty, or for "this" rate>=N, rate<=N or time<=S, and
+# for a baseline ratio>=R (this project's speed over the baseline's),
+# several joined by ','; CPU the
 # mean user + system seconds of a run.
 #
 # A benchmark never fails on a timing: it exits 0 when it ran, 1 when a

@@ -65,13 +65,19 @@ def ratio(a, b):
 
 
 def goal(text, this, base=None):
-    """'>=100,000/s met' for a goal of this, '>=0.5x missed' for a ratio."""
+    """'>=100,000/s met' for a goal of this, '>=0.5x missed' for a ratio.
+    Goals joined by ',' are each said ('rate>=N,rate<=M': a band)."""
     if not text:
         return None
+    if "," in text:
+        return "; ".join(g for g in (goal(t, this, base)
+                                     for t in text.split(",")) if g)
     what, _, limit = text.partition(">=") if ">=" in text else \
         text.partition("<=")
     v = float(limit)
-    if what == "rate":
+    if what == "rate" and "<=" in text:
+        ok, shown = this.speed() <= v, "<={:,.0f}/s".format(v)
+    elif what == "rate":
         ok, shown = this.speed() >= v, ">={:,.0f}/s".format(v)
     elif what == "time":
         ok, shown = this.mean <= v, "<=%g s" % v

@@ -2,22 +2,31 @@
 """httpd.py - a local HTTP/1.1 test server that can inject faults.
 
     httpd.py --root DIR --port-file FILE --log FILE [--script FILE]
+             [--sndbuf BYTES]
 
 Listens on 127.0.0.1 on an ephemeral port and writes the port number to
 --port-file once it is listening. Quiet unless something breaks; exits 0 on
 SIGTERM or SIGINT, and by itself when its parent process goes away.
+--sndbuf sets SO_SNDBUF on every connection, so that the kernel holds few
+body bytes ahead of the client (the bytes-per-second figures below count
+bytes when the kernel takes them).
 
 Files. GET or HEAD /a/b serves DIR/a/b with a Content-Type from the extension
 (see TYPES), Content-Length, a strong ETag ("first 16 hex digits of the
 SHA-256 of the content") and Last-Modified (the file's mtime). A matching
 If-None-Match (or "*") gives 304; without If-None-Match, an If-Modified-Since
 not older than the mtime gives 304. Missing files and directories give 404.
+The validators compared are those sent: an ETag given in "headers" (a weak
+W/"..." one too) replaces the content ETag for If-None-Match as well.
 
 Script. A JSON object mapping a request path (the full path with its query
-string is tried first, then the path alone) to a list of responses, used one
-per request in order; when a path's list is used up, the path is served as a
-file again. A single object stands for a list of one. Response keys, all
-optional (an unknown key is an error):
+string is tried first, then the path alone, then the keys ending in "*"
+whose prefix the path starts with, the longest first; the first whose list
+is not used up answers) to a list of responses, used one per request in
+order; when every list that matches is used up, the path is served as a
+file again. A "*" key's list is shared by every
+path it matches. A single object stands for a list of one. Response keys,
+all optional (an unknown key is an error):
 
   status          int; default 200, or 302 when "location" is given
   headers         {"Name": "value"} added or replacing; a null value removes
@@ -50,9 +59,30 @@ Control requests (never scripted, never logged):
 
   POST /_ctl/script   body: a script; each path given replaces that path's
                       list (400 on a bad script, with the reason)
-  POST /_ctl/reset    forget every scripted response and empty the log
+  POST /_ctl/reset    forget every scripted response, empty the log and
+                      start the statistics again
   GET  /_ctl/log      the log (JSON Lines), after waiting up to 5 seconds
                       for requests still being answered
+  GET  /_ctl/stats    the statistics since the start or the last reset (one
+                      JSON object), after the same wait
+  POST /_ctl/stats    start the statistics again, nothing else
+
+Statistics. Control requests are never counted, and a connection counts
+from its first other request until it closes:
+
+  {"connections": {"now": 0, "peak": 3, "total": 5},
+   "requests": {"now": 0, "peak": 3, "total": 20},
+   "hosts": {"127.0.0.1:8080": 3, "localhost:8080": 2},
+   "bytes": 2097152, "first": 1767225600.102, "last": 1767225602.349,
+   "per_second": [[1767225600, 1048576], [1767225601, 1048576]]}
+
+"peak" is the most open at once ("requests": being answered), "total" how
+many there were; "hosts" the peak of requests being answered at once per
+Host header; "bytes" the body bytes written in all, "first" the time the
+first request arrived and "last" the time the last body bytes were written;
+"per_second" the body bytes written in each second of wall time (the whole
+seconds of the clock, from the first to the last with bytes, zeros
+included).
 
 Log. One JSON object a line, appended to --log just before the last bytes of
 the response are written (or the connection is cut), so a client that has
@@ -96,6 +126,7 @@ KEYS = {"status": int, "headers": dict, "body": str, "file": str, "size": int,
         "delay": NUM, "rate": NUM, "chunk_size": int, "chunk_delay": NUM,
         "chunked": bool, "cut_after": int, "content_length": int,
         "conditional": bool, "times": int, "forever": bool}
+PEAKS = ("connections", "requests")
 NO_BODY = (204, 304)
 
 
@@ -105,7 +136,8 @@ def parse_script(obj):
         raise ValueError("a script is a JSON object")
     script = {}
     for path, resps in obj.items():
-        if not path.startswith("/") or path.startswith("/_ctl/"):
+        if not path.startswith("/") or path.startswith("/_ctl/") or \
+                "*" in path[:-1]:
             raise ValueError(f"bad path '{path}'")
         if isinstance(resps, dict):
             resps = [resps]
@@ -137,12 +169,63 @@ class State:
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.busy = 0
+        self.hosts_now = {}
+        self.new_stats()
         open(log_path, "w").close()
+
+    def new_stats(self):
+        """Start the statistics again (the lock held or not yet shared)."""
+        now = {"connections": 0, "requests": self.busy}
+        if hasattr(self, "stats"):
+            now["connections"] = self.stats["connections"]["now"]
+        self.stats = {k: {"now": now[k], "peak": now[k], "total": 0}
+                      for k in PEAKS}
+        hosts = {h: n for h, n in self.hosts_now.items() if n}
+        self.stats.update({"hosts": hosts, "bytes": 0,
+                           "first": None, "last": None})
+        self.seconds = {}
+
+    def count(self, what, step, host=None):
+        """One more (step 1) or one fewer (-1) connection or request."""
+        with self.lock:
+            s = self.stats[what]
+            s["now"] += step
+            s["peak"] = max(s["peak"], s["now"])
+            if step > 0:
+                s["total"] += 1
+            if host is not None:
+                n = self.hosts_now.get(host, 0) + step
+                self.hosts_now[host] = n
+                hosts = self.stats["hosts"]
+                hosts[host] = max(hosts.get(host, 0), n)
+            if what == "requests" and step > 0 and \
+                    self.stats["first"] is None:
+                self.stats["first"] = round(time.time(), 3)
+
+    def sent(self, n):
+        """N body bytes just went to the kernel."""
+        now = time.time()
+        with self.lock:
+            self.stats["bytes"] += n
+            self.stats["last"] = round(now, 3)
+            sec = int(now)
+            self.seconds[sec] = self.seconds.get(sec, 0) + n
+
+    def read_stats(self):
+        with self.lock:
+            self.idle.wait_for(lambda: self.busy == 0, timeout=5)
+            out = dict(self.stats)
+            secs = self.seconds
+            out["per_second"] = [[t, secs.get(t, 0)] for t in range(
+                min(secs), max(secs) + 1)] if secs else []
+            return (json.dumps(out, sort_keys=True) + "\n").encode()
 
     def next_response(self, full_path, path):
         with self.lock:
-            key = full_path if full_path in self.script else path
-            queue = self.script.get(key)
+            stars = sorted((k for k in self.script if k.endswith("*") and
+                            path.startswith(k[:-1])), key=len, reverse=True)
+            queue = next((self.script[k] for k in [full_path, path] + stars
+                          if self.script.get(k)), None)
             if not queue:
                 return None
             resp = queue[0]
@@ -168,6 +251,7 @@ class State:
         with self.lock:
             self.script = {}
             open(self.log_path, "w").close()
+            self.new_stats()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -182,6 +266,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_error(self, format, *args):  # noqa: A002
         sys.stderr.write("httpd.py: " + (format % args) + "\n")
 
+    def setup(self):
+        super().setup()
+        self.counted = False
+        if self.server.sndbuf:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF,
+                                       self.server.sndbuf)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if self.counted:
+                self.server.state.count("connections", -1)
+
     def do_GET(self):
         self.dispatch()
 
@@ -195,8 +293,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if split.path.startswith("/_ctl/"):
             self.control(state, split.path, data)
             return
+        if not self.counted:
+            self.counted = True
+            state.count("connections", 1)
+        host = self.headers.get("Host", "")
         with state.lock:
             state.busy += 1
+        state.count("requests", 1, host)
         self.entry = {"time": round(time.time(), 3), "method": self.command,
                       "path": self.path, "status": 0, "bytes": 0}
         self.logged = False
@@ -213,6 +316,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             if not self.logged:
                 state.log(self.entry)
+            state.count("requests", -1, host)
             with state.lock:
                 state.busy -= 1
                 state.idle.notify_all()
@@ -223,6 +327,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = state.read_log()
         elif path == "/_ctl/reset" and self.command == "POST":
             state.reset()
+        elif path == "/_ctl/stats" and self.command == "GET":
+            body = state.read_stats()
+        elif path == "/_ctl/stats" and self.command == "POST":
+            with state.lock:
+                state.new_stats()
         elif path == "/_ctl/script" and self.command == "POST":
             try:
                 script = parse_script(json.loads(data.decode("utf-8")))
@@ -271,6 +380,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 put("ETag", etag)
                 put("Last-Modified", email.utils.formatdate(mtime,
                                                             usegmt=True))
+                for name, value in resp.get("headers", {}).items():
+                    if name.lower() == "etag" and value is not None:
+                        etag = str(value).removeprefix("W/")
                 if resp.get("conditional", True) and status == 200 and \
                         self.not_modified(etag, mtime):
                     status, body = 304, None
@@ -368,6 +480,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if last:
             self.flush_log()
         self.wfile.write(data)
+        if n:
+            self.server.state.sent(n)
 
     def flush_log(self):
         self.server.state.log(self.entry)
@@ -414,6 +528,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--script")
+    ap.add_argument("--sndbuf", type=int, default=0)
     args = ap.parse_args()
     script = {}
     if args.script:
@@ -430,6 +545,7 @@ def main():
     signal.signal(signal.SIGINT, stop)
     server = Server(("127.0.0.1", 0), Handler)
     server.state = State(args.root, args.log, script)
+    server.sndbuf = args.sndbuf
     threading.Thread(target=watch_parent, args=(os.getppid(),),
                      daemon=True).start()
     tmp = args.port_file + ".tmp"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # t0001-httpd: the local test HTTP server (tests/httpd.py) that the tool
-# tests use: files, conditional GET, scripted faults, the request log.
+# tests use: files, conditional GET, scripted faults, the request log,
+# the statistics (peaks of connections, bytes per second).
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -254,6 +255,142 @@ EOF
     log_summary log >actual &&
     test_cmp expect actual &&
     test_cmp log "$TRASH/httpd.log"
+'
+
+# stats [EXPR]: GET /_ctl/stats; with EXPR, a python3 expression over
+# the statistics "s", printed.
+STATS_EXPR='
+import json, sys
+s = json.load(open("body"))
+print(eval(sys.argv[1]) if len(sys.argv) > 1 else json.dumps(s))
+'
+stats() {
+    http_req GET /_ctl/stats && "$PYTHON3" -S -c "$STATS_EXPR" "$@"
+}
+
+test_expect_success 'stats: peaks of connections, requests and per Host' '
+    http_req POST /_ctl/reset </dev/null &&
+    set_script <<\EOF &&
+{"/slow/*": {"delay": 0.6, "forever": true}}
+EOF
+    stats "s[\"connections\"][\"peak\"], s[\"requests\"][\"total\"], s[\"bytes\"], s[\"hosts\"], s[\"per_second\"]" >actual &&
+    echo "(0, 0, 0, {}, [])" >expect &&
+    test_cmp expect actual &&
+    for i in 1 2 3; do
+        mkdir c$i && (cd c$i && http_req GET /slow/$i) &
+    done &&
+    mkdir c4 && (cd c4 && http_req GET /slow/4 "Host: other:1") &&
+    wait &&
+    for i in 1 2 3 4; do
+        echo 404 >expect && test_cmp expect c$i/status || return 1
+    done &&
+    stats "[s[k][n] for k in (\"connections\", \"requests\") for n in (\"now\", \"peak\", \"total\")]" >actual &&
+    echo "[0, 4, 4, 0, 4, 4]" >expect &&
+    test_cmp expect actual &&
+    stats "sorted(s[\"hosts\"].items())" >actual &&
+    echo "[(\"127.0.0.1:$HTTPD_PORT\", 3), (\"other:1\", 1)]" | tr "\"" "'\''" >expect &&
+    test_cmp expect actual &&
+    http_req POST /_ctl/stats </dev/null &&
+    stats "s[\"connections\"][\"peak\"], s[\"requests\"][\"total\"], s[\"hosts\"]" >actual &&
+    echo "(0, 0, {})" >expect &&
+    test_cmp expect actual
+'
+
+test_expect_success 'stats: one connection counts once, however many requests' '
+    http_req POST /_ctl/reset </dev/null &&
+    "$PYTHON3" -S -c "
+import http.client, os
+c = http.client.HTTPConnection(\"127.0.0.1\", int(os.environ[\"HTTPD_PORT\"]))
+for i in range(3):
+    c.request(\"GET\", \"/hello.txt\")
+    assert c.getresponse().read() == b\"hello world\\n\"
+" &&
+    stats "s[\"connections\"][\"peak\"], s[\"connections\"][\"total\"], s[\"requests\"][\"peak\"], s[\"requests\"][\"total\"], s[\"bytes\"]" >actual &&
+    echo "(1, 1, 1, 3, 36)" >expect &&
+    test_cmp expect actual
+'
+
+test_expect_success 'stats: body bytes per second of wall time' '
+    http_req POST /_ctl/reset </dev/null &&
+    set_script <<\EOF &&
+{"/big.jpg": {"size": 300000, "rate": 200000, "chunked": true}}
+EOF
+    http_req GET /big.jpg &&
+    cp elapsed took &&
+    echo 300000 >expect && wc -c <body >actual && test_cmp expect actual &&
+    stats "s[\"bytes\"], sum(n for t, n in s[\"per_second\"])" >actual &&
+    echo "(300000, 300000)" >expect &&
+    test_cmp expect actual &&
+    stats "[b[0] - a[0] for a, b in zip(s[\"per_second\"], s[\"per_second\"][1:])]" >actual &&
+    grep -E "^\[1(, 1)*\]$" actual &&
+    stats "max(n for t, n in s[\"per_second\"]) <= 220000, 1.3 <= s[\"last\"] - s[\"first\"] <= $(cat took) + 0.1" >actual &&
+    echo "(True, True)" >expect &&
+    test_cmp expect actual
+'
+
+test_expect_success 'a "*" key answers every path under it; exact keys first' '
+    http_req POST /_ctl/reset </dev/null &&
+    set_script <<\EOF &&
+{"/img/*": {"status": 503, "times": 2},
+ "/img/sub/*": {"status": 500, "forever": true},
+ "/img/a.jpg": {"status": 429}}
+EOF
+    http_req GET /img/a.jpg && echo 429 >expect && test_cmp expect status &&
+    http_req GET /img/a.jpg && echo 503 >expect && test_cmp expect status &&
+    http_req GET /img/sub/b.jpg && echo 500 >expect && test_cmp expect status &&
+    http_req GET /img/c.jpg && echo 503 >expect && test_cmp expect status &&
+    http_req GET /img/c.jpg && echo 404 >expect && test_cmp expect status &&
+    printf "{\"/a*b\": {}}" >bad.json &&
+    http_req POST /_ctl/script <bad.json &&
+    echo 400 >expect && test_cmp expect status &&
+    echo "bad script: bad path '\''/a*b'\''" >expect &&
+    test_cmp expect body
+'
+
+test_expect_success 'an ETag given in headers is the one If-None-Match meets' '
+    http_req POST /_ctl/reset </dev/null &&
+    set_script <<\EOF &&
+{"/hello.txt": {"headers": {"ETag": "W/\"v1\""}, "times": 4}}
+EOF
+    http_req GET /hello.txt &&
+    echo "W/\"v1\"" >expect && header ETag >actual && test_cmp expect actual &&
+    http_req GET /hello.txt "If-None-Match: W/\"v1\"" &&
+    echo 304 >expect && test_cmp expect status &&
+    http_req GET /hello.txt "If-None-Match: \"v1\"" &&
+    test_cmp expect status &&
+    http_req GET /hello.txt "If-None-Match: \"a948904f2f0f479b\"" &&
+    echo 200 >expect && test_cmp expect status
+'
+
+# A client that asks for /zeros.bin and does not read: the body bytes
+# the server wrote after half a second.
+# shellcheck disable=SC2034 # used inside the test bodies
+UNREAD_CLIENT='
+import json, socket, sys, time, urllib.request
+port = int(open(sys.argv[1]).read())
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET /zeros.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(0.5)
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open("http://127.0.0.1:%d/_ctl/stats" % port, timeout=10) as r:
+    print(json.loads(r.read())["bytes"])
+'
+
+test_expect_success '--sndbuf: few bytes go ahead of a client that does not read' '
+    head -c 4000000 /dev/zero >zeros.bin &&
+    for sb in 0 16384; do
+        "$PYTHON3" "$top_srcdir/tests/httpd.py" --root . \
+            --port-file port$sb --log log$sb --sndbuf $sb &
+        echo $! >pid$sb &&
+        i=0 &&
+        while ! test -s port$sb && test $i -lt 100; do
+            sleep 0.1 && i=$((i + 1))
+        done &&
+        "$PYTHON3" -S -c "$UNREAD_CLIENT" port$sb >bytes$sb &&
+        kill $(cat pid$sb) || return 1
+    done &&
+    test "$(cat bytes16384)" -le 400000 &&
+    test "$(cat bytes0)" -gt "$(cat bytes16384)"
 '
 
 test_expect_success 'the server exits 0 on SIGTERM and says nothing' '

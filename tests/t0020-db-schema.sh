@@ -107,10 +107,10 @@ test_expect_success 'the path: --db, else DAIGOU_DB, else daigou.db' '
     test_cmp expect actual
 '
 
-test_expect_success 'an empty file is migrated to schema version 3' '
+test_expect_success 'an empty file is migrated to schema version 4' '
     : >shop.db &&
     "$TEST_TOOL" db open shop.db >out 2>err &&
-    echo 3 >expect &&
+    echo 4 >expect &&
     test_cmp expect out &&
     test_line_count = 0 err &&
     test_sql shop.db "PRAGMA user_version" >actual &&
@@ -126,9 +126,9 @@ test_expect_success 'an empty file is migrated to schema version 3' '
 test_expect_success 'a missing file is created, migrated, and the migration logged' '
     "$TEST_TOOL" db open new.db >out &&
     test -s new.db &&
-    echo 3 >expect &&
+    echo 4 >expect &&
     test_cmp expect out &&
-    echo "dg-test-tool|schema_migrated|3|migrated from schema version 0 to 3" >expect &&
+    echo "dg-test-tool|schema_migrated|4|migrated from schema version 0 to 4" >expect &&
     test_sql new.db "SELECT tool, kind, subject, detail FROM events" >actual &&
     test_cmp expect actual
 '
@@ -163,6 +163,7 @@ test_expect_success 'the triggers and indexes' '
     cat >expect <<-\EOT &&
 	index|events_at
 	index|events_kind_at
+	index|images_failed
 	index|images_product
 	index|payments_order
 	index|payments_parent
@@ -206,7 +207,7 @@ test_expect_success 'opening a current file again changes nothing' '
     cp shop.db before.db &&
     "$TEST_TOOL" db open shop.db >out &&
     "$TEST_TOOL" db open-ro shop.db >>out &&
-    printf "3\n3\n" >expect &&
+    printf "4\n4\n" >expect &&
     test_cmp expect out &&
     cmp before.db shop.db &&
     echo 1 >expect &&
@@ -471,16 +472,16 @@ test_expect_success 'every rule kept in SQL refuses its bad row' '
 
 test_expect_success 'a newer schema is refused by writers and readers' '
     "$TEST_TOOL" db open shop.db >/dev/null &&
-    test_sql shop.db "PRAGMA user_version = 4" &&
+    test_sql shop.db "PRAGMA user_version = 5" &&
     cp shop.db before.db &&
-    echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 4, newer than this program${SQ}s 3" >expect &&
+    echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 5, newer than this program${SQ}s 4" >expect &&
     test_expect_code 65 "$TEST_TOOL" db open shop.db >out 2>err &&
     test_cmp expect err &&
     test_line_count = 0 out &&
     test_expect_code 65 "$TEST_TOOL" db open-ro shop.db 2>err &&
     test_cmp expect err &&
     cmp before.db shop.db &&
-    echo 4 >expect &&
+    echo 5 >expect &&
     test_sql shop.db "PRAGMA user_version" >actual &&
     test_cmp expect actual
 '
@@ -546,7 +547,7 @@ test_expect_success 'eight processes create one new database at the same moment'
         wait "$pid" || failed=$((failed + 1))
     done &&
     test "$failed" = 0 &&
-    printf "3\n3\n3\n3\n3\n3\n3\n3\n" >expect &&
+    printf "4\n4\n4\n4\n4\n4\n4\n4\n" >expect &&
     cat out.1 out.2 out.3 out.4 out.5 out.6 out.7 out.8 >actual &&
     test_cmp expect actual &&
     cat err.* >errors &&
@@ -554,7 +555,7 @@ test_expect_success 'eight processes create one new database at the same moment'
     test_sql race.db "PRAGMA integrity_check; PRAGMA user_version;
         SELECT count(*) FROM events WHERE kind = ${SQ}schema_migrated${SQ};
         SELECT count(*) FROM sqlite_master WHERE type = ${SQ}table${SQ}" >actual &&
-    printf "ok\n3\n1\n12\n" >expect &&
+    printf "ok\n4\n1\n12\n" >expect &&
     test_cmp expect actual
 '
 
@@ -591,7 +592,7 @@ test_expect_success 'readers do not wait for a held write lock' '
     DAIGOU_BUSY_TIMEOUT_MS=0 "$TEST_TOOL" db open shop.db >>out &&
     kill -0 "$HOLDER" &&
     wait "$HOLDER" &&
-    printf "3\n3\n" >expect &&
+    printf "4\n4\n" >expect &&
     test_cmp expect out
 '
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t0023-db-migrate: a schema-1 database written by the schema-1 tools
-# (tests/fixtures/schema1.sql) is migrated to schema 3 by the first tool
+# (tests/fixtures/schema1.sql) is migrated to schema 4 by the first tool
 # that opens it: every row kept, ids and references intact, the triggers
 # still refusing, the pins and refunds read back as stored; a broken
 # reference stops the migration and leaves the file as it was.
@@ -53,12 +53,13 @@ test_expect_success 'the first tool to open it migrates: every row kept, the ste
     write_orders &&
     order-rate-pin -q orders.jsonl >out &&
     test_dump_rows shop.db >after &&
-    sed "/^${SQ}payments${SQ},/s/\$/,NULL,NULL/" before >expect &&
-    echo "${SQ}events${SQ},7,${SQ}2026-06-10T09:09:24Z${SQ},${SQ}order-rate-pin${SQ},${SQ}schema_migrated${SQ},${SQ}3${SQ},${SQ}migrated from schema version 1 to 3${SQ}" >>expect &&
+    sed -e "/^${SQ}payments${SQ},/s/\$/,NULL,NULL/" \
+        -e "/^${SQ}images${SQ},/s/\$/,NULL/" before >expect &&
+    echo "${SQ}events${SQ},7,${SQ}2026-06-10T09:09:24Z${SQ},${SQ}order-rate-pin${SQ},${SQ}schema_migrated${SQ},${SQ}4${SQ},${SQ}migrated from schema version 1 to 4${SQ}" >>expect &&
     test_cmp expect after &&
     test_sql shop.db "PRAGMA user_version; PRAGMA integrity_check;
         PRAGMA foreign_key_check; PRAGMA journal_mode" >actual &&
-    printf "3\nok\nwal\n" >expect &&
+    printf "4\nok\nwal\n" >expect &&
     test_cmp expect actual
 '
 
@@ -66,11 +67,36 @@ test_expect_success 'the migrated schema is the schema of a new file' '
     test_load_schema1 shop.db &&
     "$TEST_TOOL" db open shop.db >out &&
     "$TEST_TOOL" db open new.db >>out &&
-    printf "3\n3\n" >expect &&
+    printf "4\n4\n" >expect &&
     test_cmp expect out &&
     schema new.db >expect &&
     schema shop.db >actual &&
     test_cmp expect actual
+'
+
+test_expect_success 'the images rows keep every column; synced_at is added as NULL' '
+    test_load_schema1 shop.db &&
+    "$TEST_TOOL" db open shop.db >/dev/null &&
+    test_sql shop.db "SELECT id, product_id, url, path, etag, last_modified,
+            bytes, status, attempts, last_error, updated_at,
+            synced_at IS NULL FROM images ORDER BY id;
+        SELECT name FROM sqlite_master WHERE tbl_name = ${SQ}images${SQ}
+            AND type = ${SQ}index${SQ} ORDER BY name;
+        SELECT id FROM images INDEXED BY images_failed
+            WHERE status = ${SQ}failed${SQ}" >actual &&
+    cat >expect <<-\EOT &&
+	1|P1|https://img.example/p1.jpg|P1/p1.jpg|"e1"|Mon, 11 Jul 2022 10:00:00 GMT|48213|ok|0||2022-07-12T03:00:00Z|1
+	2|P2|https://img.example/p2.jpg|||||failed|3|HTTP 404|2022-07-12T03:00:05Z|1
+	3|P2|https://img.example/p2b.jpg|||||pending|0||2022-07-12T03:00:05Z|1
+	images_failed
+	images_product
+	sqlite_autoindex_images_1
+	2
+	EOT
+    test_cmp expect actual &&
+    test_must_fail test_sql shop.db "UPDATE images SET synced_at = ${SQ}yesterday${SQ}
+        WHERE id = 1" 2>err &&
+    grep "CHECK constraint failed" err
 '
 
 test_expect_success 'the pins read back as existing, unchanged' '
@@ -178,7 +204,7 @@ test_expect_success 'a reader refuses the schema-1 file and leaves it as it is' 
     test_load_schema1 shop.db &&
     cp shop.db before.db &&
     test_expect_code 65 "$TEST_TOOL" db open-ro shop.db 2>err &&
-    echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 1, older than this program${SQ}s 3: run a tool that writes to it first" >expect &&
+    echo "dg-test-tool: database ${SQ}shop.db${SQ} has schema version 1, older than this program${SQ}s 4: run a tool that writes to it first" >expect &&
     test_cmp expect err &&
     cmp before.db shop.db
 '
@@ -189,7 +215,7 @@ test_expect_success 'a reference broken under schema 1 stops the migration: 65, 
     test_dump_rows shop.db >before &&
     schema shop.db >schema-before &&
     test_expect_code 65 "$TEST_TOOL" db open shop.db >out 2>err &&
-    echo "dg-test-tool: cannot migrate database ${SQ}shop.db${SQ} to schema version 3: row 10 of table ${SQ}order_items${SQ} refers to a missing row of table ${SQ}orders${SQ}" >expect &&
+    echo "dg-test-tool: cannot migrate database ${SQ}shop.db${SQ} to schema version 4: row 10 of table ${SQ}order_items${SQ} refers to a missing row of table ${SQ}orders${SQ}" >expect &&
     test_cmp expect err &&
     test_line_count = 0 out &&
     test_dump_rows shop.db >after &&
@@ -204,7 +230,7 @@ test_expect_success 'a reference broken under schema 1 stops the migration: 65, 
         CREATE TRIGGER order_items_no_delete BEFORE DELETE ON order_items
         BEGIN SELECT RAISE(ABORT, ${SQ}order_items is append-only${SQ}); END;" &&
     "$TEST_TOOL" db open shop.db >out &&
-    echo 3 >expect &&
+    echo 4 >expect &&
     test_cmp expect out
 '
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # t0024-db-migrate-concurrency: several tools open one schema-1 database
 # at the same moment: exactly one migrates it, the others wait for its
-# lock and find schema 3. A migration killed with SIGKILL leaves the
-# file at schema 1 or 3, whole either way, and the next open finishes it.
+# lock and find schema 4. A migration killed with SIGKILL leaves the
+# file at schema 1 or 4, whole either way, and the next open finishes it.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -14,11 +14,12 @@ export DAIGOU_DB=shop.db
 export DAIGOU_NOW=2026-06-10T09:09:24Z
 
 # dump_rows DB: every row, the migration's own event left out, and the
-# columns schema 3 adds to payments (NULL in a migrated row) too.
+# columns schemas 3 and 4 add to payments and images (NULL in a migrated
+# row) too.
 dump_rows() {
     test_dump_rows "$1" "kind <> 'schema_migrated' OR
-        detail <> 'migrated from schema version 1 to 3'" |
-        sed "/^'payments',/s/,NULL,NULL\$//"
+        detail <> 'migrated from schema version 1 to 4'" |
+        sed -e "/^'payments',/s/,NULL,NULL\$//" -e "/^'images',/s/,NULL\$//"
 }
 
 # start_at_go CMD...: run CMD in the background once the file "go"
@@ -57,7 +58,7 @@ test_expect_success 'eight tools open one schema-1 file at once: one migrates, a
     printf "refund-calc: refund ${SQ}R1${SQ} is already recorded\n%s\n" \
         "refund-calc: refund ${SQ}R1${SQ} is already recorded" >expect &&
     test_cmp expect actual &&
-    printf "3\n3\n3\n3\n" >expect &&
+    printf "4\n4\n4\n4\n" >expect &&
     cat out.1 out.2 out.3 out.4 >actual &&
     test_cmp expect actual &&
     for i in 5 6; do
@@ -73,14 +74,14 @@ test_expect_success 'eight tools open one schema-1 file at once: one migrates, a
     test_sql shop.db "PRAGMA integrity_check; PRAGMA user_version;
         PRAGMA foreign_key_check;
         SELECT count(*) FROM events WHERE kind = ${SQ}schema_migrated${SQ}
-            AND detail = ${SQ}migrated from schema version 1 to 3${SQ}" >actual &&
-    printf "ok\n3\n1\n" >expect &&
+            AND detail = ${SQ}migrated from schema version 1 to 4${SQ}" >actual &&
+    printf "ok\n4\n1\n" >expect &&
     test_cmp expect actual &&
     dump_rows shop.db >after &&
     test_cmp before after
 '
 
-test_expect_success 'a migration killed with SIGKILL: schema 1 or 3, whole; the next open finishes' '
+test_expect_success 'a migration killed with SIGKILL: schema 1 or 4, whole; the next open finishes' '
     test_load_schema1 big.db &&
     test_sql big.db "
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
@@ -113,15 +114,15 @@ test_expect_success 'a migration killed with SIGKILL: schema 1 or 3, whole; the 
     test_cmp expect actual &&
     v=$(test_sql big.db "PRAGMA user_version") &&
     say "after SIGKILL: schema version $v" &&
-    case $v in 1 | 3) ;; *) false ;; esac &&
+    case $v in 1 | 4) ;; *) false ;; esac &&
     dump_rows big.db >after &&
     test_cmp before after &&
     "$TEST_TOOL" db open big.db >out &&
-    echo 3 >expect &&
+    echo 4 >expect &&
     test_cmp expect out &&
     test_sql big.db "PRAGMA integrity_check; PRAGMA foreign_key_check;
         SELECT count(*) FROM events WHERE kind = ${SQ}schema_migrated${SQ}
-            AND detail = ${SQ}migrated from schema version 1 to 3${SQ}" >actual &&
+            AND detail = ${SQ}migrated from schema version 1 to 4${SQ}" >actual &&
     printf "ok\n1\n" >expect &&
     test_cmp expect actual &&
     dump_rows big.db >after &&

@@ -279,7 +279,7 @@ enum dg_merr dg_sub(int64_t a, int64_t b, int64_t *out);
 /* ------------------------------------------------------------------ */
 /* db.c: the SQLite file                                               */
 
-#define DG_SCHEMA_VERSION 3
+#define DG_SCHEMA_VERSION 4
 /* --db value, else $DAIGOU_DB, else "daigou.db". */
 const char *dg_db_path(const char *opt);
 /* Open for writing: creates the file when missing, WAL, foreign keys,
@@ -594,6 +594,9 @@ long dg_http_parse_retry_after(const char *value, dg_time now);
  * (capped too). Milliseconds. */
 long dg_http_backoff_ms(const struct dg_http_opts *o, int attempt,
 			long retry_after_s);
+/* Whether a failed transfer's code is worth another attempt: connection
+ * errors, timeouts, cut bodies, resets. */
+bool dg_http_transient_code(CURLcode rc);
 
 /* ------------------------------------------------------------------ */
 /* rates.c: reference-rate documents (ECB XML/CSV, JSON) into quotes    */
@@ -1331,6 +1334,235 @@ void dg_linepipe_next(struct dg_linepipe *lp, struct dg_lp_item *it);
 void dg_linepipe_close(struct dg_linepipe *lp);
 /* The online processors, 1 to 64. */
 unsigned dg_linepipe_cores(void);
+/* imgname.c: image file names, product directories, what a body is     */
+
+/* The longest name of one path component (NAME_MAX on Linux). */
+#define DG_IMG_NAME_MAX 255
+/* 1 when NAME (LEN bytes) is safe as one path component exactly as it
+ * is: not empty, not "." or "..", no '/', no NUL or other control byte
+ * (< 0x20, 0x7f), no leading '.', at most 255 bytes, valid UTF-8. */
+int dg_img_name_safe(const char *name, size_t len);
+/* A safe name for NAME (LEN bytes): NAME itself when safe, else a
+ * sanitised copy (unsafe bytes and bytes that are not UTF-8 replaced by
+ * '_', leading dots removed, cut to 255 bytes keeping the extension (a
+ * last ".xyz" of at most 32 bytes) and whole UTF-8 characters). NULL
+ * (errno EINVAL) when nothing usable is left. Malloc'd. */
+char *dg_img_name_sanitize(const char *name, size_t len);
+/* The url path's last segment, without query or fragment,
+ * percent-decoded, then through dg_img_name_sanitize. NULL (EINVAL)
+ * when the path ends in '/' or is empty. Malloc'd. */
+char *dg_img_name_from_url(const char *url);
+/* NAME with "-" and the first 8 hex digits of SHA-256(URL) inserted
+ * before its extension (still at most 255 bytes): for two urls of one
+ * product that would land on one name. NAME is sanitised first when it
+ * is not safe; NULL (EINVAL) when nothing is left of it. Malloc'd. */
+char *dg_img_name_suffixed(const char *name, const char *url);
+/* 0 when PRODUCT_ID may be a directory under --dir: dg_img_name_safe
+ * holds. Product ids are never rewritten (two products must never share
+ * a directory): an unsafe one is refused, -1 with *why a static reason
+ * ("is empty", "starts with '.'", ...). */
+int dg_img_product_ok(const char *product_id, size_t len, const char **why);
+
+enum dg_img_type {
+	DG_IMG_NONE = 0,
+	DG_IMG_JPEG,
+	DG_IMG_PNG,
+	DG_IMG_GIF,
+	DG_IMG_WEBP,
+	DG_IMG_AVIF
+};
+/* The format the first N bytes of a body start with (magic numbers:
+ * JPEG FF D8 FF; PNG's 8-byte signature; GIF87a/GIF89a; RIFF....WEBP;
+ * an ISO BMFF ftyp box whose major or a compatible brand is avif or
+ * avis, the brands read as far as the box and N reach). Never reads
+ * past N. */
+enum dg_img_type dg_img_sniff(const unsigned char *b, size_t n);
+/* What a Content-Type header value claims: DG_IMG_JPEG.. for
+ * image/jpeg, image/png, image/gif, image/webp, image/avif
+ * (case-insensitive, parameters ignored) with *ok=1; DG_IMG_NONE with
+ * *ok=1 for a value that names no format (missing header (NULL) or
+ * blank, application/octet-stream, binary/octet-stream, other image/
+ * types): then the bytes decide; *ok=0 for anything else (text/html, a
+ * malformed value...). */
+enum dg_img_type dg_img_content_type(const char *value, int *ok);
+/* "none", "jpeg", "png", "gif", "webp", "avif" */
+const char *dg_img_type_name(enum dg_img_type t);
+
+/* ------------------------------------------------------------------ */
+/* bucket.c: one token bucket shared by every transfer                 */
+
+/* In bytes and nanoseconds of a monotonic clock. A rate <= 0 is no
+ * limit: spending is free and nothing ever waits. */
+struct dg_bucket {
+	int64_t rate, burst, tokens, last_ns;
+};
+/* Full at the start: BURST bytes (at least 1) may be taken at once. */
+void dg_bucket_init(struct dg_bucket *b, int64_t rate, int64_t burst,
+		    int64_t now_ns);
+/* Bytes received: taken from the bucket, which may go into debt (a
+ * libcurl write callback cannot take part of a chunk). */
+void dg_bucket_spend(struct dg_bucket *b, int64_t n, int64_t now_ns);
+/* 0 when transfers may run (tokens > 0 after refilling to NOW), else the
+ * nanoseconds until the debt is paid (tokens > 0 again). */
+int64_t dg_bucket_wait_ns(struct dg_bucket *b, int64_t now_ns);
+/* "50M", "512k", "20000" -> bytes per second or bytes (k, M, G are
+ * 1024-based, either case, as curl's --limit-rate and --max-filesize);
+ * 0 with *out set, -1 on a bad or overflowing value. */
+int dg_size_parse(const char *s, int64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* imgstore.c: the images table, a row per url                         */
+
+enum dg_img_status { DG_IMGS_PENDING = 0, DG_IMGS_OK, DG_IMGS_FAILED };
+/* "pending" | "ok" | "failed" */
+const char *dg_img_status_name(enum dg_img_status s);
+struct dg_img_row {
+	int64_t id;
+	char *product_id, *url;
+	char *path;		    /* product_id/name under --dir */
+	char *etag, *last_modified; /* validators of the file in place */
+	char *sha256;		    /* its digest (64 hex digits) */
+	int64_t bytes;		    /* its size, -1 when none */
+	enum dg_img_status status;
+	int64_t attempts; /* ok: attempts of its last sync; failed: attempts
+			     that failed since the last success */
+	char *last_error, *synced_at;
+	char *want_sha256; /* the digest the input published, or NULL */
+};
+void dg_img_row_free(struct dg_img_row *r);
+/* The prepared statements of one connection and the run's temporary
+ * table of listed urls. NULL + message (74) on a database error. */
+struct dg_imgstore;
+struct dg_imgstore *dg_imgstore_new(sqlite3 *db);
+void dg_imgstore_free(struct dg_imgstore *s);
+/* List url for product_id (checked with dg_img_product_ok) under name
+ * (a safe name), with the digest the input publishes for it (or NULL),
+ * in the caller's transaction: stored as pending when new,
+ * moved when its product or name changed. *path (malloc'd) is
+ * product_id/name, or the name with dg_img_name_suffixed's hash when
+ * another url of the product already holds it. *dup: the url was
+ * already listed in this run (nothing changed). 0 or 74/75. */
+int dg_imgstore_list(struct dg_imgstore *s, const char *product_id,
+		     const char *name, const char *url, const char *want_sha256,
+		     const char *now, char **path, bool *dup);
+/* A row refused before any transfer (its product id or name cannot make
+ * a path): stored or kept as failed with reason in last_error, in the
+ * caller's transaction. product_id must not be empty. 0 or 74/75. */
+int dg_imgstore_refuse(struct dg_imgstore *s, const char *product_id,
+		       const char *url, const char *reason, const char *now);
+/* List the stored urls (only the failed ones with failed_only), giving a
+ * path to a row without one; *n counts them. 0 or 74/75. */
+int dg_imgstore_list_stored(struct dg_imgstore *s, bool failed_only,
+			    const char *now, size_t *n);
+/* The listed row with the smallest id above after: 1, 0 when none is
+ * left, or a negative exit code (message printed). */
+int dg_imgstore_next(struct dg_imgstore *s, int64_t after,
+		     struct dg_img_row *r);
+/* Outcomes, each in the caller's BEGIN IMMEDIATE transaction and only
+ * once the file is in place: downloaded (r's path, validators, digest,
+ * size and attempts), unchanged (a 304 or the same bytes: the row keeps
+ * its validators), both with the attempts this run made; failed (the
+ * attempts added to those that failed before, the good file's columns
+ * kept). */
+int dg_imgstore_ok(struct dg_imgstore *s, const struct dg_img_row *r,
+		   const char *now);
+int dg_imgstore_unchanged(struct dg_imgstore *s, int64_t id, int attempts,
+			  const char *now);
+int dg_imgstore_failed(struct dg_imgstore *s, int64_t id, int attempts,
+		       const char *error, const char *now);
+/* --prune: 1 when a url of product_id is listed in this run, 0 when not,
+ * or a negative exit code; forget deletes the product's rows. */
+int dg_imgstore_product_listed(struct dg_imgstore *s, const char *product_id);
+int dg_imgstore_forget_product(struct dg_imgstore *s, const char *product_id);
+
+/* ------------------------------------------------------------------ */
+/* imgfetch.c: the transfer engine of img-sync                         */
+
+struct dg_imgfetch_opts {
+	struct dg_http_opts http; /* timeouts, max_size, redirects, retries */
+	long concurrency;	  /* transfers at once */
+	long per_host;		  /* CURLMOPT_MAX_HOST_CONNECTIONS */
+	int64_t limit_rate;	  /* bytes a second over all; 0 none */
+	long max_retry_after_s;	  /* Retry-After honoured up to this */
+};
+/* Defaults: dg_http_opts_init's, 300 s per transfer, 50 MiB, 10 at once,
+ * 6 a host, no cap, Retry-After up to 60 s. */
+void dg_imgfetch_opts_init(struct dg_imgfetch_opts *o);
+
+enum dg_img_result { DG_IMGR_DOWNLOADED = 0, DG_IMGR_UNCHANGED, DG_IMGR_FAILED };
+/* "downloaded" | "unchanged" | "failed" */
+const char *dg_img_result_name(enum dg_img_result r);
+
+/* One url to sync into DIR/product/name. The caller fills the first
+ * part; the engine the second, then hands the job to ops->done. */
+struct dg_imgjob {
+	char *url, *product, *name;
+	char *etag, *last_modified; /* stored validators, NULL when none */
+	char *old_sha256;	    /* of the file in place, NULL when none */
+	int64_t old_bytes;	    /* its size, -1 when none */
+	char *want_sha256;	    /* published by the supplier, or NULL */
+	void *user;
+
+	enum dg_img_result result;
+	long http_status; /* of the last response, 0 when none */
+	int64_t bytes;	  /* the file's size (downloaded or unchanged) */
+	char sha256[65];  /* its digest when downloaded or compared */
+	char *new_etag, *new_last_modified; /* of a downloaded file */
+	int attempts;			    /* made in this run */
+	bool unreachable; /* failed for good without reaching the server */
+	char *reason;	  /* why it failed (one line), malloc'd */
+};
+void dg_imgjob_free(struct dg_imgjob *j);
+
+struct dg_imgfetch_stats {
+	int64_t bytes;	/* body bytes received so far */
+	int64_t rate;	/* over the last second, bytes a second */
+	size_t running; /* transfers under way */
+	size_t waiting; /* jobs waiting for their retry */
+};
+struct dg_imgfetch_ops {
+	void *ctx;
+	/* The next job, or NULL when there is none left. */
+	struct dg_imgjob *(*next)(void *ctx);
+	/* A job finished, its result set; the callee owns it. 0, or an exit
+	 * code that stops the run (transfers under way are dropped). */
+	int (*done)(void *ctx, struct dg_imgjob *job);
+	/* About five times a second (NULL: never). */
+	void (*tick)(void *ctx, const struct dg_imgfetch_stats *st);
+	/* A job dropped unfinished when the run stops early (NULL: none):
+	 * free what the caller hung on it; the engine frees the job. */
+	void (*drop)(void *ctx, struct dg_imgjob *job);
+};
+/*
+ * Run every job through libcurl's multi interface under the options:
+ * the body streamed to DIR/product/.name.tmp-XXXXXX (dirfd is DIR, the
+ * product directory made when missing, never through a symlink) while
+ * its SHA-256 is computed, Content-Type and magic bytes checked, then
+ * fsync, rename over name, directory fsync. A conditional GET when the
+ * job has validators and its file is in place with old_bytes; a body the
+ * same as the file in place leaves it untouched (unchanged). Transient
+ * failures retried with backoff; one token bucket over all transfers
+ * when limit_rate is set. 0, or the exit code that stopped the run.
+ */
+int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
+		    const struct dg_imgfetch_ops *ops);
+/* How a finished attempt went, from curl's code and the HTTP status:
+ * DG_HTTP_OK (2xx), DG_HTTP_NOT_MODIFIED, DG_HTTP_TRANSIENT (retry:
+ * connection errors, timeouts, cut bodies, 408, 429, 5xx) or
+ * DG_HTTP_PERMANENT; *unreachable when the server was never reached. */
+enum dg_http_outcome dg_imgfetch_classify(CURLcode rc, long status,
+					  bool *unreachable);
+/* Milliseconds before attempt (1-based) is made again: Retry-After
+ * (retry_after_s >= 0) up to max_retry_after_s, else the backoff of
+ * dg_http_backoff_ms. */
+long dg_imgfetch_retry_ms(const struct dg_imgfetch_opts *o, int attempt,
+			  long retry_after_s);
+/* 1 when name is one of the engine's temporary files (.NAME.tmp-XXXXXX). */
+int dg_img_is_tmp(const char *name);
+/* Remove the temporary files a killed run left in DIR's product
+ * directories (never following a symlink); *removed counts them. 0, or
+ * -1 with errno set when DIR cannot be read. */
+int dg_img_clean_tmp(int dirfd, size_t *removed);
 
 /* Last, after every system header: see banned.h. */
 #include "banned.h"

@@ -421,6 +421,13 @@ static const char *const migrations[] = {
 	"\tsha256 TEXT NOT NULL CHECK (" SHA256_2("sha256") "),\n"
 	"\tfetched_at TEXT NOT NULL CHECK (" TIME2("fetched_at") ")\n"
 	") STRICT;\n",
+
+	/* 3 -> 4: img-sync. synced_at is when the file last matched its url
+	 * (a download in place, or a 304 or the same bytes); NULL until
+	 * then, as in every row schema 3 stored. The partial index finds
+	 * the rows --retry-failed and a plain re-sync retry first. */
+	"ALTER TABLE images ADD COLUMN synced_at TEXT CHECK (" TIME2("synced_at") ");\n"
+	"CREATE INDEX images_failed ON images (id) WHERE status = 'failed';\n",
 };
 /* clang-format on */
 

@@ -275,7 +275,7 @@ static enum dg_http_outcome classify_status(struct dg_http_resp *r)
 	return DG_HTTP_PERMANENT;
 }
 
-static bool transient_code(CURLcode rc)
+bool dg_http_transient_code(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -340,7 +340,7 @@ static enum dg_http_outcome classify(CURL *h, CURLcode rc, struct transfer *t,
 		set_error(r, "%s", errbuf);
 	else
 		set_error(r, "%s: %s", what, errbuf);
-	return transient_code(rc) ? DG_HTTP_TRANSIENT : DG_HTTP_PERMANENT;
+	return dg_http_transient_code(rc) ? DG_HTTP_TRANSIENT : DG_HTTP_PERMANENT;
 }
 
 static int global_init(void)

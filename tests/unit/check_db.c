@@ -229,8 +229,8 @@ START_TEST(test_open_creates_and_migrates)
 				    "SELECT tool || '|' || kind || '|' || "
 				    "subject || '|' || detail FROM events",
 				    buf, sizeof(buf)),
-			 "check_db|schema_migrated|3|"
-			 "migrated from schema version 0 to 3");
+			 "check_db|schema_migrated|4|"
+			 "migrated from schema version 0 to 4");
 	dg_db_close(db);
 }
 END_TEST
@@ -253,7 +253,7 @@ static const char *const want_triggers[] = {
 };
 
 static const char *const want_indexes[] = {
-	"events_at",       "events_kind_at",  "images_product",
+	"events_at",       "events_kind_at",  "images_failed", "images_product",
 	"payments_order",  "payments_parent",
 	"refunds_order",
 };
