@@ -103,7 +103,7 @@ mkdir -p "$ng/tmp"
 pids+=($!)
 base=http://127.0.0.1:$port
 first=$(awk -F'\t' 'NR == 1 { print $2 }' "$www/manifest")
-for i in $(seq 100); do
+for _ in $(seq 100); do
     curl -sf -o /dev/null "$base/img/$first" && break
     sleep 0.1
 done
