@@ -24,9 +24,9 @@ string is tried first, then the path alone, then the keys ending in "*"
 whose prefix the path starts with, the longest first; the first whose list
 is not used up answers) to a list of responses, used one per request in
 order; when every list that matches is used up, the path is served as a
-file again. A "*" key's list is shared by every
-path it matches. A single object stands for a list of one. Response keys,
-all optional (an unknown key is an error):
+file again. A "*" key's list is shared by every path it matches. A single
+object stands for a list of one. Response keys, all optional (an unknown
+key is an error):
 
   status          int; default 200, or 302 when "location" is given
   headers         {"Name": "value"} added or replacing; a null value removes
@@ -175,9 +175,8 @@ class State:
 
     def new_stats(self):
         """Start the statistics again (the lock held or not yet shared)."""
-        now = {"connections": 0, "requests": self.busy}
-        if hasattr(self, "stats"):
-            now["connections"] = self.stats["connections"]["now"]
+        old = getattr(self, "stats", None)
+        now = {k: old[k]["now"] if old else 0 for k in PEAKS}
         self.stats = {k: {"now": now[k], "peak": now[k], "total": 0}
                       for k in PEAKS}
         hosts = {h: n for h, n in self.hosts_now.items() if n}

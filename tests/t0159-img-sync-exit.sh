@@ -214,6 +214,37 @@ test_expect_success '--quiet: silent when all is well, the summary when not' '
     test_cmp expect actual
 '
 
+test_expect_success '--progress: files done of the total, redrawn a few times a second' '
+    fresh &&
+    set_script <<-\EOF &&
+	{"/img/*": {"rate": 25000, "forever": true}}
+	EOF
+    printf "product_id,url\np1,%s\np2,%s\n" "$HTTPD_URL/img/a.jpg" \
+        "$HTTPD_URL/img/b.png" >in.csv &&
+    img-sync --dir out --progress --concurrency 1 in.csv 2>err &&
+    tr "\r" "\n" <err | sed "s/$(printf "\033")\[K//g" >lines &&
+    grep -c "^img-sync: [0-2]/2 files, .*/s, 0 failed" lines >redraws &&
+    secs=$(sed -n "s/^img-sync: 2 downloaded, .* bytes in \([0-9.]*\) s .*/\1/p" lines) &&
+    echo "$(cat redraws) redraws in $secs s" &&
+    : "the body takes 2 s: some redraws, and never more than 10 a second" &&
+    awk -v n="$(cat redraws)" -v s="$secs" "BEGIN { exit !(n >= 2 && n <= 10 * s + 2) }" &&
+    : "the line is cleared before the summary, which ends the output" &&
+    echo "img-sync: 2 downloaded, 0 unchanged, 0 failed, 50000 bytes in S s (RATE/s)" >expect &&
+    tr "\r" "\n" <err | tail -n 1 | sed -n "s/^$(printf "\033")\[K//p" >last &&
+    summary last >actual &&
+    test_cmp expect actual
+'
+
+test_expect_success 'no progress line when stderr is not a terminal, or with -q' '
+    fresh &&
+    printf "product_id,url\np1,%s\n" "$HTTPD_URL/img/a.jpg" >in.csv &&
+    img-sync --dir out in.csv 2>err &&
+    test_line_count = 1 err &&
+    ! grep -q "$(printf "\r")" err &&
+    img-sync -q --progress --dir out2 in.csv 2>err &&
+    test_must_be_empty err
+'
+
 test_expect_success '--dir is made when missing, parents too; --db names the database' '
     fresh &&
     printf "product_id,url\np1,%s\n" "$HTTPD_URL/img/a.jpg" >in.csv &&

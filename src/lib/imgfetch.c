@@ -1112,6 +1112,10 @@ int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 
 		e.limited = true;
 		dg_bucket_init(&e.bucket, o->limit_rate, burst, now);
+		/* Started empty: the run's average is its bytes over its
+		 * time, and a full bucket would add a burst to a short run
+		 * (5 % of a 2 s one); the burst is for pauses later on. */
+		dg_bucket_spend(&e.bucket, burst - 1, now);
 	}
 	finishers_start(&e.fin);
 	wfd.fd = e.fin.pipe[0];
