@@ -92,19 +92,22 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, {"status": 401, "result": "rejected",
                                     "reason": why})
         try:
-            ev = json.loads(body)
-            facts = pay_replay.facts(ev)
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            eid, etype, facts = pay_replay.parse(body)
+        except pay_replay.Bad as e:
             return self.reply(400, {"status": 400, "result": "rejected",
                                     "reason": str(e)})
+        if facts is None:
+            return self.reply(200, {"status": 200, "result": "ignored"})
         sha = hashlib.sha256(body).hexdigest()
         counts = {"recorded": 0, "duplicate": 0, "conflict": 0}
         db = sqlite3.connect(cfg.db, isolation_level=None, timeout=10)
         try:
             db.execute("PRAGMA synchronous = FULL")
             db.execute("BEGIN IMMEDIATE")
+            store = pay_replay.Store(db, cfg.now_text)
             for f in facts:
-                pay_replay.record(db, ev, f, sha, cfg.now_text, counts)
+                result, _ = store.record(eid, etype, f, sha)
+                counts[result] += 1
             db.execute("COMMIT")
         except sqlite3.OperationalError as e:
             if db.in_transaction:

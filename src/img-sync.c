@@ -957,6 +957,14 @@ int main(int argc, char **argv)
 	 * commits, never the file's consistency (daigou.db(5)) */
 	if ((ret = dg_db_synchronous(r.db, false)))
 		goto out;
+	/* the rows are read and written one url at a time: a page cache
+	 * of 2 MiB, not the library's 64, keeps memory flat as the
+	 * catalogue grows */
+	if (sqlite3_exec(r.db, "PRAGMA cache_size = -2048", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		ret = DG_EXIT_IOERR;
+		goto out;
+	}
 	if (!(r.store = dg_imgstore_new(r.db))) {
 		ret = DG_EXIT_IOERR;
 		goto out;

