@@ -188,6 +188,7 @@ static void *ledger_thread(void *arg)
 	dg_messages_hold();
 	j->ret = load_ledger_db(j->recon, j->db, j->gateway);
 	j->held = dg_messages_release();
+	dg_quote_release();
 	return NULL;
 }
 
