@@ -19,7 +19,7 @@
 
 /* Content-Length is 1*DIGIT (RFC 9110 8.6): no sign, no space, no
  * suffix. 0 with *n set, or -1 (malformed or past SIZE_MAX - 1). */
-static int parse_length(const char *s, size_t *n)
+int dg_cgi_parse_length(const char *s, size_t *n)
 {
 	size_t v = 0;
 
@@ -73,7 +73,7 @@ int dg_cgi_check(const char *method, const char *cl, size_t max_body,
 		*why = dg_xstrdup("no CONTENT_LENGTH: a length is required");
 		return 411;
 	}
-	if (parse_length(cl, len)) {
+	if (dg_cgi_parse_length(cl, len)) {
 		*why = dg_xasprintf("malformed CONTENT_LENGTH %s: want a "
 				    "count of bytes",
 				    dg_quoted(cl));

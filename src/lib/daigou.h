@@ -989,6 +989,10 @@ const char *dg_cgi_header(const char *name);
  * 503), or a NULL json_line, is -1 with errno EINVAL and nothing written. */
 int dg_cgi_reply(FILE *out, int status, long retry_after,
 		 const char *json_line);
+/* A Content-Length (CGI's CONTENT_LENGTH, SCGI's too): 1*DIGIT (RFC
+ * 9110 8.6), no sign, space or suffix. 0 with *n set, or -1 (malformed
+ * or past SIZE_MAX - 1). */
+int dg_cgi_parse_length(const char *s, size_t *n);
 /* The request's method and CONTENT_LENGTH against the rules of
  * dg_cgi_read (405, 411, 400, 413): 0 with *len, or the status with *why
  * malloc'd. Shared by the CGI and SCGI endpoints. */

@@ -35,24 +35,6 @@
 /* More digits than any length under the cap can need. */
 #define LEN_DIGITS_MAX 10
 
-/* 1*DIGIT into *n, refused past SIZE_MAX - 1. 0 or -1. */
-static int parse_count(const char *s, size_t *n)
-{
-	size_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (SIZE_MAX - 1 - (size_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (size_t)(*s - '0');
-	}
-	*n = v;
-	return 0;
-}
-
 /* A header name is printable ASCII without space. */
 static bool name_ok(const char *s)
 {
@@ -184,7 +166,7 @@ int dg_scgi_parse_head(const char *buf, size_t len, size_t max_head,
 				  "is not the first");
 		goto bad;
 	}
-	if (parse_count(out->h[0].value, &out->content_length)) {
+	if (dg_cgi_parse_length(out->h[0].value, &out->content_length)) {
 		*why = dg_xasprintf("malformed SCGI CONTENT_LENGTH %s: want "
 				    "a count of bytes",
 				    dg_quoted(out->h[0].value));
