@@ -517,6 +517,8 @@ int main(int argc, char **argv)
 	ro.gateway = o.gateway ? o.gateway
 		     : format  ? dg_settle_format_name(format)
 			       : "generic";
+	if (!ret)
+		dg_recon_hash_rows(recon); /* while the ledger loads */
 	/* the ledger's messages come after the files', and only when the
 	 * files were read */
 	ret = dg_exit_worst(ret, ledger_finish(&lj, recon, ro.gateway, !ret));

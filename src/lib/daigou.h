@@ -1267,6 +1267,9 @@ int dg_recon_settle_row(void *arg, const struct dg_settle_row *row);
 void dg_recon_next_file(struct dg_recon *r);
 /* Rows handed over so far (a progress line's count). */
 size_t dg_recon_nrows(const struct dg_recon *r);
+/* The rows' ids hashed for matching (which does it when not done): work
+ * for a thread that waits for the ledger. */
+void dg_recon_hash_rows(struct dg_recon *r);
 /* Match everything handed over. 0 or 65 (an amount past int64). */
 int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o);
 /* The report, sorted by kind, then transaction id, a ledger-only row
