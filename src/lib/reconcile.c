@@ -1213,8 +1213,7 @@ static void unsettled(struct match *m, dg_time from, dg_time to)
 	for (i = 0; i < ng; i++) {
 		size_t j, mask = nslots - 1;
 
-		for (j = g[i].hash & mask; slots[j];
-		     j = (j + 1) & mask)
+		for (j = g[i].hash & mask; slots[j]; j = (j + 1) & mask)
 			;
 		slots[j] = (uint32_t)(i + 1);
 	}
