@@ -9,6 +9,8 @@
  * minor units.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -832,19 +834,43 @@ static const char *again(struct dg_recon *r, const char *what,
 /* The settled-side id set: the first row of each charge or refund id. */
 struct idset {
 	uint32_t *slots; /* row index + 1 */
-	size_t n;
+	size_t n, count;
 };
+
+/* Twice the slots (at least 1,024): the set grows with the ids that the
+ * ledger lacks, a handful as a rule. */
+static void idset_grow(struct idset *set, const struct srow *rows)
+{
+	size_t n = set->n ? 2 * set->n : 1024, mask = n - 1, k, j;
+	uint32_t *slots = dg_xcalloc(n, sizeof(*slots));
+
+	for (k = 0; k < set->n; k++) {
+		if (!set->slots[k])
+			continue;
+		for (j = hash_id(rows[set->slots[k] - 1].txn) & mask; slots[j];
+		     j = (j + 1) & mask)
+			;
+		slots[j] = set->slots[k];
+	}
+	free(set->slots);
+	set->slots = slots;
+	set->n = n;
+}
 
 /* The first row with s's id, or -1 after adding s (index i). */
 static long idset_seen(struct idset *set, const struct srow *rows, size_t i)
 {
 	const struct srow *s = &rows[i];
-	size_t j, mask = set->n - 1;
+	size_t j, mask;
 
+	if (2 * (set->count + 1) > set->n)
+		idset_grow(set, rows);
+	mask = set->n - 1;
 	for (j = hash_id(s->txn) & mask; set->slots[j]; j = (j + 1) & mask)
 		if (!strcmp(rows[set->slots[j] - 1].txn, s->txn))
 			return (long)set->slots[j] - 1;
 	set->slots[j] = (uint32_t)(i + 1);
+	set->count++;
 	return -1;
 }
 
@@ -874,9 +900,11 @@ static const char *lookup_id(const struct srow *s)
  * The ledger's index, its entries and their ids are far apart in memory
  * and each lookup would wait for them in turn: the rows ahead of row i
  * have theirs fetched early, in three steps (the index slot 16 rows
- * ahead, the entry it names 8 ahead, the entry's id 4 ahead). Every
- * row's entry is found first, on two threads for many rows (the ledger
- * is only read), and then the rows are matched in file order.
+ * ahead, the entry it names 8 ahead, the entry's id 4 ahead). For
+ * many rows, the rows are cut into blocks: a second thread finds the
+ * entries of block after block (the ledger is only read), while the
+ * caller's thread matches the rows in file order behind it, finding the
+ * entries of the next unclaimed block itself whenever it catches up.
  */
 enum { PF_SLOT = 16, PF_ENTRY = 8, PF_ID = 4 };
 
@@ -929,30 +957,46 @@ void dg_recon_hash_rows(struct dg_recon *r)
 	r->nhv = r->nrows;
 }
 
-/* m->found for every row. */
-static void lookup_all(struct match *m)
-{
-	struct dg_recon *r = m->r;
-	struct lookups half[2];
-	pthread_t th;
-	bool two = r->nrows >= 65536;
+enum { LOOKUP_BLOCK = 4096 }; /* rows */
 
-	m->found = dg_xcalloc(r->nrows ? r->nrows : 1, sizeof(*m->found));
-	if (r->nlslots) {
-		dg_recon_hash_rows(r);
-		half[0] = (struct lookups){r, m->found, r->hv, 0, r->nrows};
-		half[1] = half[0];
-		if (two) {
-			half[0].to = half[1].from = r->nrows / 2;
-			if (pthread_create(&th, NULL, lookup_rows, &half[1]))
-				two = false;
-		}
-		lookup_rows(&half[0]);
-		if (two)
-			pthread_join(th, NULL);
-		else if (half[0].to < r->nrows)
-			lookup_rows(&half[1]);
-	}
+struct lookup_pipe {
+	const struct dg_recon *r;
+	struct lent **found;
+	size_t nblocks;
+	atomic_size_t next; /* the next block to claim */
+	atomic_uchar *done; /* per block: its entries found */
+};
+
+/* Claims the next block and finds its entries: false when none is left. */
+static bool pipe_step(struct lookup_pipe *p)
+{
+	size_t b = atomic_fetch_add(&p->next, 1);
+	struct lookups l;
+
+	if (b >= p->nblocks)
+		return false;
+	l = (struct lookups){p->r, p->found, p->r->hv, b * LOOKUP_BLOCK,
+			     (b + 1) * LOOKUP_BLOCK};
+	if (l.to > p->r->nrows)
+		l.to = p->r->nrows;
+	lookup_rows(&l);
+	atomic_store_explicit(&p->done[b], 1, memory_order_release);
+	return true;
+}
+
+static void *pipe_thread(void *arg)
+{
+	while (pipe_step(arg))
+		;
+	return NULL;
+}
+
+/* Block b's entries found (by either thread). */
+static void pipe_wait(struct lookup_pipe *p, size_t b)
+{
+	while (!atomic_load_explicit(&p->done[b], memory_order_acquire))
+		if (!pipe_step(p))
+			sched_yield(); /* the other thread has it */
 }
 
 static void mismatched(struct dg_recon *r, const char *ccy, int64_t v)
@@ -1280,23 +1324,30 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 {
 	struct match m = {.r = r};
 	dg_time lo = INT64_MAX, hi = INT64_MIN;
-	size_t i, n = 16, unfound = 0;
+	struct lookup_pipe pipe;
+	pthread_t th;
+	bool two;
+	size_t i;
 
 	r->gateway = o->gateway;
 	r->all_rows = o->all_rows;
-	lookup_all(&m);
-	/* the ids the ledger lacks, at most, are looked up among themselves */
-	for (i = 0; i < r->nrows; i++)
-		if (!m.found[i])
-			unfound++;
-	while (n < 2 * unfound)
-		n *= 2;
-	m.seen.n = n;
-	m.seen.slots = dg_xcalloc(n, sizeof(*m.seen.slots));
+	m.found = dg_xcalloc(r->nrows ? r->nrows : 1, sizeof(*m.found));
+	dg_recon_hash_rows(r);
+	pipe = (struct lookup_pipe){.r = r, .found = m.found};
+	pipe.nblocks =
+		r->nlslots ? (r->nrows + LOOKUP_BLOCK - 1) / LOOKUP_BLOCK : 0;
+	atomic_init(&pipe.next, 0);
+	pipe.done =
+		dg_xcalloc(pipe.nblocks ? pipe.nblocks : 1, sizeof(*pipe.done));
+	two = pipe.nblocks >= 16 &&
+	      !pthread_create(&th, NULL, pipe_thread, &pipe);
 	for (i = 0; i < r->nrows; i++) {
 		const struct srow *s = &r->rows[i];
 
-		if (i + PF_ENTRY < r->nrows && m.found[i + PF_ENTRY])
+		if (i % LOOKUP_BLOCK == 0 && pipe.nblocks)
+			pipe_wait(&pipe, i / LOOKUP_BLOCK);
+		if ((i + PF_ENTRY) / LOOKUP_BLOCK == i / LOOKUP_BLOCK &&
+		    i + PF_ENTRY < r->nrows && m.found[i + PF_ENTRY])
 			__builtin_prefetch(m.found[i + PF_ENTRY]);
 		switch (s->kind) {
 		case DG_SK_CHARGE:
@@ -1325,6 +1376,9 @@ int dg_recon_match(struct dg_recon *r, const struct dg_recon_opts *o)
 			}
 		}
 	}
+	if (two)
+		pthread_join(th, NULL);
+	free(pipe.done);
 	if (o->has_from)
 		lo = o->from;
 	if (o->has_to)

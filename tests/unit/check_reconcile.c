@@ -264,6 +264,103 @@ START_TEST(test_cross_currency_compares_customer_facing)
 }
 END_TEST
 
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lines sorted and joined, freed. */
+static char *joined(char **v, size_t n)
+{
+	char *s = NULL;
+	size_t len = 0, cap = 0, i;
+
+	qsort(v, n, sizeof(*v), cmp_line);
+	for (i = 0; i < n; i++) {
+		dg_xappend(&s, &len, &cap, v[i]);
+		free(v[i]);
+	}
+	free(v);
+	return s ? s : dg_xstrdup("");
+}
+
+/*
+ * Enough rows for the lookups in blocks on a second thread, while the
+ * rows are matched behind it: every planted difference found once, in
+ * order, as with a handful of rows.
+ */
+START_TEST(test_many_rows_in_blocks)
+{
+	enum { N = 100000, EXTRA = 50, DUPS = 30 };
+	char *body = NULL, *got, *want, **exp;
+	size_t len = 0, cap = 0, nexp = 0, k, j;
+	char line[128], at[DG_RFC3339_SIZE], id[32];
+	struct dg_recon *r;
+
+	exp = dg_xmalloc((N + EXTRA + DUPS + 1) * sizeof(*exp));
+	for (k = 0; k < N; k++) {
+		int a = 1000 + (int)(k % 500);
+
+		dg_format_rfc3339(T0 + (dg_time)k, at);
+		snprintf(line, sizeof(line),
+			 "ch_%06zu,charge,o%06zu,%d.%02d,USD,%s,\n", k, k,
+			 a / 100, a % 100, at);
+		dg_xappend(&body, &len, &cap, line);
+	}
+	r = recon_with(body);
+	free(body);
+	for (k = 0; k < N; k++) {
+		int a = 1000 + (int)(k % 500);
+
+		snprintf(id, sizeof(id), "ch_%06zu", k);
+		if (k % 1500 == 7) {
+			snprintf(line, sizeof(line),
+				 "missing_in_settlement %s %d -1 %d\n", id, a,
+				 -a);
+			exp[nexp++] = dg_xstrdup(line);
+			continue;
+		}
+		snprintf(line, sizeof(line), "o%06zu", k);
+		row(r, DG_SK_CHARGE, id, "", line, a + (k % 1000 == 3 ? 1 : 0),
+		    "USD", T0 + (dg_time)k);
+		if (k % 1000 == 3) {
+			snprintf(line, sizeof(line),
+				 "amount_mismatch %s %d %d 1\n", id, a, a + 1);
+			exp[nexp++] = dg_xstrdup(line);
+		}
+	}
+	for (j = 0; j < EXTRA; j++) {
+		snprintf(id, sizeof(id), "zz_%03zu", j);
+		row(r, DG_SK_CHARGE, id, "", "", 777, "USD", T0 + 5);
+		snprintf(line, sizeof(line),
+			 "missing_in_ledger %s -1 777 777\n", id);
+		exp[nexp++] = dg_xstrdup(line);
+	}
+	for (j = 0; j < DUPS; j++) {
+		int a;
+
+		k = j * 3001 + 11;
+		if (k % 1500 == 7)
+			continue;
+		a = 1000 + (int)(k % 500) + (k % 1000 == 3 ? 1 : 0);
+		snprintf(id, sizeof(id), "ch_%06zu", k);
+		row(r, DG_SK_CHARGE, id, "", "", a, "USD", T0 + N / 2);
+		snprintf(line, sizeof(line),
+			 "duplicate_in_settlement %s -1 %d %d\n", id, a, a);
+		exp[nexp++] = dg_xstrdup(line);
+	}
+	row(r, DG_SK_CHARGE, "zz_000", "", "", 777, "USD", T0 + 6);
+	exp[nexp++] = dg_xstrdup("duplicate_in_settlement zz_000 -1 777 777\n");
+	want = joined(exp, nexp);
+	got = report(r, false);
+	ck_assert_uint_eq(nexp, 248); /* 67 + 100 + 50 + 30 + 1 */
+	ck_assert_str_eq(got, want);
+	free(got);
+	free(want);
+	dg_recon_free(r);
+}
+END_TEST
+
 START_TEST(test_bad_ledger_rows_refused)
 {
 	struct dg_recon *r = dg_recon_new();
@@ -311,6 +408,7 @@ Suite *dg_test_suite(void)
 	tcase_add_test(tc, test_percent_half_up);
 	tcase_add_test(tc, test_cross_currency_compares_customer_facing);
 	tcase_add_test(tc, test_bad_ledger_rows_refused);
+	tcase_add_test(tc, test_many_rows_in_blocks);
 	suite_add_tcase(s, tc);
 	return s;
 }
