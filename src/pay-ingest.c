@@ -67,6 +67,7 @@ struct options {
 	bool no_verify, jsonl, strict, cgi, scgi;
 	const char *listen; /* --listen */
 	long tolerance, max_body, batch, threads, max_conns, client_timeout;
+	bool scgi_only; /* --max-conns or --client-timeout given */
 };
 
 enum {
@@ -156,8 +157,7 @@ static void scgi_options(int argc, struct options *o)
 	if (o->cgi && o->scgi)
 		dg_usage_error(usage, "--cgi and --scgi are two endpoints: "
 				      "give one");
-	if (!o->scgi && (o->listen || o->max_conns != SCGI_MAX_CONNS ||
-			 o->client_timeout != SCGI_TIMEOUT_S))
+	if (!o->scgi && (o->listen || o->scgi_only))
 		dg_usage_error(usage, "--listen, --max-conns and "
 				      "--client-timeout go with --scgi");
 	if (o->scgi &&
@@ -246,10 +246,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_CONNS:
 			o->max_conns = dg_number_arg(usage, "--max-conns",
 						     optarg, 1, 4096);
+			o->scgi_only = true;
 			break;
 		case OPT_CLIENT_TIMEOUT:
 			o->client_timeout = dg_number_arg(
 				usage, "--client-timeout", optarg, 1, 3600);
+			o->scgi_only = true;
 			break;
 		default:
 			dg_usage_error(usage, "unknown option (see --help)");

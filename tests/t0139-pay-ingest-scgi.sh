@@ -72,11 +72,12 @@ count_payments() {
 
 # serve LOG ARGS...: pay-ingest --scgi in the background (SERVER its
 # pid, kept in $TRASH/pids for the exit) on the test's database and
-# secret; waits until it serves.
+# secret; its LOG emptied first, waits until it serves.
 SERVER=
 serve() {
     sv_log=$1
     shift
+    : >"$sv_log" # a server before this one said "serving SCGI" too
     pay-ingest -v --scgi --gateway stripe --db "$DB" \
         --secret-file "$SECRET" "$@" >/dev/null 2>>"$sv_log" &
     SERVER=$!
@@ -343,6 +344,7 @@ s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
     kill -TERM "$SERVER" &&
     wait "$SERVER" &&
     SERVER= || return 1
+    : >log # the first server said "serving SCGI" too
     "$PYTHON3" "$CLIENT" inherit "$TRASH/sd.sock" -- pay-ingest -v --scgi \
         --gateway stripe --db "$DB" --secret-file "$SECRET" \
         >/dev/null 2>>log &
@@ -358,10 +360,14 @@ s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
     count_payments 15
 '
 
-test_expect_success 'usage: --scgi with a FILE, --listen alone, both endpoints, no socket' '
+test_expect_success 'usage: --scgi with a FILE, --listen, --max-conns or --client-timeout alone (even at their defaults), both endpoints, no socket' '
     test_expect_code 64 pay-ingest --scgi --gateway stripe --no-verify x.json 2>err &&
     grep "scgi reads each request from its connection" err &&
     test_expect_code 64 pay-ingest --listen "$SOCK" --gateway stripe --no-verify 2>err &&
+    grep -- "--listen, --max-conns and --client-timeout go with --scgi" err &&
+    test_expect_code 64 pay-ingest --max-conns 256 --gateway stripe --no-verify 2>err &&
+    grep -- "--listen, --max-conns and --client-timeout go with --scgi" err &&
+    test_expect_code 64 pay-ingest --client-timeout 10 --gateway stripe --no-verify 2>err &&
     grep -- "--listen, --max-conns and --client-timeout go with --scgi" err &&
     test_expect_code 64 pay-ingest --cgi --scgi --gateway stripe --no-verify 2>err &&
     grep -- "--cgi and --scgi are two endpoints" err &&

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0138-pay-ingest-threads: a --jsonl replay parsed by several threads
+# t0143-pay-ingest-threads: a --jsonl replay parsed by several threads
 # gives what one thread gives: the rows in input order with bad lines,
 # blank lines, lines over the cap, duplicates and conflicts in the
 # middle, the messages in the same order, the same exit status and the
