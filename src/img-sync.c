@@ -95,18 +95,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int64_t size_arg(const char *opt, const char *s)
-{
-	int64_t v;
-
-	if (dg_size_parse(s, &v) || v <= 0)
-		dg_usage_error(usage,
-			       "%s needs a size such as 50M, 512k or 20000, "
-			       "not %s",
-			       opt, dg_quoted(s));
-	return v;
-}
-
 static void tool_option(struct options *o, int c, const char *arg)
 {
 	struct dg_imgfetch_opts *f = &o->fetch;
@@ -135,7 +123,7 @@ static void tool_option(struct options *o, int c, const char *arg)
 		f->per_host = dg_number_arg(usage, "--per-host", arg, 1, 1000);
 		break;
 	case OPT_LIMIT_RATE:
-		f->limit_rate = size_arg("--limit-rate", arg);
+		f->limit_rate = dg_size_arg(usage, "--limit-rate", arg);
 		break;
 	case OPT_RETRIES:
 		f->http.retries =
@@ -154,7 +142,8 @@ static void tool_option(struct options *o, int c, const char *arg)
 			dg_number_arg(usage, "--connect-timeout", arg, 1, 3600);
 		break;
 	case OPT_MAX_SIZE:
-		f->http.max_size = (size_t)size_arg("--max-size", arg);
+		f->http.max_size =
+			(size_t)dg_size_arg(usage, "--max-size", arg);
 		break;
 	case OPT_MAX_REDIRS:
 		f->http.max_redirs =
@@ -960,8 +949,8 @@ int main(int argc, char **argv)
 	/* the rows are read and written one url at a time: a page cache
 	 * of 2 MiB, not the library's 64, keeps memory flat as the
 	 * catalogue grows */
-	if (sqlite3_exec(r.db, "PRAGMA cache_size = -2048", NULL, NULL,
-			 NULL) != SQLITE_OK) {
+	if (sqlite3_exec(r.db, "PRAGMA cache_size = -2048", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
 		ret = DG_EXIT_IOERR;
 		goto out;
 	}

@@ -111,35 +111,6 @@ static const struct option longopts[] = {
 /* ------------------------------------------------------------ options */
 
 /* "50M", "16777216", "64k" */
-static long size_arg(const char *opt, const char *s)
-{
-	size_t n = strlen(s);
-	long unit = 1;
-	char digits[32];
-
-	if (n > 0 && n < sizeof(digits)) {
-		switch (s[n - 1]) {
-		case 'k':
-		case 'K':
-			unit = 1024;
-			break;
-		case 'M':
-			unit = 1024L * 1024;
-			break;
-		case 'G':
-			unit = 1024L * 1024 * 1024;
-			break;
-		}
-	}
-	if (n == 0 || n >= sizeof(digits))
-		dg_usage_error(usage, "%s needs a size, not %s", opt,
-			       dg_quoted(s));
-	memcpy(digits, s, n + 1);
-	if (unit != 1)
-		digits[n - 1] = '\0';
-	return dg_number_arg(usage, opt, digits, 1, 1L << 40) * unit;
-}
-
 static void check_date_arg(const char *opt, const char *s)
 {
 	int32_t d;
@@ -226,8 +197,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				usage, "--connect-timeout", optarg, 1, 3600);
 			break;
 		case OPT_MAX_SIZE:
-			o->http.max_size =
-				(size_t)size_arg("--max-size", optarg);
+			o->http.max_size = (size_t)dg_size_arg(
+				usage, "--max-size", optarg);
 			break;
 		case OPT_LOCK_WAIT:
 			o->lock_wait_s = dg_number_arg(usage, "--lock-wait",

@@ -74,7 +74,7 @@ test_expect_success 'rate-fetch: an operand with an ESC sequence and a newline' 
 '
 
 test_expect_success 'rate-fetch: an option value of 10,000 bytes' '
-    usage_error rate-fetch "--max-size needs a size, not $LONG_SHOWN" \
+    usage_error rate-fetch "--max-size needs a size such as 50M, 512k or 20000, not $LONG_SHOWN" \
         --max-size "$LONG" &&
     usage_error rate-fetch \
         "--pair is BASE/QUOTE, not $LONG_SHOWN" --print --pair "$LONG"

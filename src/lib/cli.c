@@ -693,6 +693,18 @@ bad:
 		       opt, min, max, dg_quoted(s));
 }
 
+int64_t dg_size_arg(const char *usage, const char *opt, const char *s)
+{
+	int64_t v;
+
+	if (dg_size_parse(s, &v) || v <= 0)
+		dg_usage_error(usage,
+			       "%s needs a size such as 50M, 512k or 20000, "
+			       "not %s",
+			       opt, dg_quoted(s));
+	return v;
+}
+
 void dg_currency_arg(const char *usage, const char *opt, const char *code)
 {
 	if (!dg_currency_lookup(code))

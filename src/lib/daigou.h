@@ -143,6 +143,9 @@ int dg_getopt(int argc, char *const *argv, const char *shortopts,
  * usage error naming the option. */
 long dg_number_arg(const char *usage, const char *opt, const char *s,
 		   long min, long max);
+/* A size of more than 0 bytes (dg_size_parse: 50M, 512k, 20000), else a
+ * usage error. */
+int64_t dg_size_arg(const char *usage, const char *opt, const char *s);
 /* An option's ISO 4217 code, or a usage error naming the option. */
 void dg_currency_arg(const char *usage, const char *opt, const char *code);
 
