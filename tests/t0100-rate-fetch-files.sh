@@ -608,4 +608,18 @@ test_expect_success '--max-size applies to files as well: 69, as over HTTP' '
     test_cmp expect actual
 '
 
+test_expect_success '--max-size: k, M and G in either case; 0 and other words refused' '
+    rate-fetch -q --max-size 1m --file "$DAILY_XML" &&
+    rate-fetch -q --max-size 1G --file "$DAILY_XML" &&
+    test_expect_code 69 rate-fetch -q --max-size 1K \
+        --file "$DAILY_XML" &&
+    for v in 0 1T 1.5M -1 ""; do
+        test_expect_code 64 rate-fetch --max-size "$v" \
+            --file "$DAILY_XML" 2>err &&
+        echo "rate-fetch: --max-size needs a size such as 50M, 512k or 20000, not ${SQ}$v${SQ}" >expect &&
+        head -n 1 err >actual &&
+        test_cmp expect actual || return 1
+    done
+'
+
 test_done
