@@ -43,7 +43,7 @@
 /* Body bytes gathered before one write (libcurl hands over 16 KiB at a
  * time), and how often the kernel is asked to start writing back what
  * a transfer wrote: the final fsync then finds little left to write. */
-#define WBUF_BYTES (256 * 1024)
+#define WBUF_BYTES (64 * 1024)
 #define WB_STEP	   (1024 * 1024)
 /* Renamed files wait for their directories' fsync in batches of at most
  * this many: one fsync per directory per batch. */
@@ -709,7 +709,8 @@ static void header_value(CURL *h, const char *name, char **out)
 /* ------------------------------------------------- the finishers */
 
 /* The file's SHA-256 from its bytes as written (in the page cache, the
- * loop thread only moves bytes): 0, or -1 with errno. */
+ * loop thread only moves bytes): 0, or -1 with errno. Read rather than
+ * mapped: unmapping would interrupt the other threads. */
 static int hash_file(struct xfer *x, unsigned char *rbuf)
 {
 	struct dg_imgjob *j = x->job;
