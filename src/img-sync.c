@@ -237,6 +237,7 @@ struct run {
 	char **failed_dirs;
 	size_t nfailed_dirs;
 	bool progress_shown;
+	struct dg_imgfetch_stats last; /* the engine's, at the end */
 };
 
 static int64_t mono_ns(void)
@@ -698,6 +699,7 @@ static void progress(void *ctx, const struct dg_imgfetch_stats *st)
 	struct run *r = ctx;
 	char b[32], rate[32];
 
+	r->last = *st;
 	if (!r->tty)
 		return;
 	human(st->bytes, b, sizeof(b));
@@ -714,6 +716,10 @@ static void summary(struct run *r)
 	char rate[32];
 
 	clear_progress(r);
+	dg_debug("files fsynced and renamed: %zu; directory fsyncs: %zu; "
+		 "writeback started while receiving: %lld bytes",
+		 r->last.files_synced, r->last.dirs_synced,
+		 (long long)r->last.written_back);
 	if (dg_verbosity() < 0 && !r->failed && !r->bad_rows && !r->bad_files)
 		return;
 	human(ms > 0 ? r->bytes * 1000 / ms : 0, rate, sizeof(rate));
@@ -960,8 +966,8 @@ int main(int argc, char **argv)
 	/* the rows are read and written one url at a time: a page cache
 	 * of 2 MiB, not the library's 64, keeps memory flat as the
 	 * catalogue grows */
-	if (sqlite3_exec(r.db, "PRAGMA cache_size = -2048", NULL, NULL,
-			 NULL) != SQLITE_OK) {
+	if (sqlite3_exec(r.db, "PRAGMA cache_size = -2048", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
 		ret = DG_EXIT_IOERR;
 		goto out;
 	}
