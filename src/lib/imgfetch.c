@@ -1402,6 +1402,8 @@ int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 		tick(&e, now, false);
 		if (e.status)
 			break;
+		if (!e.nrunning && !e.nretries && !e.nfinishing && e.no_more)
+			continue; /* all done: no poll's timeout to wait out */
 		curl_multi_poll(e.m, &wfd, e.fin.nth ? 1 : 0,
 				poll_ms(&e, now, wait_ns, next_ns), NULL);
 		reap(&e, false);
