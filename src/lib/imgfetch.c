@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,20 +81,22 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* The finishers' queues, guarded by mu; a byte down the pipe for each
- * batch done, so that the loop's poll wakes up. Renamed files wait in
+/* The finishers' queues, guarded by mu; a post of sem for each body
+ * queued (a semaphore: a condition variable's signal can wait for the
+ * threads it woke to run, and the loop must not), a byte down the pipe
+ * for each batch done, so that the loop's poll wakes up. Renamed files wait in
  * renamed until a finisher fsyncs their directories (and DIR, when a
  * product directory was made since its last fsync: top_gen counts
  * those made, top_synced those covered). */
 struct finisher {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	sem_t sem;
+	bool sem_ok;
 	struct xfer *todo, *todo_tail, *done, *renamed;
 	size_t nrenamed, busy;
 	int pipe[2];
 	int topfd;
 	uint64_t top_gen, top_synced;
-	bool stop;
 	pthread_t th[NFINISHERS];
 	int nth;
 	/* counted under mu */
@@ -861,10 +864,10 @@ static void *finisher_main(void *arg)
 	ssize_t w;
 
 	for (;;) {
+		while (sem_wait(&f->sem) && errno == EINTR)
+			;
 		pthread_mutex_lock(&f->mu);
-		while (!f->todo && !f->stop)
-			pthread_cond_wait(&f->cv, &f->mu);
-		if (!(x = f->todo)) {
+		if (!(x = f->todo)) { /* a post of finishers_stop's */
 			pthread_mutex_unlock(&f->mu);
 			free(rbuf);
 			return NULL;
@@ -897,8 +900,9 @@ static void *finisher_main(void *arg)
 static void finishers_start(struct finisher *f, int topfd)
 {
 	*f = (struct finisher){.pipe = {-1, -1}, .topfd = topfd};
-	if (pthread_mutex_init(&f->mu, NULL) || pthread_cond_init(&f->cv, NULL))
+	if (pthread_mutex_init(&f->mu, NULL) || sem_init(&f->sem, 0, 0))
 		return;
+	f->sem_ok = true;
 	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC))
 		return;
 	while (f->nth < NFINISHERS &&
@@ -911,17 +915,18 @@ static void finishers_stop(struct finisher *f)
 {
 	int i;
 
-	pthread_mutex_lock(&f->mu);
-	f->stop = true;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
+	/* each thread ends at a post that finds the queue empty: after
+	 * the bodies queued, each with its own post */
+	for (i = 0; i < f->nth; i++)
+		sem_post(&f->sem);
 	for (i = 0; i < f->nth; i++)
 		pthread_join(f->th[i], NULL);
 	if (f->pipe[0] >= 0) {
 		close(f->pipe[0]);
 		close(f->pipe[1]);
 	}
-	pthread_cond_destroy(&f->cv);
+	if (f->sem_ok)
+		sem_destroy(&f->sem);
 	pthread_mutex_destroy(&f->mu);
 }
 
@@ -988,8 +993,8 @@ static int finish_file(struct engine *e, struct xfer *x)
 	else
 		f->todo = x;
 	f->todo_tail = x;
-	pthread_cond_signal(&f->cv);
 	pthread_mutex_unlock(&f->mu);
+	sem_post(&f->sem);
 	e->nfinishing++;
 	return 0;
 }
