@@ -6,12 +6,18 @@
 # one process, sendfile, keep-alive, ETag and Last-Modified as it gives
 # them) from a configuration written in the work directory, on a free
 # port. Timed, each run into an empty directory (and a fresh database
-# for img-sync), ten transfers at once:
+# for img-sync) from a clean page cache: every timed run's preparation
+# removes what the previous run left, then runs sync(1), so that no run
+# pays for writing back the dirty pages of another tool's run (without
+# it, curl's times ranged over 4x). Ten transfers at once:
 #   img-sync --concurrency 10 --per-host 10     the first sync: the body
 #                                  checked, hashed, fsynced, renamed into
 #                                  place, recorded in the database
 #   curl --parallel --parallel-max 10 -K        a configuration of
 #                                  url/output pairs, --create-dirs
+#   curl ..., then sync            the same, its files then made durable
+#                                  as img-sync's are: an extra line for
+#                                  reading, the goal stays against curl
 #   aria2c -j10 -i LIST                         dir/out per url, no file
 #                                  allocation (its fastest setting)
 #   img-sync, again                the re-sync of the unchanged set (every
@@ -154,8 +160,10 @@ capped_bytes=$(awk -F'\t' -v n="$small" -v c="$capped" \
     'NR > n && NR <= n + c { s += $3 } END { print s }' "$www/manifest")
 say "$(commas "$count") images, $(commas "$total_kib") KiB; nginx on $base"
 
-fresh() { # DEST [DB]
-    echo "rm -rf $(q "$1")${2:+ $(q "$2") $(q "$2-wal") $(q "$2-shm")}"
+# fresh DEST [DB]: the preparation of a timed run: DEST (and DB) gone,
+# and every dirty page written back, the previous run's included.
+fresh() {
+    echo "rm -rf $(q "$1")${2:+ $(q "$2") $(q "$2-wal") $(q "$2-shm")} && sync"
 }
 sync_cmd() { # BUILD DEST DB CSV [OPTION...]
     local b=$1 d=$2 db=$3 c=$4
@@ -199,6 +207,13 @@ measure baseline img-sync "$wl" "curl --parallel-max 10" "$count" images time \
     "$(curl_cmd "$work/all.curl")" || exit $?
 same_tree "$work/dest-curl" "curl"
 rm -rf "$work/dest-curl"
+# curl's files made durable as img-sync's are: for reading beside the
+# goal's line, not a goal of its own.
+measure baseline img-sync "$wl" "curl --parallel-max 10, then sync" "$count" \
+    images time "$runs" "" "$(fresh "$work/dest-curl")" \
+    "$(curl_cmd "$work/all.curl") && sync" || exit $?
+same_tree "$work/dest-curl" "curl, then sync"
+rm -rf "$work/dest-curl"
 measure baseline img-sync "$wl" "aria2c -j10" "$count" images time "$runs" \
     "ratio>=5" "$(fresh "$work/dest-aria")" "$aria_cmd" || exit $?
 same_tree "$work/dest-aria" "aria2c"
@@ -207,7 +222,7 @@ rm -rf "$work/dest-aria"
 # The re-sync of the unchanged set, over what the last first sync left.
 goal=$(awk -v m="$this_mean" 'BEGIN { printf "time<=%.6f", m / 10 }')
 line=$(measure this img-sync "re-sync of the unchanged set" "img-sync, again" \
-    "$count" images time "$runs" "$goal" "" \
+    "$count" images time "$runs" "$goal" sync \
     "$(sync_cmd "$build" "$work/dest-this" "$tdb" "$work/all.csv")") || exit $?
 echo "$line"
 resync_mean=$(mean_of "$line")

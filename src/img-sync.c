@@ -226,6 +226,7 @@ struct run {
 	char **failed_dirs;
 	size_t nfailed_dirs;
 	bool progress_shown;
+	struct dg_imgfetch_stats last; /* the engine's, at the end */
 };
 
 static int64_t mono_ns(void)
@@ -687,6 +688,7 @@ static void progress(void *ctx, const struct dg_imgfetch_stats *st)
 	struct run *r = ctx;
 	char b[32], rate[32];
 
+	r->last = *st;
 	if (!r->tty)
 		return;
 	human(st->bytes, b, sizeof(b));
@@ -703,6 +705,10 @@ static void summary(struct run *r)
 	char rate[32];
 
 	clear_progress(r);
+	dg_debug("files fsynced and renamed: %zu; directory fsyncs: %zu; "
+		 "writeback started while receiving: %lld bytes",
+		 r->last.files_synced, r->last.dirs_synced,
+		 (long long)r->last.written_back);
 	if (dg_verbosity() < 0 && !r->failed && !r->bad_rows && !r->bad_files)
 		return;
 	human(ms > 0 ? r->bytes * 1000 / ms : 0, rate, sizeof(rate));

@@ -3,7 +3,8 @@
 # first sync (the layout under --dir, the images rows, the report in CSV
 # and JSON Lines, the summary), the second run all unchanged through 304s,
 # JSON Lines input, --from-db and --retry-failed, --prune with --dry-run,
-# the run lock, leftover temporary files, usage errors.
+# the run lock, leftover temporary files, usage errors; with -v, the
+# writeback started while a body arrives and the directory fsyncs.
 # shellcheck disable=SC2016 # test bodies are single-quoted, eval'd later
 
 # shellcheck source=/dev/null
@@ -272,6 +273,34 @@ test_expect_success 'usage errors: 64, nothing fetched' '
     test ! -e out &&
     requests >actual &&
     test_must_be_empty actual
+'
+
+test_expect_success 'a large body: writeback started every MiB while it arrives; its directory and DIR fsynced' '
+    fresh &&
+    mkimg "$WWW/img/big.jpg" jpeg 3146728 &&
+    printf "product_id,url\nB1,%s\n" "$HTTPD_URL/img/big.jpg" >in.csv &&
+    img-sync -v --dir out in.csv 2>err &&
+    cmp "$WWW/img/big.jpg" out/B1/big.jpg &&
+    echo "img-sync: files fsynced and renamed: 1; directory fsyncs: 2; writeback started while receiving: 3145728 bytes" >expect &&
+    grep "^img-sync: files fsynced" err >actual &&
+    test_cmp expect actual
+'
+
+test_expect_success 'a new file in a product directory already there: that directory fsynced, not DIR' '
+    fresh &&
+    mkimg "$WWW/img/big.jpg" jpeg 3146728 &&
+    mkimg "$WWW/img/small.jpg" jpeg 1048575 &&
+    printf "product_id,url\nB1,%s\n" "$HTTPD_URL/img/big.jpg" >in.csv &&
+    img-sync -q --dir out in.csv &&
+    printf "B1,%s\n" "$HTTPD_URL/img/small.jpg" >>in.csv &&
+    img-sync -v --dir out in.csv 2>err &&
+    grep "^img-sync: 1 downloaded, 1 unchanged, 0 failed" err &&
+    cmp "$WWW/img/small.jpg" out/B1/small.jpg &&
+    echo "img-sync: files fsynced and renamed: 1; directory fsyncs: 1; writeback started while receiving: 0 bytes" >expect &&
+    grep "^img-sync: files fsynced" err >actual &&
+    test_cmp expect actual &&
+    img-sync --dir out in.csv 2>err &&
+    ! grep "files fsynced" err
 '
 
 test_done

@@ -1529,6 +1529,10 @@ struct dg_imgfetch_stats {
 	int64_t rate;	/* over the last second, bytes a second */
 	size_t running; /* transfers under way */
 	size_t waiting; /* jobs waiting for their retry */
+	/* bytes whose writeback started while their body was received,
+	 * files fsynced and renamed, directory fsyncs for them */
+	int64_t written_back;
+	size_t files_synced, dirs_synced;
 };
 struct dg_imgfetch_ops {
 	void *ctx;
@@ -1546,9 +1550,11 @@ struct dg_imgfetch_ops {
 /*
  * Run every job through libcurl's multi interface under the options:
  * the body streamed to DIR/product/.name.tmp-XXXXXX (dirfd is DIR, the
- * product directory made when missing, never through a symlink) while
- * its SHA-256 is computed, Content-Type and magic bytes checked, then
- * fsync, rename over name, directory fsync. A conditional GET when the
+ * product directory made when missing, never through a symlink) in
+ * large writes, its writeback started every MiB, Content-Type and magic
+ * bytes checked; then, in a finisher thread, its SHA-256 computed from
+ * the file, fsync, rename over name, and the directory's fsync (one for
+ * the files of a batch) before the job is done. A conditional GET when the
  * job has validators and its file is in place with old_bytes; a body the
  * same as the file in place leaves it untouched (unchanged). Transient
  * failures retried with backoff; one token bucket over all transfers

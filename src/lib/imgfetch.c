@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,10 +37,18 @@
 #define TMP_SUFFIX     ".tmp-"
 #define NAME_MAX_BYTES 255
 #define TICK_NS	       (200 * 1000000LL)
-/* Threads that fsync and rename finished bodies while the loop goes on
- * receiving (an fsync takes milliseconds; several at once share the
- * file system's journal commits). */
+/* Threads that hash, fsync and rename finished bodies while the loop
+ * goes on receiving (an fsync takes milliseconds; a disk writes faster
+ * for several at once). */
 #define NFINISHERS 4
+/* Body bytes gathered before one write (libcurl hands over 16 KiB at a
+ * time), and how often the kernel is asked to start writing back what
+ * a transfer wrote: the final fsync then finds little left to write. */
+#define WBUF_BYTES (64 * 1024)
+#define WB_STEP	   (1024 * 1024)
+/* Renamed files wait for their directories' fsync in batches of at most
+ * this many: one fsync per directory per batch. */
+#define DIRSYNC_BATCH 64
 
 struct engine;
 
@@ -54,6 +63,9 @@ struct xfer {
 	char *tmpname;
 	EVP_MD_CTX *md;
 	int64_t received; /* body bytes of this attempt */
+	char *buf;	  /* body bytes not yet written, WBUF_BYTES */
+	size_t bufn;
+	int64_t written, wb_off; /* written to fd; written back up to */
 	unsigned char head[HEAD_BYTES];
 	size_t headn;
 	enum dg_img_type claimed;
@@ -62,21 +74,33 @@ struct xfer {
 	char *why;   /* refused by the write callback (permanent) */
 	int64_t retry_at_ns;
 	struct xfer *next; /* in the running, retry or finisher lists */
-	int fin_errno;	   /* how the finisher's fsync or rename failed */
+	enum { FIN_KEPT, FIN_UNCHANGED, FIN_MISMATCH, FIN_ERROR } fin;
+	int fin_errno;	     /* how reading back, fsync or rename failed */
+	const char *fin_how; /* "read back", "fsync", "rename" */
 	bool renamed;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* The finishers' queues, guarded by mu; a byte down the pipe for each
- * body done, so that the loop's poll wakes up. */
+/* The finishers' queues, guarded by mu; a post of sem for each body
+ * queued (a semaphore: a condition variable's signal can wait for the
+ * threads it woke to run, and the loop must not), a byte down the pipe
+ * for each batch done, so that the loop's poll wakes up. Renamed files wait in
+ * renamed until a finisher fsyncs their directories (and DIR, when a
+ * product directory was made since its last fsync: top_gen counts
+ * those made, top_synced those covered). */
 struct finisher {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct xfer *todo, *todo_tail, *done;
+	sem_t sem;
+	bool sem_ok;
+	struct xfer *todo, *todo_tail, *done, *renamed;
+	size_t nrenamed, busy;
 	int pipe[2];
-	bool stop;
+	int topfd;
+	uint64_t top_gen, top_synced;
 	pthread_t th[NFINISHERS];
 	int nth;
+	/* counted under mu */
+	size_t files_synced, dirs_synced;
 };
 
 struct engine {
@@ -90,6 +114,10 @@ struct engine {
 	size_t nrunning, nretries, nfinishing;
 	struct finisher fin;
 	int64_t bytes, tick_bytes, tick_ns;
+	int64_t written_back; /* writeback started while receiving */
+	char *spare;	      /* write buffers of finished transfers */
+	char *last_product;   /* the product directory last opened */
+	int last_pdirfd;
 	int status;
 };
 
@@ -270,8 +298,31 @@ static void set_why(struct xfer *x, char *why)
 	x->why = why;
 }
 
+/* A write buffer from the spares (a list through their first bytes),
+ * or a new one: no more than the transfers at once are ever made. */
+static char *buf_get(struct engine *e)
+{
+	char *b = e->spare;
+
+	if (!b)
+		return dg_xmalloc(WBUF_BYTES);
+	memcpy(&e->spare, b, sizeof(b));
+	return b;
+}
+
+static void buf_put(struct engine *e, char **b)
+{
+	if (!*b)
+		return;
+	memcpy(*b, &e->spare, sizeof(*b));
+	e->spare = *b;
+	*b = NULL;
+}
+
 static void drop_tmp(struct xfer *x)
 {
+	buf_put(x->e, &x->buf);
+	x->bufn = 0;
 	if (x->fd >= 0) {
 		close(x->fd);
 		x->fd = -1;
@@ -290,8 +341,9 @@ static int open_tmp(struct xfer *x)
 	for (tries = 0; tries < 10; tries++) {
 		free(x->tmpname);
 		x->tmpname = tmp_name(x->job->name);
+		/* read back for its SHA-256 by a finisher */
 		x->fd = openat(x->pdirfd, x->tmpname,
-			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 				       O_CLOEXEC,
 			       0644);
 		if (x->fd >= 0 || errno != EEXIST)
@@ -306,6 +358,9 @@ static int open_tmp(struct xfer *x)
 		x->tmpname = NULL;
 		return -1;
 	}
+	x->buf = buf_get(x->e);
+	x->bufn = 0;
+	x->written = x->wb_off = 0;
 	return 0;
 }
 
@@ -330,10 +385,6 @@ static int body_start(struct xfer *x)
 	if (!ok) {
 		set_why(x, dg_xasprintf("not an image: Content-Type %s",
 					dg_quoted(ct)));
-		return -1;
-	}
-	if (EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1) {
-		set_why(x, dg_xstrdup("cannot compute SHA-256"));
 		return -1;
 	}
 	return open_tmp(x);
@@ -375,6 +426,51 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Ask the kernel to start writing back what was written since the last
+ * time: asynchronous, and a failure only leaves it to the fsync. */
+static void writeback(struct xfer *x)
+{
+	int64_t n = x->written - x->wb_off;
+
+	if (n > 0 &&
+	    !sync_file_range(x->fd, x->wb_off, n, SYNC_FILE_RANGE_WRITE))
+		x->e->written_back += n;
+	x->wb_off = x->written;
+}
+
+/* The buffered bytes to the file; writeback started every WB_STEP. */
+static int buf_flush(struct xfer *x)
+{
+	if (x->bufn && write_all(x->fd, x->buf, x->bufn)) {
+		set_why(x, dg_xasprintf("cannot write %s/%s: %s",
+					dg_quoted_path(x->job->product),
+					dg_quoted_path(x->tmpname),
+					strerror(errno)));
+		return -1;
+	}
+	x->written += (int64_t)x->bufn;
+	x->bufn = 0;
+	if (x->written - x->wb_off >= WB_STEP)
+		writeback(x);
+	return 0;
+}
+
+static int buf_add(struct xfer *x, const char *data, size_t n)
+{
+	size_t take;
+
+	while (n > 0) {
+		take = WBUF_BYTES - x->bufn < n ? WBUF_BYTES - x->bufn : n;
+		memcpy(x->buf + x->bufn, data, take);
+		x->bufn += take;
+		data += take;
+		n -= take;
+		if (x->bufn == WBUF_BYTES && buf_flush(x))
+			return -1;
+	}
+	return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -412,14 +508,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		if (x->headn == HEAD_BYTES && check_magic(x))
 			return 0;
 	}
-	if (write_all(x->fd, data, n)) {
-		set_why(x, dg_xasprintf("cannot write %s/%s: %s",
-					dg_quoted_path(x->job->product),
-					dg_quoted_path(x->tmpname),
-					strerror(errno)));
+	if (buf_add(x, data, n))
 		return 0;
-	}
-	EVP_DigestUpdate(x->md, data, n);
 	x->received += (int64_t)n;
 	return n;
 }
@@ -433,6 +523,8 @@ static void check_in_place(struct xfer *x)
 	struct dg_imgjob *j = x->job;
 	struct stat st;
 
+	if (!j->etag && !j->last_modified && !j->old_sha256 && j->old_bytes < 0)
+		return; /* nothing stored to check it against */
 	if (fstatat(x->pdirfd, j->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode) && j->old_bytes >= 0 &&
 	    st.st_size == j->old_bytes)
@@ -487,7 +579,9 @@ static int start_attempt(struct xfer *x)
 {
 	struct engine *e = x->e;
 	struct dg_imgjob *j = x->job;
-	long buf = e->limited ? 16384L : 65536L;
+	/* uncapped, a large receive buffer: a quarter of the reads (libcurl
+	 * still hands the body over 16 KiB at a time) */
+	long buf = e->limited ? 16384L : 262144L;
 
 	x->started = x->discard = false;
 	x->received = 0;
@@ -540,21 +634,38 @@ static void xfer_free(struct xfer *x)
 	free(x);
 }
 
-/* The product directory, made when missing and never a symlink. */
+/* The product directory, made when missing and never a symlink; the
+ * last one opened is kept, as a product's urls mostly come together.
+ * One made is in DIR for good once a finisher has fsynced DIR. */
 static int open_product(struct xfer *x)
 {
 	struct engine *e = x->e;
 	const char *p = x->job->product;
-	bool made = mkdirat(e->dirfd, p, 0777) == 0;
+	bool made;
 
+	if (e->last_product && !strcmp(e->last_product, p)) {
+		x->pdirfd = fcntl(e->last_pdirfd, F_DUPFD_CLOEXEC, 0);
+		if (x->pdirfd < 0)
+			goto fail;
+		return 0;
+	}
+	made = mkdirat(e->dirfd, p, 0777) == 0;
 	if (!made && errno != EEXIST)
 		goto fail;
 	x->pdirfd = openat(e->dirfd, p,
 			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (x->pdirfd < 0)
 		goto fail;
-	if (made)
-		fsync(e->dirfd);
+	if (made) {
+		pthread_mutex_lock(&e->fin.mu);
+		e->fin.top_gen++;
+		pthread_mutex_unlock(&e->fin.mu);
+	}
+	if (e->last_pdirfd >= 0)
+		close(e->last_pdirfd);
+	free(e->last_product);
+	e->last_pdirfd = fcntl(x->pdirfd, F_DUPFD_CLOEXEC, 0);
+	e->last_product = e->last_pdirfd >= 0 ? dg_xstrdup(p) : NULL;
 	return 0;
 fail:
 	set_why(x,
@@ -602,61 +713,198 @@ static void header_value(CURL *h, const char *name, char **out)
 
 /* ------------------------------------------------- the finishers */
 
-/* fsync, rename over the final name, fsync the directory: in a
- * finisher thread (it touches only x's descriptors and names). */
-static void keep_file(struct xfer *x)
+/* The file's SHA-256 from its bytes as written (in the page cache, the
+ * loop thread only moves bytes): 0, or -1 with errno. Read rather than
+ * mapped: unmapping would interrupt the other threads. */
+static int hash_file(struct xfer *x, unsigned char *rbuf)
 {
+	struct dg_imgjob *j = x->job;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int64_t off = 0;
+	ssize_t n;
+
+	if (EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
+		return errno = ENOMEM, -1;
+	while (off < x->written) {
+		n = pread(x->fd, rbuf, WBUF_BYTES, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return errno = n ? errno : EIO, -1;
+		EVP_DigestUpdate(x->md, rbuf, (size_t)n);
+		off += n;
+	}
+	if (EVP_DigestFinal_ex(x->md, md, &mdlen) != 1 || mdlen != 32)
+		return errno = ENOMEM, -1;
+	for (i = 0; i < mdlen; i++)
+		dg_xsnprintf(j->sha256 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* Hash the body, then (unless it is refused or the same as the file in
+ * place) fsync it and rename it over the final name: in a finisher
+ * thread, touching only x. The directory's fsync comes after, for a
+ * batch. */
+static void keep_file(struct xfer *x, unsigned char *rbuf)
+{
+	struct dg_imgjob *j = x->job;
 	int fd = x->fd;
 
-	x->fd = -1;
+	x->fin = FIN_ERROR;
 	x->fin_errno = 0;
+	if (hash_file(x, rbuf)) {
+		x->fin_errno = errno;
+		x->fin_how = "read back";
+		return;
+	}
+	if (j->want_sha256 && strcmp(j->want_sha256, j->sha256)) {
+		x->fin = FIN_MISMATCH;
+		return;
+	}
+	if (j->old_sha256 && j->old_bytes == x->received &&
+	    !strcmp(j->old_sha256, j->sha256)) {
+		x->fin = FIN_UNCHANGED;
+		return;
+	}
+	x->fd = -1;
 	if (fsync(fd)) {
 		x->fin_errno = errno;
+		x->fin_how = "fsync";
 		close(fd);
 		return;
 	}
 	if (close(fd) ||
 	    renameat(x->pdirfd, x->tmpname, x->pdirfd, x->job->name)) {
 		x->fin_errno = errno;
+		x->fin_how = "rename";
 		return;
 	}
+	x->fin = FIN_KEPT;
 	x->renamed = true;
-	fsync(x->pdirfd);
+}
+
+static int by_product(const void *a, const void *b)
+{
+	const struct xfer *const *x = a, *const *y = b;
+
+	return strcmp((*x)->job->product, (*y)->job->product);
+}
+
+/* fsync the directories of a batch of renamed files, each once, and DIR
+ * when a product directory was made since it was last fsynced (gen:
+ * the directories made before the batch was taken). Unlocked. */
+static void sync_dirs(struct finisher *f, struct xfer *batch, size_t n,
+		      uint64_t gen)
+{
+	struct xfer **v = dg_xmalloc(n * sizeof(*v)), *x;
+	size_t i = 0, dirs = 0;
+	bool top;
+
+	for (x = batch; x && i < n; x = x->next)
+		v[i++] = x;
+	qsort(v, i, sizeof(*v), by_product);
+	pthread_mutex_lock(&f->mu);
+	top = f->top_synced < gen;
+	pthread_mutex_unlock(&f->mu);
+	if (top) {
+		fsync(f->topfd);
+		dirs++;
+		pthread_mutex_lock(&f->mu);
+		if (f->top_synced < gen)
+			f->top_synced = gen;
+		pthread_mutex_unlock(&f->mu);
+	}
+	for (n = i, i = 0; i < n; i++) {
+		if (i && !strcmp(v[i - 1]->job->product, v[i]->job->product))
+			continue;
+		fsync(v[i]->pdirfd);
+		dirs++;
+	}
+	free(v);
+	pthread_mutex_lock(&f->mu);
+	f->dirs_synced += dirs;
+	f->files_synced += n;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Under mu: the renamed files' directories fsynced, a batch at a time,
+ * then the files done, when nothing else is being finished or the batch
+ * is full. 1 when some were done. */
+static bool sync_batches(struct finisher *f)
+{
+	struct xfer *batch, *last;
+	size_t n;
+	uint64_t gen;
+	bool any = false;
+
+	while (f->renamed &&
+	       ((!f->todo && !f->busy) || f->nrenamed >= DIRSYNC_BATCH)) {
+		batch = f->renamed;
+		n = f->nrenamed;
+		gen = f->top_gen;
+		f->renamed = NULL;
+		f->nrenamed = 0;
+		pthread_mutex_unlock(&f->mu);
+		sync_dirs(f, batch, n, gen);
+		for (last = batch; last->next; last = last->next)
+			;
+		pthread_mutex_lock(&f->mu);
+		last->next = f->done;
+		f->done = batch;
+		any = true;
+	}
+	return any;
 }
 
 static void *finisher_main(void *arg)
 {
 	struct finisher *f = arg;
+	unsigned char *rbuf = dg_xmalloc(WBUF_BYTES);
 	struct xfer *x;
+	bool wake;
 	ssize_t w;
 
 	for (;;) {
+		while (sem_wait(&f->sem) && errno == EINTR)
+			;
 		pthread_mutex_lock(&f->mu);
-		while (!f->todo && !f->stop)
-			pthread_cond_wait(&f->cv, &f->mu);
-		if (!(x = f->todo)) {
+		if (!(x = f->todo)) { /* a post of finishers_stop's */
 			pthread_mutex_unlock(&f->mu);
+			free(rbuf);
 			return NULL;
 		}
 		if (!(f->todo = x->next))
 			f->todo_tail = NULL;
+		f->busy++;
 		pthread_mutex_unlock(&f->mu);
-		keep_file(x);
+		keep_file(x, rbuf);
 		pthread_mutex_lock(&f->mu);
-		x->next = f->done;
-		f->done = x;
+		f->busy--;
+		if ((wake = !x->renamed)) {
+			x->next = f->done;
+			f->done = x;
+		} else {
+			x->next = f->renamed;
+			f->renamed = x;
+			f->nrenamed++;
+		}
+		wake |= sync_batches(f);
 		pthread_mutex_unlock(&f->mu);
+		if (!wake)
+			continue;
 		do /* a full pipe has a byte waiting already */
 			w = write(f->pipe[1], "", 1);
 		while (w < 0 && errno == EINTR);
 	}
 }
 
-static void finishers_start(struct finisher *f)
+static void finishers_start(struct finisher *f, int topfd)
 {
-	*f = (struct finisher){.pipe = {-1, -1}};
-	if (pthread_mutex_init(&f->mu, NULL) || pthread_cond_init(&f->cv, NULL))
+	*f = (struct finisher){.pipe = {-1, -1}, .topfd = topfd};
+	if (pthread_mutex_init(&f->mu, NULL) || sem_init(&f->sem, 0, 0))
 		return;
+	f->sem_ok = true;
 	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC))
 		return;
 	while (f->nth < NFINISHERS &&
@@ -669,35 +917,65 @@ static void finishers_stop(struct finisher *f)
 {
 	int i;
 
-	pthread_mutex_lock(&f->mu);
-	f->stop = true;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
+	/* each thread ends at a post that finds the queue empty: after
+	 * the bodies queued, each with its own post */
+	for (i = 0; i < f->nth; i++)
+		sem_post(&f->sem);
 	for (i = 0; i < f->nth; i++)
 		pthread_join(f->th[i], NULL);
 	if (f->pipe[0] >= 0) {
 		close(f->pipe[0]);
 		close(f->pipe[1]);
 	}
-	pthread_cond_destroy(&f->cv);
+	if (f->sem_ok)
+		sem_destroy(&f->sem);
 	pthread_mutex_destroy(&f->mu);
 }
 
-/* A kept file, or the reason it could not be kept, to the caller. */
+/* A kept file, an unchanged or refused body, or the reason it could not
+ * be kept, to the caller. */
 static int file_kept(struct engine *e, struct xfer *x)
 {
 	struct dg_imgjob *j = x->job;
 
-	if (!x->renamed)
+	switch (x->fin) {
+	case FIN_KEPT:
+		free(x->tmpname);
+		x->tmpname = NULL;
+		j->result = DG_IMGR_DOWNLOADED;
+		return hand_over(e, x);
+	case FIN_UNCHANGED:
+		drop_tmp(x);
+		j->result = DG_IMGR_UNCHANGED;
+		return hand_over(e, x);
+	case FIN_MISMATCH:
 		return fail_job(e, x,
-				dg_xasprintf("cannot keep %s/%s: %s",
+				dg_xasprintf("sha256 %s differs from the "
+					     "published %s",
+					     j->sha256, j->want_sha256));
+	default:
+		return fail_job(e, x,
+				dg_xasprintf("cannot keep %s/%s (%s): %s",
 					     dg_quoted_path(j->product),
 					     dg_quoted_path(j->name),
+					     x->fin_how,
 					     strerror(x->fin_errno)));
-	free(x->tmpname);
-	x->tmpname = NULL;
-	j->result = DG_IMGR_DOWNLOADED;
-	return hand_over(e, x);
+	}
+}
+
+/* No finisher thread could start: the same work, here. */
+static int keep_here(struct engine *e, struct xfer *x)
+{
+	struct finisher *f = &e->fin;
+	unsigned char *rbuf = dg_xmalloc(WBUF_BYTES);
+
+	keep_file(x, rbuf);
+	free(rbuf);
+	if (x->renamed) {
+		x->next = NULL;
+		sync_dirs(f, x, 1, f->top_gen);
+	}
+	return file_kept(e, x);
 }
 
 static int finish_file(struct engine *e, struct xfer *x)
@@ -708,10 +986,8 @@ static int finish_file(struct engine *e, struct xfer *x)
 	 * multi handle's pool */
 	curl_easy_cleanup(x->h);
 	x->h = NULL;
-	if (!f->nth) {
-		keep_file(x);
-		return file_kept(e, x);
-	}
+	if (!f->nth)
+		return keep_here(e, x);
 	x->next = NULL;
 	pthread_mutex_lock(&f->mu);
 	if (f->todo_tail)
@@ -719,8 +995,8 @@ static int finish_file(struct engine *e, struct xfer *x)
 	else
 		f->todo = x;
 	f->todo_tail = x;
-	pthread_cond_signal(&f->cv);
 	pthread_mutex_unlock(&f->mu);
+	sem_post(&f->sem);
 	e->nfinishing++;
 	return 0;
 }
@@ -755,34 +1031,27 @@ static void reap(struct engine *e, bool drop)
 	}
 }
 
-/* A 2xx body is complete: check it, then keep it or find it unchanged. */
+/* A 2xx body is complete: check its start, write what is buffered and
+ * start its writeback, then hand it to a finisher, which hashes it and
+ * keeps it or finds it unchanged. */
 static int keep_body(struct engine *e, struct xfer *x)
 {
 	struct dg_imgjob *j = x->job;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
 
 	if (!x->started && body_start(x))
 		return fail_job(e, x, dg_xstrdup(x->why));
 	if (x->headn < HEAD_BYTES && check_magic(x))
 		return fail_job(e, x, dg_xstrdup(x->why));
-	EVP_DigestFinal_ex(x->md, md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++)
-		dg_xsnprintf(j->sha256 + 2 * i, 3, "%02x", md[i]);
+	if (buf_flush(x))
+		return fail_job(e, x, dg_xstrdup(x->why));
+	buf_put(e, &x->buf);
+	if (x->written > x->wb_off &&
+	    !sync_file_range(x->fd, x->wb_off, x->written - x->wb_off,
+			     SYNC_FILE_RANGE_WRITE))
+		x->wb_off = x->written;
 	j->bytes = x->received;
-	if (j->want_sha256 && strcmp(j->want_sha256, j->sha256))
-		return fail_job(e, x,
-				dg_xasprintf("sha256 %s differs from the "
-					     "published %s",
-					     j->sha256, j->want_sha256));
 	header_value(x->h, "ETag", &j->new_etag);
 	header_value(x->h, "Last-Modified", &j->new_last_modified);
-	if (j->old_sha256 && j->old_bytes == x->received &&
-	    !strcmp(j->old_sha256, j->sha256)) {
-		drop_tmp(x);
-		j->result = DG_IMGR_UNCHANGED;
-		return hand_over(e, x);
-	}
 	return finish_file(e, x);
 }
 
@@ -1026,7 +1295,12 @@ static void tick(struct engine *e, int64_t now, bool force)
 				: 0,
 		.running = e->nrunning,
 		.waiting = e->nretries,
+		.written_back = e->written_back,
 	};
+	pthread_mutex_lock(&e->fin.mu);
+	st.files_synced = e->fin.files_synced;
+	st.dirs_synced = e->fin.dirs_synced;
+	pthread_mutex_unlock(&e->fin.mu);
 	e->tick_ns = now;
 	e->tick_bytes = e->bytes;
 	e->ops->tick(e->ops->ctx, &st);
@@ -1097,7 +1371,8 @@ static int setup_multi(struct engine *e)
 int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 		    const struct dg_imgfetch_ops *ops)
 {
-	struct engine e = {.o = o, .ops = ops, .dirfd = dirfd};
+	struct engine e = {
+		.o = o, .ops = ops, .dirfd = dirfd, .last_pdirfd = -1};
 	int64_t now = mono_ns(), wait_ns, next_ns;
 	struct curl_waitfd wfd = {.events = CURL_WAIT_POLLIN};
 	int running;
@@ -1117,7 +1392,7 @@ int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 		 * (5 % of a 2 s one); the burst is for pauses later on. */
 		dg_bucket_spend(&e.bucket, burst - 1, now);
 	}
-	finishers_start(&e.fin);
+	finishers_start(&e.fin, dirfd);
 	wfd.fd = e.fin.pipe[0];
 	for (;;) {
 		now = mono_ns();
@@ -1134,6 +1409,8 @@ int dg_imgfetch_run(int dirfd, const struct dg_imgfetch_opts *o,
 		tick(&e, now, false);
 		if (e.status)
 			break;
+		if (!e.nrunning && !e.nretries && !e.nfinishing && e.no_more)
+			continue; /* all done: no poll's timeout to wait out */
 		curl_multi_poll(e.m, &wfd, e.fin.nth ? 1 : 0,
 				poll_ms(&e, now, wait_ns, next_ns), NULL);
 		reap(&e, false);
@@ -1144,5 +1421,13 @@ out:
 	reap(&e, true); /* stopped early: what was being kept is dropped */
 	drop_all(&e);
 	curl_multi_cleanup(e.m);
+	while (e.spare) {
+		char *b = buf_get(&e);
+
+		free(b);
+	}
+	if (e.last_pdirfd >= 0)
+		close(e.last_pdirfd);
+	free(e.last_product);
 	return e.status;
 }
