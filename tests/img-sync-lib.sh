@@ -193,3 +193,23 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 '
 }
+
+# serve_www DIR [ARG...]: the test server over DIR (ARGs to
+# test_start_httpd), or the test bails out.
+serve_www() {
+    if ! test_start_httpd "$@"; then
+        echo "Bail out! cannot start tests/httpd.py"
+        exit 1
+    fi
+}
+
+# list_paths PATH...: a CSV of the images at PATH... on the test server,
+# products p1, p2...
+list_paths() {
+    echo product_id,url
+    l_i=1
+    for l_path in "$@"; do
+        echo "p$l_i,$HTTPD_URL/$l_path"
+        l_i=$((l_i + 1))
+    done
+}

@@ -19,10 +19,7 @@ mkimg "$WWW/img/front.jpg" jpeg 3000
 mkimg "$WWW/img/back.png" png 2000
 mkimg "$WWW/other/front.jpg" jpeg 2500
 mkimg "$WWW/img/dot.gif" gif 43
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 
 # catalogue: four urls of three products; two of P1 would both be
 # front.jpg, one name given, one url with a query string.

@@ -17,10 +17,7 @@ while [ $i -lt 34 ]; do
     mkimg "$WWW/slow/$i.jpg" jpeg 2000
     i=$((i + 1))
 done
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 
 # list N [HOST...]: a CSV of the first N slow images, product p<i>, the
 # urls going round the given host names (default 127.0.0.1).

@@ -23,10 +23,7 @@ mkdir -p "$WWW/img"
 for i in 1 2 3 4 5 6 7 8; do
     mkimg "$WWW/img/$i.jpg" jpeg 524288
 done
-if ! test_start_httpd "$WWW" --sndbuf 16384; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW" --sndbuf 16384
 
 # list N: the first N images, one product each.
 list() {

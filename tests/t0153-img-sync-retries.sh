@@ -14,20 +14,7 @@ mkdir -p "$WWW/img"
 mkimg "$WWW/img/a.jpg" jpeg 20000
 mkimg "$WWW/img/b.png" png 30000
 mkimg "$WWW/img/ok.gif" gif 1000
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
-
-# list PATH...: a CSV of the images at PATH..., products p1, p2...
-list() {
-    echo product_id,url
-    l_i=1
-    for l_path in "$@"; do
-        echo "p$l_i,$HTTPD_URL/$l_path"
-        l_i=$((l_i + 1))
-    done
-}
+serve_www "$WWW"
 
 # db_row URL: status, attempts, path, bytes and last_error of URL's row
 # (attempts: those of the last sync in an ok row, those that failed since
@@ -42,7 +29,7 @@ test_expect_success '500, 503, then the image: downloaded at the third attempt' 
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 500}, {"status": 503}]}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     img-sync --dir out --report --json in.csv >report 2>err &&
     echo "img-sync: 1 downloaded, 0 unchanged, 0 failed, 20000 bytes in S s (RATE/s)" >expect &&
     summary err >actual &&
@@ -65,7 +52,7 @@ test_expect_success '429 with Retry-After: 1: the retry waits a second' '
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 429, "retry_after": 1}]}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     img-sync -q --dir out in.csv &&
     printf "GET /img/a.jpg %s\n" "429 22" "200 20000" >expect &&
     requests >actual &&
@@ -82,7 +69,7 @@ test_expect_success '503 with Retry-After as an HTTP date: waited for' '
     set_script <<-\EOF &&
 	{"/img/b.png": [{"status": 503, "retry_after": "+2"}]}
 	EOF
-    list img/b.png >in.csv &&
+    list_paths img/b.png >in.csv &&
     img-sync -q --dir out in.csv &&
     printf "GET /img/b.png %s\n" "503 24" "200 30000" >expect &&
     requests >actual &&
@@ -98,7 +85,7 @@ test_expect_success 'a Retry-After over --max-retry-after: --max-retry-after wai
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 503, "retry_after": 3600}]}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     test_run_saved run timeout 30 img-sync -q --dir out --max-retry-after 1 \
         in.csv &&
     echo 0 >expect &&
@@ -115,7 +102,7 @@ test_expect_success 'backoff without Retry-After is short under the test setting
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 502}, {"status": 504}, {"status": 500}]}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     img-sync -q --dir out --report --json in.csv >report &&
     report report result attempts >actual &&
     echo "downloaded|4" >expect &&
@@ -133,7 +120,7 @@ test_expect_success '500 for good: failed after --retries 2, exit 1, the reason 
     set_script <<-\EOF &&
 	{"/img/a.jpg": {"status": 500, "forever": true}}
 	EOF
-    list img/a.jpg img/ok.gif >in.csv &&
+    list_paths img/a.jpg img/ok.gif >in.csv &&
     test_expect_code 1 img-sync --dir out --retries 2 --report --json \
         in.csv >report 2>err &&
     echo "img-sync: 1 downloaded, 0 unchanged, 1 failed, 1000 bytes in S s (RATE/s)" >expect &&
@@ -160,7 +147,7 @@ test_expect_success 'failed attempts add up over runs; a success counts its own'
     set_script <<-\EOF &&
 	{"/img/a.jpg": [{"status": 500, "times": 5}]}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     test_must_fail img-sync -q --dir out --retries 2 in.csv &&
     echo "failed|3" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
@@ -177,7 +164,7 @@ test_expect_success 'failed attempts add up over runs; a success counts its own'
 
 test_expect_success 'a failed row counts only the attempts that failed since the last success' '
     fresh &&
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     img-sync -q --dir out in.csv &&
     echo "ok|1" >expect &&
     db_row img/a.jpg | cut -d"|" -f1,2 >actual &&
@@ -200,7 +187,7 @@ test_expect_success 'a 404 or 403 is not retried' '
     set_script <<-\EOF &&
 	{"/img/b.png": {"status": 403, "forever": true}}
 	EOF
-    list img/none.jpg img/b.png img/ok.gif >in.csv &&
+    list_paths img/none.jpg img/b.png img/ok.gif >in.csv &&
     test_expect_code 1 img-sync --dir out --report --json in.csv >report \
         2>err &&
     report report product_id result http_status attempts >actual &&
@@ -223,7 +210,7 @@ test_expect_success 'a cut body is retried, and the whole one kept' '
     set_script <<-\EOF &&
 	{"/img/a.jpg": {"cut_after": 1000}}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     img-sync -q --dir out in.csv &&
     printf "GET /img/a.jpg 200 1000 cut\nGET /img/a.jpg 200 20000\n" >expect &&
     requests >actual &&
@@ -239,7 +226,7 @@ test_expect_success 'cut for good: failed, no file, no temporary file' '
     set_script <<-\EOF &&
 	{"/img/a.jpg": {"cut_after": 5000, "forever": true}}
 	EOF
-    list img/a.jpg img/ok.gif >in.csv &&
+    list_paths img/a.jpg img/ok.gif >in.csv &&
     test_expect_code 1 img-sync -q --dir out --retries 1 --report --json \
         in.csv >report &&
     report report product_id result attempts >actual &&
@@ -263,7 +250,7 @@ test_expect_success 'a body slower than --timeout: given up, nothing kept' '
     set_script <<-\EOF &&
 	{"/img/a.jpg": {"rate": 4000, "forever": true}}
 	EOF
-    list img/a.jpg img/ok.gif >in.csv &&
+    list_paths img/a.jpg img/ok.gif >in.csv &&
     test_expect_code 1 img-sync -q --dir out --timeout 1 --retries 0 \
         --report --json in.csv >report &&
     report report product_id result attempts >actual &&
@@ -284,7 +271,7 @@ test_expect_success 'an answer that never starts: --timeout, retried, failed' '
     set_script <<-\EOF &&
 	{"/img/a.jpg": {"delay": 4, "forever": true}}
 	EOF
-    list img/a.jpg img/ok.gif >in.csv &&
+    list_paths img/a.jpg img/ok.gif >in.csv &&
     test_expect_code 1 img-sync -q --dir out --timeout 1 --retries 1 \
         --report --json in.csv >report &&
     report report product_id result attempts >actual &&
@@ -296,7 +283,7 @@ test_expect_success 'an answer that never starts: --timeout, retried, failed' '
 '
 
 test_expect_success 'a bad --retries, --timeout or --max-retry-after is a usage error' '
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     for bad in "--retries -1" "--retries x" "--timeout 0" "--timeout x" \
         "--max-retry-after x" "--connect-timeout -3"; do
         # shellcheck disable=SC2086 # the option and its value

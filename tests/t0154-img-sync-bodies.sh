@@ -20,24 +20,11 @@ mkimg "$WWW/img/d.webp" webp 4000
 mkimg "$WWW/img/e.avif" avif 5000
 mkimg "$WWW/img/page.html" html 300
 mkimg "$WWW/img/big.jpg" jpeg 300000
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
-
-# list PATH...: a CSV of the images at PATH..., products p1, p2...
-list() {
-    echo product_id,url
-    l_i=1
-    for l_path in "$@"; do
-        echo "p$l_i,$HTTPD_URL/$l_path"
-        l_i=$((l_i + 1))
-    done
-}
+serve_www "$WWW"
 
 test_expect_success 'JPEG, PNG, GIF, WebP and AVIF are kept byte for byte' '
     fresh &&
-    list img/a.jpg img/b.png img/c.gif img/d.webp img/e.avif >in.csv &&
+    list_paths img/a.jpg img/b.png img/c.gif img/d.webp img/e.avif >in.csv &&
     set_script <<-\EOF &&
 	{"/img/e.avif": {"content_type": "image/avif"}}
 	EOF
@@ -62,7 +49,7 @@ test_expect_success 'no Content-Type or application/octet-stream: the bytes deci
 	 "/img/b.png": {"content_type": "application/octet-stream"},
 	 "/img/c.gif": {"content_type": "image/x-unknown"}}
 	EOF
-    list img/a.jpg img/b.png img/c.gif >in.csv &&
+    list_paths img/a.jpg img/b.png img/c.gif >in.csv &&
     img-sync -q --dir out in.csv &&
     cmp "$WWW/img/a.jpg" out/p1/a.jpg &&
     cmp "$WWW/img/b.png" out/p2/b.png &&
@@ -74,7 +61,7 @@ test_expect_success 'an HTML page served with 200 as text/html: failed, no file'
     set_script <<-\EOF &&
 	{"/img/a.jpg": {"file": "img/page.html", "forever": true}}
 	EOF
-    list img/a.jpg img/c.gif >in.csv &&
+    list_paths img/a.jpg img/c.gif >in.csv &&
     test_expect_code 1 img-sync --dir out --report --json in.csv >report 2>err &&
     echo "img-sync: 1 downloaded, 0 unchanged, 1 failed, 3000 bytes in S s (RATE/s)" >expect &&
     summary err >actual &&
@@ -103,7 +90,7 @@ test_expect_success 'HTML bytes claimed as image/jpeg: failed by the magic numbe
 	{"/img/a.jpg": {"file": "img/page.html", "content_type": "image/jpeg",
 	                "forever": true}}
 	EOF
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     test_must_fail img-sync --dir out --report --json in.csv >report 2>err &&
     report report product_id result http_status >actual &&
     echo "p1|failed|200" >expect &&
@@ -123,7 +110,7 @@ test_expect_success 'PNG bytes claimed as image/jpeg: not the claimed format' '
 	 "/img/c.gif": {"size": 3000, "content_type": "image/gif",
 	                "forever": true}}
 	EOF
-    list img/b.png img/a.jpg img/c.gif img/d.webp >in.csv &&
+    list_paths img/b.png img/a.jpg img/c.gif img/d.webp >in.csv &&
     test_expect_code 1 img-sync --dir out --report --json in.csv >report &&
     report report product_id result >actual &&
     printf "p1|failed\np2|failed\np3|failed\np4|downloaded\n" >expect &&
@@ -136,7 +123,7 @@ test_expect_success 'PNG bytes claimed as image/jpeg: not the claimed format' '
 
 test_expect_success 'a body over --max-size with a Content-Length: failed, not retried' '
     fresh &&
-    list img/big.jpg img/a.jpg >in.csv &&
+    list_paths img/big.jpg img/a.jpg >in.csv &&
     test_expect_code 1 img-sync --dir out --max-size 100k --report --json \
         in.csv >report &&
     report report product_id result attempts >actual &&
@@ -154,7 +141,7 @@ test_expect_success 'an oversized chunked body: cut while it arrives, no file le
 	{"/img/big.jpg": {"chunked": true, "chunk_size": 8192, "chunk_delay": 0.01,
 	                  "forever": true}}
 	EOF
-    list img/big.jpg img/a.jpg >in.csv &&
+    list_paths img/big.jpg img/a.jpg >in.csv &&
     test_expect_code 1 img-sync --dir out --max-size 100k --report --json \
         in.csv >report &&
     report report product_id result attempts >actual &&
@@ -178,7 +165,7 @@ test_expect_success 'the default --max-size is 50M; a body within it is kept' '
     set_script <<-\EOF &&
 	{"/img/big.jpg": {"chunked": true}}
 	EOF
-    list img/big.jpg >in.csv &&
+    list_paths img/big.jpg >in.csv &&
     img-sync -q --dir out --max-size 300000 in.csv &&
     cmp "$WWW/img/big.jpg" out/p1/big.jpg &&
     img-sync -q --dir out2 in.csv &&
@@ -201,7 +188,7 @@ test_expect_success 'the supplier sha256: a mismatch fails, a match is kept' '
 
 test_expect_success 'a refused body never replaces the good file' '
     fresh &&
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     img-sync -q --dir out in.csv &&
     stamp out/p1/a.jpg >before &&
     mkimg "$WWW/img/a.jpg" jpeg 20001 &&
@@ -226,7 +213,7 @@ test_expect_success 'a refused body never replaces the good file' '
 '
 
 test_expect_success 'a bad --max-size is a usage error' '
-    list img/a.jpg >in.csv &&
+    list_paths img/a.jpg >in.csv &&
     for bad in -1 10X 1.5k ""; do
         test_expect_code 64 img-sync --dir out --max-size "$bad" in.csv \
             2>err &&

@@ -13,10 +13,7 @@ WWW=$TRASH/www
 mkdir -p "$WWW/img" "$WWW/cdn"
 mkimg "$WWW/cdn/real.jpg" jpeg 7000
 mkimg "$WWW/img/ok.gif" gif 1000
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 
 # chain N: a script where /r/1.jpg redirects to /r/2.jpg ... and /r/N.jpg
 # to the image.

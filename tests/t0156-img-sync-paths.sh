@@ -17,10 +17,7 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
     mkimg "$WWW/img/t$i.jpg" jpeg $((1000 + i))
 done
 mkimg "$WWW/img/..%2fsecret.jpg" jpeg 999
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 # shellcheck disable=SC2034 # used inside the test bodies
 LONG=$(printf '%0300d' 0 | tr 0 x)
 

@@ -19,10 +19,7 @@ mkimg "$WWW/img/c.gif" gif 3000
 touch -t 202604131600.00 "$WWW"/img/*
 # shellcheck disable=SC2034 # used inside the test bodies
 LM="Mon, 13 Apr 2026 16:00:00 GMT"
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 
 # list: products p1, p2, p3 with a.jpg, b.png, c.gif.
 list() {

@@ -15,10 +15,7 @@ mkdir -p "$WWW/img"
 for i in 1 2 3 4 5 6; do
     mkimg "$WWW/img/$i.jpg" jpeg 200000
 done
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 
 # list N [URL]: products p1..pN with images 1.jpg..N.jpg from URL (the
 # test server by default).

@@ -16,10 +16,7 @@ mkdir -p "$WWW/img"
 mkimg "$WWW/img/a.jpg" jpeg 20000
 mkimg "$WWW/img/b.png" png 30000
 mkimg "$WWW/img/c.gif" gif 3000
-if ! test_start_httpd "$WWW"; then
-    echo "Bail out! cannot start tests/httpd.py"
-    exit 1
-fi
+serve_www "$WWW"
 
 test_expect_success '0: every url synced; the summary on stderr, nothing on stdout' '
     fresh &&
