@@ -306,7 +306,7 @@ static char *buf_get(struct engine *e)
 
 	if (!b)
 		return dg_xmalloc(WBUF_BYTES);
-	memcpy(&e->spare, b, sizeof(b));
+	memcpy(&e->spare, b, sizeof(char *));
 	return b;
 }
 
@@ -314,7 +314,7 @@ static void buf_put(struct engine *e, char **b)
 {
 	if (!*b)
 		return;
-	memcpy(*b, &e->spare, sizeof(*b));
+	memcpy(*b, &e->spare, sizeof(char *));
 	e->spare = *b;
 	*b = NULL;
 }
