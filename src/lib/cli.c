@@ -539,9 +539,20 @@ int dg_weekday(int32_t days)
 	return w;
 }
 
+int dg_parse_hms(const char *s)
+{
+	int h, mi, sec;
+
+	if (fixed_digits(s, 2, &h) || s[2] != ':' ||
+	    fixed_digits(s + 3, 2, &mi) || s[5] != ':' ||
+	    fixed_digits(s + 6, 2, &sec) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	return h * 3600 + mi * 60 + sec;
+}
+
 int dg_parse_rfc3339(const char *s, dg_time *out)
 {
-	int y, mo, d, h, mi, sec, oh = 0, om = 0;
+	int y, mo, d, hms, oh = 0, om = 0;
 	const char *p;
 	int64_t t;
 
@@ -549,11 +560,7 @@ int dg_parse_rfc3339(const char *s, dg_time *out)
 		return -1;
 	if (s[10] != 'T' && s[10] != 't')
 		return -1;
-	if (fixed_digits(s + 11, 2, &h) || s[13] != ':' ||
-	    fixed_digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    fixed_digits(s + 17, 2, &sec))
-		return -1;
-	if (h > 23 || mi > 59 || sec > 59)
+	if ((hms = dg_parse_hms(s + 11)) < 0)
 		return -1;
 	p = s + 19;
 	if (*p == '.') {
@@ -576,7 +583,7 @@ int dg_parse_rfc3339(const char *s, dg_time *out)
 	} else {
 		return -1;
 	}
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t = days_from_civil(y, mo, d) * 86400 + hms;
 	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
 	/* An offset can carry a time out of the years this parser reads
 	 * (9999-12-31T23:00:00-02:00): it could not be stored as text that

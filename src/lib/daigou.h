@@ -159,6 +159,9 @@ int dg_now(dg_time *out);
  * or -2 when the offset carries the time out of 0001-01-01T00:00:00Z to
  * 9999-12-31T23:59:59Z, the range of the text form. */
 int dg_parse_rfc3339(const char *s, dg_time *out);
+/* "HH:MM:SS" at s (not necessarily ending there), 00:00:00 to 23:59:59:
+ * the seconds since midnight, or -1. */
+int dg_parse_hms(const char *s);
 #define DG_RFC3339_SIZE 21
 /* The formatters never write a wrong text: a time or day outside the
  * years 0 to 9999 gives "" (no text fits: 0000-00-00 would be a wrong

@@ -427,35 +427,22 @@ struct day_cache {
 	bool ok;
 };
 
-static int two_digits(const char *s, int max)
-{
-	int v;
-
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-		return -1;
-	v = (s[0] - '0') * 10 + (s[1] - '0');
-	return v > max ? -1 : v;
-}
-
 /* dg_parse_rfc3339, the day's start kept for the times like it. */
 static int ledger_time(struct day_cache *dc, const char *s, dg_time *out)
 {
-	int h = -1, m = -1, sec = -1;
-	bool plain = strlen(s) == 20 && s[10] == 'T' && s[13] == ':' &&
-		     s[16] == ':' && s[19] == 'Z' &&
-		     (h = two_digits(s + 11, 23)) >= 0 &&
-		     (m = two_digits(s + 14, 59)) >= 0 &&
-		     (sec = two_digits(s + 17, 59)) >= 0;
+	int hms = -1;
+	bool plain = strlen(s) == 20 && s[10] == 'T' && s[19] == 'Z' &&
+		     (hms = dg_parse_hms(s + 11)) >= 0;
 
 	if (plain && dc->ok && !memcmp(s, dc->text, 10)) {
-		*out = dc->day + h * 3600 + m * 60 + sec;
+		*out = dc->day + hms;
 		return 0;
 	}
 	if (dg_parse_rfc3339(s, out))
 		return -1;
 	if (plain) {
 		memcpy(dc->text, s, 10);
-		dc->day = *out - (h * 3600 + m * 60 + sec);
+		dc->day = *out - hms;
 		dc->ok = true;
 	}
 	return 0;

@@ -130,28 +130,16 @@ static int amount_of(const struct st *t, const char *field, const char *v,
 	return bad(t, what, field, v);
 }
 
-static int two_digits(const char *s, int max)
-{
-	int v;
-
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-		return -1;
-	v = (s[0] - '0') * 10 + (s[1] - '0');
-	return v > max ? -1 : v;
-}
-
 /* "YYYY-MM-DD HH:MM:SS" (UTC), or RFC 3339. 0 or -1. The day of the
  * last row is kept: a file holds a few days, row after row. */
 static int time_utc(struct st *t, const char *s, dg_time *out)
 {
 	char b[DG_RFC3339_SIZE];
-	int h, m, sec;
+	int hms;
 
 	if (strlen(s) != 19 || s[10] != ' ')
 		return dg_parse_rfc3339(s, out) ? -1 : 0;
-	if (s[13] != ':' || s[16] != ':' || (h = two_digits(s + 11, 23)) < 0 ||
-	    (m = two_digits(s + 14, 59)) < 0 ||
-	    (sec = two_digits(s + 17, 59)) < 0)
+	if ((hms = dg_parse_hms(s + 11)) < 0)
 		return -1;
 	if (!t->day_ok || memcmp(s, t->day_text, 10)) {
 		memcpy(b, s, 10);
@@ -161,7 +149,7 @@ static int time_utc(struct st *t, const char *s, dg_time *out)
 		memcpy(t->day_text, s, 10);
 		t->day_ok = true;
 	}
-	*out = t->day + h * 3600 + m * 60 + sec;
+	*out = t->day + hms;
 	return 0;
 }
 
@@ -719,15 +707,13 @@ static int pp_minor(const struct st *t, const char *field, const char *v,
 static int paypal_time(struct st *t, const char *s, dg_time *out)
 {
 	char b[32], key[15];
-	int h, m, sec;
+	int hms;
 
 	if (strlen(s) != 25 || s[4] != '/' || s[7] != '/' || s[10] != ' ' ||
 	    s[13] != ':' || s[16] != ':' || s[19] != ' ' ||
 	    (s[20] != '+' && s[20] != '-'))
 		return -1;
-	if ((h = two_digits(s + 11, 23)) < 0 ||
-	    (m = two_digits(s + 14, 59)) < 0 ||
-	    (sec = two_digits(s + 17, 59)) < 0)
+	if ((hms = dg_parse_hms(s + 11)) < 0)
 		return -1;
 	memcpy(key, s, 10);
 	memcpy(key + 10, s + 20, 5);
@@ -747,7 +733,7 @@ static int paypal_time(struct st *t, const char *s, dg_time *out)
 		memcpy(t->pday_text, key, 15);
 		t->pday_ok = true;
 	}
-	*out = t->pday + h * 3600 + m * 60 + sec;
+	*out = t->pday + hms;
 	return 0;
 }
 

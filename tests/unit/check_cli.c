@@ -81,7 +81,7 @@ static const struct {
 	long days;
 	int weekday;
 } good_dates[] = {
-	{"1970-01-01", 0, 3},     {"1999-01-04", 10595, 0},
+	{"1970-01-01", 0, 3},	  {"1999-01-04", 10595, 0},
 	{"2026-04-13", 20556, 0}, {"2026-04-03", 20546, 4},
 	{"2024-02-29", 19782, 3}, {"1969-12-31", -1, 2},
 	{"2026-11-22", 20779, 6},
@@ -101,6 +101,22 @@ START_TEST(test_rfc3339_out_of_range)
 	ck_assert_msg(dg_parse_rfc3339(out_of_range_times[_i], &t) == -2,
 		      "accepted '%s'", out_of_range_times[_i]);
 	ck_assert_int_eq(t, 42);
+}
+END_TEST
+
+/* "HH:MM:SS" at the start of a text: seconds since midnight, or -1. */
+START_TEST(test_hms)
+{
+	ck_assert_int_eq(dg_parse_hms("00:00:00"), 0);
+	ck_assert_int_eq(dg_parse_hms("09:14:31 -0800"), 33271);
+	ck_assert_int_eq(dg_parse_hms("23:59:59Z"), 86399);
+	ck_assert_int_eq(dg_parse_hms("24:00:00"), -1);
+	ck_assert_int_eq(dg_parse_hms("12:60:00"), -1);
+	ck_assert_int_eq(dg_parse_hms("12:00:60"), -1);
+	ck_assert_int_eq(dg_parse_hms("1:00:00"), -1);
+	ck_assert_int_eq(dg_parse_hms("12-00-00"), -1);
+	ck_assert_int_eq(dg_parse_hms("12:00:0"), -1);
+	ck_assert_int_eq(dg_parse_hms(""), -1);
 }
 END_TEST
 
@@ -165,8 +181,9 @@ START_TEST(test_date_good)
 END_TEST
 
 static const char *const bad_dates[] = {
-	"", "2026-4-13", "2026-04-13T", "2026-02-30", "2025-02-29",
-	"1900-02-29", "13 April 2026", "2026/04/13", "20260413", "2026-00-10",
+	"",	      "2026-4-13",  "2026-04-13T",   "2026-02-30",
+	"2025-02-29", "1900-02-29", "13 April 2026", "2026/04/13",
+	"20260413",   "2026-00-10",
 };
 
 START_TEST(test_date_bad)
@@ -246,9 +263,9 @@ END_TEST
 static const struct {
 	int a, b, want;
 } worst[] = {
-	{0, 0, 0},   {0, 1, 1},   {1, 0, 1},   {1, 65, 65}, {65, 1, 65},
-	{75, 65, 65}, {65, 75, 65}, {0, 75, 75}, {1, 75, 75}, {65, 69, 69},
-	{74, 69, 74},
+	{0, 0, 0},   {0, 1, 1},	   {1, 0, 1},	 {1, 65, 65},
+	{65, 1, 65}, {75, 65, 65}, {65, 75, 65}, {0, 75, 75},
+	{1, 75, 75}, {65, 69, 69}, {74, 69, 74},
 };
 
 START_TEST(test_exit_worst)
@@ -571,6 +588,7 @@ Suite *dg_test_suite(void)
 
 	tcase_add_loop_test(tc, test_rfc3339_good, 0, DG_NELEM(good_times));
 	tcase_add_loop_test(tc, test_rfc3339_bad, 0, DG_NELEM(bad_times));
+	tcase_add_test(tc, test_hms);
 	tcase_add_loop_test(tc, test_rfc3339_out_of_range, 0,
 			    DG_NELEM(out_of_range_times));
 	tcase_add_loop_test(tc, test_format_rfc3339_out_of_range, 0,
